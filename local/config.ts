@@ -1,0 +1,61 @@
+// One place that says where each local instance lives and which ports it uses.
+// Instances keep `npm start` (dev) and `npm test` (test) apart so both can run at once.
+import { createHash } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { localKeys, type LocalKeys } from "./keys.ts";
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface InstanceConfig {
+  name: string;
+  /** Git-ignored folder for this instance: stack.json, logs, env files. */
+  stateDir: string;
+  portBase: number;
+  ports: { gateway: number; db: number; dashboard: number; twilio: number; llm: number };
+  /** Superuser URL (what `supabase db push --db-url` and tests use). */
+  dbUrl: string;
+  /** URL of the `authenticator` login role, which the gateway uses like PostgREST does. */
+  authenticatorDbUrl: string;
+  supabaseUrl: string;
+  keys: LocalKeys;
+  twilio: { accountSid: string; authToken: string };
+  /** Env file the functions runner passes to every edge function (like supabase/functions/.env). */
+  functionsEnvFile: string;
+  stackFile: string;
+}
+
+const defaultPortBases: Record<string, number> = { dev: 54320, test: 54420 };
+
+export function instanceConfig(name = process.env.LEADLOOP_INSTANCE ?? "dev"): InstanceConfig {
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) throw new Error(`invalid instance name "${name}"`);
+  const portBase = Number(process.env.LEADLOOP_PORT_BASE ?? defaultPortBases[name] ?? hashedPortBase(name));
+  const ports = {
+    gateway: portBase + 1,
+    db: portBase + 2,
+    dashboard: portBase + 3,
+    twilio: portBase + 5,
+    llm: portBase + 6,
+  };
+  const stateDir = join(projectRoot, ".local", name);
+  const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
+  return {
+    name,
+    stateDir,
+    portBase,
+    ports,
+    dbUrl: `postgresql://postgres:postgres@127.0.0.1:${ports.db}/postgres`,
+    authenticatorDbUrl: `postgresql://authenticator:postgres@127.0.0.1:${ports.db}/postgres`,
+    supabaseUrl,
+    keys: localKeys(),
+    // Same shape as real Twilio credentials; only the emulator accepts them.
+    twilio: { accountSid: "AC" + "0".repeat(31) + "1", authToken: "local-emulator-auth-token-0000001" },
+    functionsEnvFile: join(stateDir, "functions.env"),
+    stackFile: join(stateDir, "stack.json"),
+  };
+}
+
+function hashedPortBase(name: string): number {
+  const n = createHash("sha256").update(name).digest().readUInt16BE(0);
+  return 55000 + (n % 200) * 20;
+}
