@@ -1,0 +1,118 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  classifySubmitResult,
+  createRestClient,
+  insertLead,
+  loadWidgetConfig,
+  normalizeFields,
+  parseWidgetConfig,
+} from "./api.ts";
+
+test("parseWidgetConfig maps the RPC result and falls back to the default fields", () => {
+  const config = parseWidgetConfig({
+    widget_id: "7d1f0f5e-8a43-4b8e-9a55-0c1f3f1c2b11",
+    business_name: "Bright Plumbing",
+    consent_text: "I agree to receive texts from Bright Plumbing. Msg & data rates may apply. Reply STOP to opt out.",
+    fields: null,
+    default_country: "us",
+  });
+  assert.equal(config?.businessName, "Bright Plumbing");
+  assert.equal(config?.defaultCountry, "US");
+  assert.deepEqual(config?.fields.map((f) => f.key), ["name", "phone", "email", "message"]);
+});
+
+test("parseWidgetConfig returns null for an inactive widget and throws on a broken one", () => {
+  assert.equal(parseWidgetConfig(null), null);
+  assert.throws(() => parseWidgetConfig({ business_name: "X" }), /consent_text/);
+  assert.throws(() => parseWidgetConfig([]), /not an object/);
+});
+
+test("normalizeFields accepts names, objects and maps, always keeps phone and drops unknown keys", () => {
+  assert.deepEqual(normalizeFields(["email", "name", "fax"]).map((f) => f.key), ["name", "phone", "email"]);
+  const fromObjects = normalizeFields([{ name: "message", required: true, label: "What's up?" }, { key: "phone" }]);
+  assert.deepEqual(fromObjects, [
+    { key: "phone", label: "Mobile phone", required: true },
+    { key: "message", label: "What's up?", required: true },
+  ]);
+  const fromMap = normalizeFields({ name: { required: false }, email: false, phone: { label: "Cell" } });
+  assert.deepEqual(fromMap, [
+    { key: "name", label: "Name", required: false },
+    { key: "phone", label: "Cell", required: true },
+  ]);
+});
+
+test("classifySubmitResult: 201 is saved, 429 shows the database's words", () => {
+  assert.deepEqual(classifySubmitResult(201, null), { kind: "saved" });
+  const limited = classifySubmitResult(429, { code: "PT429", message: "Too many requests from this device. Try again in a few minutes." });
+  assert.deepEqual(limited, { kind: "rate_limited", message: "Too many requests from this device. Try again in a few minutes." });
+});
+
+test("classifySubmitResult: network failures and 5xx are retryable", () => {
+  assert.equal(classifySubmitResult(0, { message: "TypeError: fetch failed", code: "" }).kind, "network");
+  assert.equal(classifySubmitResult(503, { message: "upstream down" }).kind, "network");
+});
+
+test("classifySubmitResult pins a refusal to the field it names and hides constraint names", () => {
+  const p0001 = classifySubmitResult(400, { code: "P0001", message: "phone must be a valid mobile number in E.164 format" });
+  assert.equal(p0001.kind, "rejected");
+  if (p0001.kind === "rejected") assert.equal(p0001.fieldErrors.phone, "phone must be a valid mobile number in E.164 format");
+  const check = classifySubmitResult(400, {
+    code: "23514",
+    message: 'new row for relation "leads" violates check constraint "leads_email_check"',
+  });
+  assert.equal(check.kind, "rejected");
+  if (check.kind === "rejected") {
+    assert.deepEqual(check.fieldErrors, { email: "Please check your email address." });
+    assert.doesNotMatch(check.message, /constraint/);
+  }
+});
+
+function fakeFetch(respond: (url: string, init: RequestInit) => Response | Promise<Response>) {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const impl = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    calls.push({ url, init: init ?? {} });
+    return respond(url, init ?? {});
+  }) as typeof fetch;
+  return { impl, calls };
+}
+
+test("insertLead posts exactly the granted columns and never asks for the row back", async () => {
+  const { impl, calls } = fakeFetch(() => new Response(null, { status: 201 }));
+  const client = createRestClient("http://api.test/", "anon-key", impl);
+  const outcome = await insertLead(client, "w-1", {
+    name: "Dana", phone: "+14155552671", email: null, message: "Leak", sms_consent: true, honeypot: null,
+  }, "https://brightplumbing.test/contact");
+  assert.deepEqual(outcome, { kind: "saved" });
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, "http://api.test/rest/v1/leads");
+  assert.equal(calls[0].init.method, "POST");
+  const headers = new Headers(calls[0].init.headers);
+  assert.equal(headers.get("apikey"), "anon-key");
+  assert.equal(headers.get("authorization"), "Bearer anon-key");
+  assert.doesNotMatch(headers.get("prefer") ?? "", /return=representation/);
+  assert.deepEqual(Object.keys(JSON.parse(String(calls[0].init.body))).sort(), [
+    "email", "honeypot", "message", "name", "phone", "sms_consent", "source_url", "widget_id",
+  ]);
+});
+
+test("insertLead reports a dropped connection as a network outcome and sends only once", async () => {
+  const { impl, calls } = fakeFetch(() => { throw new TypeError("fetch failed"); });
+  const client = createRestClient("http://api.test", "anon-key", impl);
+  const outcome = await insertLead(client, "w-1", {
+    name: "Dana", phone: "+14155552671", email: null, message: null, sms_consent: false, honeypot: null,
+  }, "https://x.test/");
+  assert.equal(outcome.kind, "network");
+  assert.equal(calls.length, 1, "a POST must not be retried automatically");
+});
+
+test("loadWidgetConfig distinguishes an unknown widget from an unreachable server", async () => {
+  const nullBody = fakeFetch(() => new Response("null", { status: 200, headers: { "content-type": "application/json" } }));
+  assert.deepEqual(await loadWidgetConfig(createRestClient("http://api.test", "k", nullBody.impl), "w"), { kind: "inactive" });
+  assert.equal(nullBody.calls[0].url, "http://api.test/rest/v1/rpc/get_widget_config");
+  assert.deepEqual(JSON.parse(String(nullBody.calls[0].init.body)), { p_widget_id: "w" });
+  const down = fakeFetch(() => new Response("bad gateway", { status: 502 }));
+  const result = await loadWidgetConfig(createRestClient("http://api.test", "k", down.impl), "w");
+  assert.equal(result.kind, "unreachable");
+});
