@@ -1,0 +1,141 @@
+// Brings one instance of the whole local system up: database, Twilio emulator, optional LLM
+// fake, the Supabase-compatible gateway (REST, Auth, Realtime, Functions, pg_net worker) and
+// the dashboard/widget server. Used by `npm start` (instance dev) and `npm test` (instance test).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { InstanceConfig } from "./config.ts";
+import { projectRoot } from "./config.ts";
+import { prepareDatabase } from "./db/cluster.ts";
+import { demo } from "./demo.ts";
+import { startGateway } from "./gateway/server.ts";
+import { startLlmFake } from "./llm-fake/server.ts";
+import { startTwilioEmulator } from "./twilio/server.ts";
+import { startWebServer } from "./web-server.ts";
+
+export interface StackOptions {
+  /** Wipe the cluster first (tests start from nothing). */
+  reset?: boolean;
+  /** Point the summarizer at the local OpenAI-compatible fake instead of the built-in extractor. */
+  useLlmFake?: boolean;
+}
+
+export interface RunningStack {
+  info: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[stack] ${message}\n`);
+}
+
+/** Builds the dashboard and the widget bundle when their output is missing. */
+export function ensureFrontendBuilt(): void {
+  const builds: Array<[string, string]> = [
+    ["build:web", join(projectRoot, "web", "dist", "index.html")],
+    ["build:widget", join(projectRoot, "widget", "dist", "leadloop-widget.js")],
+  ];
+  for (const [script, output] of builds) {
+    if (existsSync(output) && !process.env.LEADLOOP_REBUILD) continue;
+    log(`npm run ${script}`);
+    const result = spawnSync("npm", ["run", "--silent", script], { cwd: projectRoot, stdio: "inherit" });
+    if (result.status !== 0) throw new Error(`npm run ${script} failed`);
+  }
+}
+
+function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: string | null): void {
+  const settings: Record<string, string> = {
+    TWILIO_ACCOUNT_SID: config.twilio.accountSid,
+    TWILIO_AUTH_TOKEN: config.twilio.authToken,
+    TWILIO_API_BASE_URL: twilioUrl,
+    TWILIO_WEBHOOK_BASE_URL: `${config.supabaseUrl}/functions/v1`,
+    SUMMARIZER_LLM_URL: llmUrl ?? "",
+    SUMMARIZER_LLM_MODEL: llmUrl ? "leadloop-fake" : "",
+    SUMMARIZER_LLM_API_KEY: llmUrl ? "local-fake-key" : "",
+  };
+  const text = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  writeFileSync(config.functionsEnvFile, text);
+}
+
+export async function startStack(config: InstanceConfig, options: StackOptions = {}): Promise<RunningStack> {
+  mkdirSync(config.stateDir, { recursive: true });
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.reverse()) await stopOne().catch((e) => log(`stop: ${(e as Error).message}`));
+  };
+  try {
+    await prepareDatabase(config, { reset: options.reset, seed: true });
+
+    const twilio = await startTwilioEmulator({
+      port: config.ports.twilio,
+      accountSid: config.twilio.accountSid,
+      authToken: config.twilio.authToken,
+    });
+    stoppers.push(() => twilio.close());
+
+    let llmUrl: string | null = null;
+    if (options.useLlmFake) {
+      const llm = await startLlmFake({ port: config.ports.llm, mode: "ok" });
+      stoppers.push(() => llm.close());
+      llmUrl = llm.url;
+    }
+    writeFunctionsEnv(config, twilio.url, llmUrl);
+
+    const gateway = await startGateway({ config, port: config.ports.gateway });
+    stoppers.push(() => gateway.close());
+
+    const functionsUrl = `${config.supabaseUrl}/functions/v1`;
+    await registerTwilioNumber(twilio.url, demo.twilioNumber, `${functionsUrl}/twilio-inbound`);
+
+    ensureFrontendBuilt();
+    const web = await startWebServer({
+      port: config.ports.dashboard,
+      webDist: join(projectRoot, "web", "dist"),
+      widgetDist: join(projectRoot, "widget", "dist"),
+      widgetDemoDir: join(projectRoot, "widget", "demo"),
+      runtime: { supabaseUrl: config.supabaseUrl, supabaseAnonKey: config.keys.anonKey, widgetId: demo.widgetId },
+    });
+    stoppers.push(() => web.close());
+
+    const info = {
+      instance: config.name,
+      supabaseUrl: config.supabaseUrl,
+      functionsUrl,
+      anonKey: config.keys.anonKey,
+      serviceRoleKey: config.keys.serviceRoleKey,
+      publishableKey: config.keys.publishableKey,
+      secretKey: config.keys.secretKey,
+      jwtSecret: config.keys.jwtSecret,
+      dbUrl: config.dbUrl,
+      dashboardUrl: `${web.url}/`,
+      widgetDemoUrl: `${web.url}/widget-demo.html`,
+      phoneUrl: `${twilio.url}/phone`,
+      twilioUrl: twilio.url,
+      ...(llmUrl ? { llmUrl } : {}),
+      twilio: { ...config.twilio },
+      demo: {
+        email: demo.email,
+        password: demo.password,
+        businessId: demo.businessId,
+        widgetId: demo.widgetId,
+        ownerPhone: demo.ownerPhone,
+        twilioNumber: demo.twilioNumber,
+      },
+    };
+    writeFileSync(config.stackFile, JSON.stringify(info, null, 2) + "\n");
+    return { info, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Points a Twilio number's incoming-SMS webhook at twilio-inbound, as Twilio's console does. */
+export async function registerTwilioNumber(twilioUrl: string, phoneNumber: string, smsUrl: string): Promise<void> {
+  const response = await fetch(`${twilioUrl}/emulator/numbers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ phoneNumber, smsUrl }),
+  });
+  if (!response.ok) throw new Error(`could not register ${phoneNumber} with the Twilio emulator: ${response.status} ${await response.text()}`);
+}
