@@ -29,7 +29,9 @@ const defaultPortBases: Record<string, number> = { dev: 54320, test: 54420 };
 
 export function instanceConfig(name = process.env.LEADLOOP_INSTANCE ?? "dev"): InstanceConfig {
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) throw new Error(`invalid instance name "${name}"`);
-  const portBase = Number(process.env.LEADLOOP_PORT_BASE ?? defaultPortBases[name] ?? hashedPortBase(name));
+  // LEADLOOP_PORT_BASE moves only the instance LEADLOOP_INSTANCE names, never dev or test behind its back.
+  const override = name === process.env.LEADLOOP_INSTANCE ? process.env.LEADLOOP_PORT_BASE : undefined;
+  const portBase = Number(override ?? defaultPortBases[name] ?? hashedPortBase(name));
   const ports = {
     gateway: portBase + 1,
     db: portBase + 2,
