@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { instanceConfig, projectRoot } from "./config.ts";
-import { prepareDatabase, stopCluster } from "./db/cluster.ts";
+import { ensureSystemPackages, prepareDatabase, stopCluster } from "./db/cluster.ts";
 import { startStack } from "./stack.ts";
 
 interface PhaseResult {
@@ -16,6 +16,8 @@ interface PhaseResult {
 }
 
 const config = instanceConfig("test");
+// The end-to-end tests drive Debian's Chromium; Playwright's own browser download cannot work here.
+ensureSystemPackages([{ pkg: "chromium", path: "/usr/bin/chromium" }]);
 const results: PhaseResult[] = [];
 
 function findFiles(dir: string, matches: (name: string) => boolean): string[] {

@@ -27,8 +27,8 @@ export function log(message: string): void {
   process.stderr.write(`[db] ${message}\n`);
 }
 
-export function ensureSystemPackages(): void {
-  const missing = requiredPackages.filter((p) => !existsSync(p.path)).map((p) => p.pkg);
+export function ensureSystemPackages(extra: Array<{ pkg: string; path: string }> = []): void {
+  const missing = [...requiredPackages, ...extra].filter((p) => !existsSync(p.path)).map((p) => p.pkg);
   if (missing.length === 0) return;
   const command = `apt-get install -y ${missing.join(" ")}`;
   if (!isRoot) {
