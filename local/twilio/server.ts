@@ -1090,6 +1090,10 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
         }
         return await handleControl(req, res, url);
       }
+      if (url.pathname === "/favicon.ico") {
+        res.writeHead(204);
+        return void res.end();
+      }
       if (url.pathname === "/") {
         res.writeHead(302, { location: "/phone" });
         return void res.end();
