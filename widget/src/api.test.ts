@@ -28,18 +28,24 @@ test("parseWidgetConfig returns null for an inactive widget and throws on a brok
   assert.throws(() => parseWidgetConfig([]), /not an object/);
 });
 
-test("normalizeFields accepts names, objects and maps, always keeps phone and drops unknown keys", () => {
+test("normalizeFields accepts names, objects and maps, always asks name and phone, drops unknown keys", () => {
   assert.deepEqual(normalizeFields(["email", "name", "fax"]).map((f) => f.key), ["name", "phone", "email"]);
   const fromObjects = normalizeFields([{ name: "message", required: true, label: "What's up?" }, { key: "phone" }]);
   assert.deepEqual(fromObjects, [
+    { key: "name", label: "Name", required: true },
     { key: "phone", label: "Mobile phone", required: true },
     { key: "message", label: "What's up?", required: true },
   ]);
-  const fromMap = normalizeFields({ name: { required: false }, email: false, phone: { label: "Cell" } });
+  const fromMap = normalizeFields({ name: { required: false }, email: false, phone: { label: "Cell", required: false } });
   assert.deepEqual(fromMap, [
-    { key: "name", label: "Name", required: false },
+    { key: "name", label: "Name", required: true },
     { key: "phone", label: "Cell", required: true },
   ]);
+});
+
+test("normalizeFields reads the widgets.fields column default", () => {
+  const fields = normalizeFields({ name: { required: true }, phone: { required: true }, email: { required: false }, message: { required: false } });
+  assert.deepEqual(fields.map((f) => [f.key, f.required]), [["name", true], ["phone", true], ["email", false], ["message", false]]);
 });
 
 test("classifySubmitResult: 201 is saved, 429 shows the database's words", () => {

@@ -40,7 +40,7 @@ export type RestClient = ReturnType<typeof createRestClient>;
 /**
  * Reads `fields` leniently: the column is owner-editable JSON, so a list of names, a list of
  * {key|name, label, required} objects or a {key: {label, required}} map are all accepted.
- * Unknown keys are dropped; phone is always shown because the product is SMS follow-up.
+ * Unknown keys are dropped; name and phone are always shown and required (the leads table needs both).
  */
 export function normalizeFields(raw: unknown): FieldSpec[] {
   const byKey = new Map<FieldKey, FieldSpec>();
@@ -71,7 +71,10 @@ export function normalizeFields(raw: unknown): FieldSpec[] {
     }
   }
   if (byKey.size === 0) return DEFAULT_FIELDS.map((f) => ({ ...f }));
-  if (!byKey.has("phone")) byKey.set("phone", { ...defaults.get("phone")! });
+  // leads.name and leads.phone are NOT NULL: whatever the config says, the form must ask for them.
+  for (const key of ["name", "phone"] as const) {
+    byKey.set(key, { ...(byKey.get(key) ?? defaults.get(key)!), required: true });
+  }
   return FIELD_KEYS.filter((k) => byKey.has(k)).map((k) => byKey.get(k)!);
 }
 

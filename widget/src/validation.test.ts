@@ -69,7 +69,7 @@ test("validateLeadForm reports one message per bad field", () => {
 
 test("validateLeadForm enforces length limits", () => {
   const result = validateLeadForm(
-    { ...blank, name: "x".repeat(121), phone: "+14155552671", message: "y".repeat(2001) },
+    { ...blank, name: "x".repeat(101), phone: "+14155552671", message: "y".repeat(2001) },
     DEFAULT_FIELDS,
     "US",
   );

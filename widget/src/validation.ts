@@ -35,7 +35,7 @@ export type ValidationResult =
   | { ok: true; value: LeadInsert }
   | { ok: false; errors: FieldErrors };
 
-export const LIMITS = { name: 120, email: 254, message: 2000, phone: 32 } as const;
+export const LIMITS = { name: 100, email: 254, message: 2000, phone: 32 } as const;
 
 /**
  * Normalises a phone number typed by a visitor to E.164. Numbers without a country prefix

@@ -1,0 +1,38 @@
+// Maps one postgres_changes event to the query keys it makes stale. Kept pure so it is testable.
+import { leadKeys } from "../leads/queries.ts";
+
+export type WatchedTable = "leads" | "conversations" | "messages";
+
+export interface ChangeEvent {
+  table: string;
+  eventType: "INSERT" | "UPDATE" | "DELETE" | string;
+  new: Record<string, unknown> | null;
+  old: Record<string, unknown> | null;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+export function invalidationsFor(event: ChangeEvent, businessId: string): (readonly unknown[])[] {
+  const row = event.new && Object.keys(event.new).length > 0 ? event.new : event.old ?? {};
+  const leadId = event.table === "leads" ? str(row.id) : str(row.lead_id);
+  const keys: (readonly unknown[])[] = [];
+  switch (event.table) {
+    case "leads":
+      keys.push(leadKeys.list(businessId));
+      if (leadId) keys.push(leadKeys.detail(leadId));
+      break;
+    case "conversations":
+      // The list shows the conversation status chip.
+      keys.push(leadKeys.list(businessId));
+      if (leadId) keys.push(leadKeys.conversation(leadId));
+      break;
+    case "messages":
+      if (leadId) keys.push(leadKeys.messages(leadId));
+      // Inbound replies may arrive before they are tied to a lead; refresh every open thread.
+      else if (str(row.conversation_id) || event.eventType === "DELETE") keys.push([...leadKeys.details()]);
+      break;
+  }
+  return keys;
+}

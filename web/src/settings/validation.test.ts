@@ -1,0 +1,55 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { changedSettings, settingsFormFrom, validateSettings } from "./validation.ts";
+import type { Business } from "../lib/types.ts";
+
+const business: Business = {
+  id: "b1", name: "Bright Plumbing", owner_phone: "+14155550100", timezone: "America/Los_Angeles",
+  twilio_number: "+14155550199", followup_enabled: true, nudge_delay_minutes: 60, idle_timeout_minutes: 1440,
+  max_questions: 3, quiet_hours_start: "08:00:00", quiet_hours_end: "20:00:00", sending_problem: null,
+};
+
+test("settingsFormFrom shows Postgres times as HH:MM", () => {
+  const form = settingsFormFrom(business);
+  assert.equal(form.quiet_hours_start, "08:00");
+  assert.equal(form.quiet_hours_end, "20:00");
+  assert.equal(form.max_questions, "3");
+});
+
+test("validateSettings accepts the current values and converts numbers", () => {
+  const result = validateSettings(settingsFormFrom(business));
+  assert.deepEqual(result, {
+    ok: true,
+    value: { followup_enabled: true, quiet_hours_start: "08:00", quiet_hours_end: "20:00", nudge_delay_minutes: 60, idle_timeout_minutes: 1440, max_questions: 3 },
+  });
+});
+
+test("validateSettings mirrors the database limits", () => {
+  const result = validateSettings({
+    ...settingsFormFrom(business),
+    nudge_delay_minutes: "2", idle_timeout_minutes: "99999", max_questions: "2.5",
+  });
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.match(result.errors.nudge_delay_minutes!, /at least 5/);
+  assert.match(result.errors.idle_timeout_minutes!, /at most 20160/);
+  assert.match(result.errors.max_questions!, /whole number/);
+});
+
+test("quiet hours must end after they start", () => {
+  const result = validateSettings({ ...settingsFormFrom(business), quiet_hours_start: "21:00", quiet_hours_end: "09:00" });
+  assert.equal(result.ok, false);
+  if (!result.ok) assert.match(result.errors.quiet_hours_end!, /end after/);
+  const badTime = validateSettings({ ...settingsFormFrom(business), quiet_hours_start: "25:00" });
+  assert.equal(badTime.ok, false);
+});
+
+test("changedSettings sends only what changed", () => {
+  const unchanged = validateSettings(settingsFormFrom(business));
+  assert.ok(unchanged.ok);
+  if (!unchanged.ok) return;
+  assert.deepEqual(changedSettings(business, unchanged.value), {});
+  assert.deepEqual(changedSettings(business, { ...unchanged.value, max_questions: 5, quiet_hours_end: "19:30" }), {
+    max_questions: 5, quiet_hours_end: "19:30",
+  });
+});
