@@ -1,0 +1,183 @@
+// Plays pg_net's background worker for the SQL-only `net` schema of local/db/platform/30-pg-net.sql
+// (spec §4.1): requests queued by net.http_get/http_post/http_delete are sent only after the calling
+// transaction commits (we only ever see committed rows), each with its own timeout, and every outcome
+// lands in net._http_response with id = request id. Like pg_net, nothing is retried here.
+import pg from "pg";
+import type { InstanceConfig } from "../config.ts";
+
+const BATCH_SIZE = 200; // pg_net.batch_size default
+const FALLBACK_POLL_MS = 2000; // NOTIFY is the fast path; this only covers a missed notification
+const WAKE_CHANNEL = "pg_net_wake";
+
+interface QueuedRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers: Record<string, unknown> | null;
+  body: Buffer | null;
+  timeout_milliseconds: number;
+}
+
+interface RequestOutcome {
+  id: string;
+  statusCode: number | null;
+  contentType: string | null;
+  headers: Record<string, string> | null;
+  content: string | null;
+  timedOut: boolean;
+  errorMessage: string | null;
+}
+
+export interface PgNetWorker {
+  stop(): Promise<void>;
+}
+
+export async function startPgNetWorker({ config }: { config: InstanceConfig }): Promise<PgNetWorker> {
+  const listener = new pg.Client({ connectionString: config.dbUrl, application_name: "leadloop pg_net listener" });
+  const pool = new pg.Pool({ connectionString: config.dbUrl, max: 2, application_name: "leadloop pg_net worker" });
+  pool.on("error", (error) => console.error("[pg_net] idle connection error:", error.message));
+
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  let wakeAgain = false;
+  const inFlight = new Set<Promise<unknown>>();
+
+  async function drainQueue(): Promise<void> {
+    while (!stopped) {
+      // Claim-and-delete in one statement (pg_net does the same): a second worker on the same
+      // database skips locked rows, so a request is never sent twice.
+      const { rows } = await pool.query<QueuedRequest>(
+        `delete from net.http_request_queue
+          where id in (select id from net.http_request_queue order by id limit $1 for update skip locked)
+          returning id::text, method::text, url, headers, body, timeout_milliseconds`,
+        [BATCH_SIZE],
+      );
+      if (rows.length === 0) return;
+      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const batch = Promise.all(rows.map((row) => sendRequest(row)));
+      inFlight.add(batch);
+      try {
+        const outcomes = await batch;
+        await recordOutcomes(outcomes);
+      } finally {
+        inFlight.delete(batch);
+      }
+      if (rows.length < BATCH_SIZE) return;
+    }
+  }
+
+  async function recordOutcomes(outcomes: RequestOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await pool.query(
+      `insert into net._http_response (id, status_code, content_type, headers, content, timed_out, error_msg)
+       select r.id, r.status_code, r.content_type, r.headers, r.content, r.timed_out, r.error_msg
+         from jsonb_to_recordset($1::jsonb) as r(id bigint, status_code int, content_type text, headers jsonb,
+                                                 content text, timed_out boolean, error_msg text)`,
+      [
+        JSON.stringify(
+          outcomes.map((o) => ({
+            id: o.id,
+            status_code: o.statusCode,
+            content_type: o.contentType,
+            headers: o.headers,
+            content: o.content,
+            timed_out: o.timedOut,
+            error_msg: o.errorMessage,
+          })),
+        ),
+      ],
+    );
+  }
+
+  function wake(): void {
+    if (stopped) return;
+    if (running) {
+      wakeAgain = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        wakeAgain = false;
+        try {
+          await drainQueue();
+        } catch (error) {
+          if (!stopped) console.error("[pg_net] worker error:", (error as Error).message);
+        }
+      } while (wakeAgain && !stopped);
+    })().finally(() => {
+      running = null;
+    });
+  }
+
+  listener.on("notification", (message) => {
+    if (message.channel === WAKE_CHANNEL) wake();
+  });
+  listener.on("error", (error) => {
+    if (!stopped) console.error("[pg_net] listener connection error:", error.message);
+  });
+  await listener.connect();
+  await listener.query(`listen ${WAKE_CHANNEL}`);
+  const fallbackTimer = setInterval(wake, FALLBACK_POLL_MS);
+  fallbackTimer.unref();
+  wake(); // requests queued while no worker was running
+
+  return {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(fallbackTimer);
+      await running;
+      await Promise.allSettled([...inFlight]);
+      await listener.end().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+async function sendRequest(request: QueuedRequest): Promise<RequestOutcome> {
+  const started = performance.now();
+  const timeoutMs = Math.max(1, request.timeout_milliseconds);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const outcome: RequestOutcome = {
+    id: request.id,
+    statusCode: null,
+    contentType: null,
+    headers: null,
+    content: null,
+    timedOut: false,
+    errorMessage: null,
+  };
+  try {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (value === null || value === undefined) continue;
+      headers.set(name, typeof value === "string" ? value : JSON.stringify(value));
+    }
+    const method = request.method.toUpperCase();
+    const response = await fetch(request.url, {
+      method,
+      headers,
+      body: request.body && method !== "GET" ? new Uint8Array(request.body) : undefined,
+      signal: controller.signal,
+      redirect: "follow",
+    });
+    const content = await response.text();
+    outcome.statusCode = response.status;
+    outcome.contentType = response.headers.get("content-type");
+    outcome.headers = Object.fromEntries(response.headers.entries());
+    outcome.content = content;
+  } catch (error) {
+    const elapsed = (performance.now() - started).toFixed(1);
+    if (controller.signal.aborted) {
+      outcome.timedOut = true;
+      outcome.errorMessage = `Timeout of ${timeoutMs} ms reached. Total time: ${elapsed} ms`;
+    } else {
+      const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+      outcome.errorMessage = cause?.message ?? cause?.code ?? (error as Error).message;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return outcome;
+}
