@@ -1,0 +1,228 @@
+// The gateway: one HTTP server like the Supabase CLI's Kong, in front of REST, Auth, Functions and Realtime.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import pg from "pg";
+import type { InstanceConfig } from "../config.ts";
+import { rewriteAuthorization } from "./authorization.ts";
+import { createAuthService, type AuthService } from "./auth/handler.ts";
+import { send } from "./http.ts";
+import { handleRest, SchemaCache, type RestContext } from "./rest/handler.ts";
+
+export const REST_BODY_LIMIT = 1024 * 1024;
+export const AUTH_BODY_LIMIT = 1024 * 1024;
+export const FUNCTIONS_BODY_LIMIT = 2 * 1024 * 1024;
+
+const CORS_ALLOW_HEADERS =
+  "authorization, apikey, x-client-info, content-type, prefer, accept-profile, content-profile, range, range-unit, " +
+  "x-retry-count, x-supabase-api-version, x-region, accept, if-none-match, if-match";
+const CORS_EXPOSE_HEADERS =
+  "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, Transfer-Encoding, Range-Unit, " +
+  "Preference-Applied, Content-Profile, Proxy-Status, X-Total-Count, Link, X-Supabase-Api-Version, x-sb-error-code, " +
+  "sb-auth-user-id, sb-auth-session-id";
+const CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+interface RealtimeModule {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+interface FunctionsModule {
+  handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
+  close(): Promise<void>;
+}
+interface PgNetWorker {
+  stop(): Promise<void>;
+}
+
+export interface Gateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Loads an optional sibling module, so the gateway still runs when a part is not built yet. */
+async function optionalModule<T>(path: string, what: string): Promise<T | undefined> {
+  try {
+    return (await import(path)) as T;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(path.replace(/^\.\//, "").replace(/\.ts$/, ""))) {
+      console.warn(`[gateway] ${what} is not available (${path} missing); continuing without it`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function applyCors(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("Access-Control-Allow-Origin", "*");
+  res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse): void {
+  const requested = req.headers["access-control-request-headers"];
+  send(res, 200, {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": CORS_METHODS,
+    "Access-Control-Allow-Headers": typeof requested === "string" && requested ? `${CORS_ALLOW_HEADERS}, ${requested}` : CORS_ALLOW_HEADERS,
+    "Access-Control-Max-Age": "3600",
+    "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
+    Allow: CORS_METHODS,
+    "Content-Length": "0",
+  });
+}
+
+function notFound(res: ServerResponse): void {
+  send(res, 404, { "Content-Type": "application/json; charset=utf-8" }, JSON.stringify({ message: "no Route matched with those values" }));
+}
+
+export async function startGateway({ config, port }: { config: InstanceConfig; port?: number }): Promise<Gateway> {
+  const keys = config.keys;
+  const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 20, application_name: "leadloop-gateway-rest" });
+  pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
+  const cache = new SchemaCache(pool);
+  await cache.reload();
+  const restCtx: RestContext = { pool, cache, jwtSecret: keys.jwtSecret, bodyLimit: REST_BODY_LIMIT };
+  const listener = await startSchemaListener(config.authenticatorDbUrl, cache);
+  const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT });
+
+  const realtimeMod = await optionalModule<{ createRealtime(o: { config: InstanceConfig }): Promise<RealtimeModule> }>(
+    "./realtime/index.ts",
+    "Realtime",
+  );
+  const functionsMod = await optionalModule<{ createFunctionsRouter(o: { config: InstanceConfig }): Promise<FunctionsModule> }>(
+    "./functions/index.ts",
+    "the Functions router",
+  );
+  const pgNetMod = await optionalModule<{ startPgNetWorker(o: { config: InstanceConfig }): Promise<PgNetWorker> }>(
+    "./pg-net-worker.ts",
+    "the pg_net worker",
+  );
+  const realtime = realtimeMod ? await realtimeMod.createRealtime({ config }) : undefined;
+  const functions = functionsMod ? await functionsMod.createFunctionsRouter({ config }) : undefined;
+  const pgNet = pgNetMod ? await pgNetMod.startPgNetWorker({ config }) : undefined;
+
+  const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
+    handle(req, res).catch((err) => {
+      console.error("[gateway] request failed:", err);
+      send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ message: "internal gateway error" }));
+    });
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.on("error", () => {});
+    res.on("error", () => {});
+    const url = req.url ?? "/";
+    const method = (req.method ?? "GET").toUpperCase();
+    rewriteAuthorization(req.headers, keys);
+    if (url.startsWith("/functions/v1/") || url === "/functions/v1") {
+      // Functions answer their own preflights (OPTIONS is exempt from verify_jwt), as behind Kong.
+      const declared = Number(req.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > FUNCTIONS_BODY_LIMIT) {
+        send(res, 413, { "Content-Type": "application/json" }, JSON.stringify({ code: 413, message: "Request Entity Too Large" }));
+        req.resume();
+        return;
+      }
+      if (!functions) {
+        send(res, 503, { "Content-Type": "application/json" }, JSON.stringify({ message: "Edge Functions are not available in this gateway" }));
+        return;
+      }
+      const rest = url.slice("/functions/v1".length) || "/";
+      await functions.handle(req, res, rest);
+      return;
+    }
+    applyCors(req, res);
+    if (method === "OPTIONS") {
+      preflight(req, res);
+      req.resume();
+      return;
+    }
+    if (url.startsWith("/rest/v1/") || url === "/rest/v1" || url.startsWith("/rest/v1?")) {
+      const rest = url.slice("/rest/v1".length);
+      await handleRest(restCtx, req, res, rest.startsWith("/") ? rest : `/${rest}`);
+      return;
+    }
+    if (url.startsWith("/auth/v1/")) {
+      await auth.handle(req, res, url.slice("/auth/v1".length));
+      return;
+    }
+    notFound(res);
+  }
+
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => {});
+    const url = req.url ?? "/";
+    if (realtime && url.startsWith("/realtime/v1/websocket")) {
+      try {
+        realtime.handleUpgrade(req, socket, head);
+      } catch (err) {
+        console.error("[gateway] realtime upgrade failed:", err);
+        socket.destroy();
+      }
+      return;
+    }
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port ?? config.ports.gateway, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${actualPort}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.allSettled([realtime?.close(), functions?.close(), pgNet?.stop()]);
+      await closing;
+      await listener.stop();
+      await auth.close();
+      await pool.end();
+    },
+  };
+}
+
+/** LISTEN pgrst for 'reload schema' (PostgREST's NOTIFY contract); reconnects if the connection drops. */
+async function startSchemaListener(dbUrl: string, cache: SchemaCache): Promise<{ stop(): Promise<void> }> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: dbUrl, application_name: "leadloop-gateway-schema-listener" });
+    c.on("error", () => {});
+    c.on("end", () => {
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
+    });
+    c.on("notification", (msg) => {
+      if (msg.channel === "pgrst" && (msg.payload === "reload schema" || msg.payload === "" || msg.payload === undefined)) {
+        cache.reload().catch((err) => console.error("[gateway] schema reload failed:", err.message));
+      }
+    });
+    try {
+      await c.connect();
+      await c.query("LISTEN pgrst");
+      client = c;
+    } catch (err) {
+      await c.end().catch(() => {});
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
+    }
+  };
+  await connect();
+  return {
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}
