@@ -1,0 +1,120 @@
+-- The outbox: claim with lease, sent, failed with backoff and dead letter, Twilio error side effects,
+-- delivery status, coalesced wakes and the sweep's lease release.
+begin;
+\ir _helpers.psql
+select plan(51);
+
+create temp table b as select pg_temp.new_business() as id;
+create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660001') as lead;
+-- an older queued text so the ordering rule is visible: owner alerts first, then oldest
+update public.messages set created_at = now() - interval '1 minute' where lead_id = (select lead from l) and kind = 'text_back';
+
+create temp table claim1 as select * from public.claim_outbound_messages(10, 60);
+select is((select count(*)::int from claim1), 2, 'claim returns the due messages');
+select is((select array_agg(kind order by ord) from (select kind, row_number() over () as ord from claim1) c), array['owner_alert', 'text_back'],
+          'owner alerts come first, then the oldest');
+select ok((select bool_and(status = 'sending' and lease_until = now() + interval '60 seconds' and attempts = 1)
+             from public.messages where id in (select id from claim1)), 'claimed messages are sending, leased, attempt counted');
+select is((select count(*)::int from public.claim_outbound_messages(10, 60)), 0, 'a leased message is not claimed twice');
+select throws_ok($$select * from public.claim_outbound_messages(0, 60)$$, '22023', 'p_batch_size must be between 1 and 500', 'a bad batch size is refused');
+
+-- sent
+create temp table tb as select id from claim1 where kind = 'text_back';
+create temp table oa as select id from claim1 where kind = 'owner_alert';
+select is(public.mark_message_sent((select id from tb), 'SM00000000000000000000000000000001'), true, 'mark_message_sent: a sending message becomes sent');
+select is((select status || ' ' || twilio_sid from public.messages where id = (select id from tb)), 'sent SM00000000000000000000000000000001', 'its Twilio SID is stored');
+select is((select status from public.conversations where lead_id = (select lead from l)), 'awaiting_reply', 'the text-back going out moves the conversation to awaiting_reply');
+select is((select next_action_at from public.conversations where lead_id = (select lead from l)), now() + interval '60 minutes', 'and schedules the nudge after the configured delay');
+select is(public.mark_message_sent((select id from tb), 'SM00000000000000000000000000000009'), false, 'mark_message_sent again: false');
+select is((select twilio_sid from public.messages where id = (select id from tb)), 'SM00000000000000000000000000000001', 'the first SID is kept');
+select is(public.mark_message_sent((select id from oa), 'SM00000000000000000000000000000002'), true, 'the owner alert is sent');
+select is((select owner_alert_status from public.leads where id = (select lead from l)), 'sent', 'the lead shows the owner was alerted');
+
+-- lease expired and reclaimed: the late worker's mark returns false but keeps its SID
+create temp table l2 as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660002') as lead;
+create temp table claim2 as select * from public.claim_outbound_messages(10, 60);
+update public.messages set lease_until = now() - interval '1 second' where id in (select id from claim2);
+select is((private.lifecycle_sweep(now()) ->> 'leases_released')::int, 2, 'the sweep puts expired leases back in the queue');
+select ok((select bool_and(status = 'queued' and lease_until is null) from public.messages where id in (select id from claim2)), 'they are queued again');
+select is(public.mark_message_sent((select id from claim2 where kind = 'text_back'), 'SM00000000000000000000000000000003'), false,
+          'a worker whose lease expired gets false');
+select is((select twilio_sid from public.messages where id = (select id from claim2 where kind = 'text_back')), 'SM00000000000000000000000000000003', 'but its SID is recorded');
+
+-- failures: backoff, dead letter
+create temp table claim3 as select * from public.claim_outbound_messages(10, 60);
+create temp table ow2 as select id from claim3 where kind = 'owner_alert';
+select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'queued', 'a retryable failure is queued again');
+select is((select next_attempt_at from public.messages where id = (select id from ow2)), now() + interval '60 seconds',
+          'with exponential backoff (second attempt waits 60 s)');
+select is((select count(*)::int from public.claim_outbound_messages(10, 60) where id = (select id from ow2)), 0, 'it is not claimed before its backoff');
+update public.messages set next_attempt_at = now(), attempts = max_attempts - 1 where id = (select id from ow2);
+select is((select attempts from public.claim_outbound_messages(10, 60) where id = (select id from ow2)), 5, 'claimed for its last attempt');
+select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'failed', 'the last attempt''s failure is final');
+select matches((select status_reason from public.messages where id = (select id from ow2)), '^dead_letter', 'and is recorded as a dead letter');
+select is((select owner_alert_status from public.leads where id = (select lead from l2)), 'failed', 'the lead shows the owner alert failed');
+select is(public.mark_message_failed((select id from ow2), '20429', 'again', true), 'failed', 'a settled message is not revived');
+select throws_ok($$select public.mark_message_failed(gen_random_uuid(), '1', 'x', true)$$, 'P0002', null, 'an unknown message id is an error');
+
+-- error codes with side effects
+create function pg_temp.fail_text_back(p_phone text, p_code text) returns text
+language plpgsql as $$
+declare
+  new_lead uuid := pg_temp.submit(pg_temp.widget_of((select id from b)), p_phone);
+  message_id uuid;
+begin
+  select c.id into message_id from public.claim_outbound_messages(50, 60) c where c.lead_id = new_lead and c.kind = 'text_back';
+  return public.mark_message_failed(message_id, p_code, 'error ' || p_code, false);
+end
+$$;
+select is(pg_temp.fail_text_back('+15556660010', '21211'), 'failed', '21211 fails without retry');
+select is((select phone_status from public.leads where phone = '+15556660010'), 'invalid', '21211 marks the lead''s phone invalid');
+select is((select status || '/' || completion_reason from public.conversations where lead_phone = '+15556660010'), 'failed/send_failed',
+          'a text-back that cannot be sent fails the conversation');
+select is(pg_temp.fail_text_back('+15556660011', '21610'), 'failed', '21610 fails');
+select is((select source || ' ' || matched_rule from public.opt_outs where phone = '+15556660011'), 'carrier carrier:21610', '21610 adds a carrier opt-out');
+select is((select status from public.conversations where lead_phone = '+15556660011'), 'opted_out', 'and closes the conversation as opted out');
+select is(pg_temp.fail_text_back('+15556660012', '21614'), 'failed', '21614 fails');
+select is((select phone_status from public.leads where phone = '+15556660012'), 'landline', '21614 flags the lead as a landline');
+select is(pg_temp.fail_text_back('+15556660013', '30034'), 'failed', '30034 fails');
+select matches((select sending_problem from public.businesses where id = (select id from b)), 'not registered', '30034 surfaces an account problem to the owner');
+select is(pg_temp.fail_text_back('+15556660014', '30007'), 'failed', '30007 fails');
+select matches((select delivery_problem from public.leads where phone = '+15556660014'), 'Carrier filtered', '30007 is shown on the lead');
+
+-- 30008 retries once
+create temp table l3 as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660020') as lead;
+create temp table m3 as select id from public.claim_outbound_messages(50, 60) where lead_id = (select lead from l3) and kind = 'text_back';
+select is(public.mark_message_failed((select id from m3), '30008', 'unknown', true), 'queued', '30008: the first failure is retried');
+update public.messages set next_attempt_at = now() where id = (select id from m3);
+select is((select count(*)::int from public.claim_outbound_messages(50, 60) where id = (select id from m3)), 1, '30008: claimed again');
+select is(public.mark_message_failed((select id from m3), '30008', 'unknown', true), 'failed', '30008: the second failure is final');
+
+-- delivery status callbacks
+select is(public.record_message_status('SM00000000000000000000000000000001', 'delivered'), '{"found": true, "status": "delivered"}'::jsonb, 'delivered is recorded');
+select is(public.record_message_status('SM00000000000000000000000000000001', 'sent'), '{"found": true, "status": "delivered"}'::jsonb, 'a late "sent" does not move it backwards');
+select is(public.record_message_status('SM0000000000000000000000000000dead', 'delivered'), '{"found": false, "status": null}'::jsonb, 'an unknown SID is reported as not found');
+select throws_ok($$select public.record_message_status('SM00000000000000000000000000000001', 'exploded')$$, '22023', null, 'an unknown status is refused');
+select is(public.record_message_status('SM00000000000000000000000000000002', 'undelivered', '30006'), '{"found": true, "status": "undelivered"}'::jsonb,
+          'an undelivered callback is recorded');
+select ok(exists (select 1 from public.opt_outs where phone = (select owner_phone from public.businesses where id = (select id from b)) and matched_rule = 'carrier:30006'),
+          '30006 suppresses the number');
+
+-- coalesced wakes
+delete from net.http_request_queue;
+update private.dispatch_wake_state set wake_pending = false, last_wake_at = null;
+set constraints all immediate;
+select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660030');
+select is((select count(*)::int from net.http_request_queue), 1, 'a sendable message wakes sms-dispatch');
+select set_config('leadloop.dispatch_wake_decided', '', false);  -- as if a new transaction began
+select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660031');
+select is((select count(*)::int from net.http_request_queue), 1, 'while that wake is pending, another transaction''s message posts no second wake');
+select count(*) from public.claim_outbound_messages(50, 60);
+select set_config('leadloop.dispatch_wake_decided', '', false);
+select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
+select is((select count(*)::int from net.http_request_queue), 2, 'after a claim answered the wake, the next message wakes again');
+update private.dispatch_wake_state set last_wake_at = now() - interval '31 seconds';
+select set_config('leadloop.dispatch_wake_decided', '', false);
+select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
+select is((select count(*)::int from net.http_request_queue), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
+
+select * from finish();
+rollback;
