@@ -258,7 +258,8 @@ function createHandset(phone) {
     el("div", { class: "notch" }),
     el("div", { class: "statusbar" }, clock, el("span", { text: "5G ▮▮▮" })),
     appbar, content, composeArea);
-  const root = el("section", { class: "handset", "data-phone": phone, "aria-label": `Phone ${phone}` }, screen);
+  const caption = el("div", { class: "caption" });
+  const root = el("div", { class: "handset-wrap" }, caption, el("section", { class: "handset", "data-phone": phone, "aria-label": `Phone ${phone}` }, screen));
   setInterval(() => (clock.textContent = new Date().toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })), 30_000);
 
   draft.addEventListener("keydown", (event) => {
@@ -371,6 +372,8 @@ function createHandset(phone) {
   }
 
   function render() {
+    const label = state.phones.get(phone)?.label;
+    caption.replaceChildren(el("strong", { text: label || "Lead's phone" }), el("span", { text: ` ${phone}` }));
     const threads = threadsOf(phone);
     if (!view.thread && !view.listChosen && threads.length === 1) view.thread = threads[0][0];
     renderAppbar();
