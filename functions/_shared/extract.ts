@@ -235,10 +235,9 @@ const questionCues: Record<SlotName, RegExp> = {
   need: /\b(?:what (?:can|do|would|kind|type|service|work)|help you with|what do you need|describe|qu[eé] (?:necesita|servicio|tipo|trabajo|le podemos|podemos)|en qu[eé] (?:le|te) (?:podemos|puedo) ayudar)\b/iu,
 };
 
-/** Which slot an outbound question asks for (first missing one when it asks several). */
-export function slotAskedBy(body: string, filled: Partial<Record<SlotName, boolean>> = {}): SlotName | null {
-  const asked = slotOrder.filter((s) => questionCues[s].test(body));
-  return asked.find((s) => !filled[s]) ?? asked[0] ?? null;
+/** The slots an outbound message asks for ("what, when and where?" asks all three). */
+export function slotsAskedBy(body: string): SlotName[] {
+  return slotOrder.filter((s) => questionCues[s].test(body));
 }
 
 const nonAnswer =
@@ -310,9 +309,11 @@ export function extractConversation(input: ConversationInput): ConversationExtra
   for (const msg of input.messages) {
     if (msg.direction === "outbound") {
       if (msg.kind && !["question", "text_back", "nudge"].includes(msg.kind)) continue;
-      const filled = { need: !!slots.need, timing: !!slots.timing, location: !!slots.location };
-      pendingQuestion = slotAskedBy(msg.body, filled);
-      if (pendingQuestion) asked.add(pendingQuestion);
+      // Only a question about one slot makes a bare reply its answer, and only such a
+      // question counts as "already asked" (the first text asks everything at once).
+      const askedHere = slotsAskedBy(msg.body);
+      pendingQuestion = askedHere.length === 1 ? askedHere[0] : null;
+      if (pendingQuestion && msg.kind !== "text_back" && msg.kind !== "nudge") asked.add(pendingQuestion);
       continue;
     }
     if (msg.direction !== "inbound") continue;

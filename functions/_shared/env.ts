@@ -1,0 +1,67 @@
+// Settings, read once per process and validated, so a misconfigured deployment fails
+// with a message naming the variable instead of a confusing runtime error later.
+import { z } from "zod";
+import { ConfigError, zodMessage } from "./http.ts";
+
+const url = z.string().url();
+const positiveInt = z.coerce.number().int().positive();
+
+export const supabaseEnvSchema = z.object({
+  SUPABASE_URL: url,
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+});
+
+export const twilioEnvSchema = z.object({
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-zA-Z]{32}$/, "must look like AC followed by 32 characters"),
+  TWILIO_AUTH_TOKEN: z.string().min(1),
+  TWILIO_API_BASE_URL: url.default("https://api.twilio.com"),
+  /** Public base URL of the functions: signatures and StatusCallback are built from it. */
+  TWILIO_WEBHOOK_BASE_URL: url,
+  TWILIO_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+export const twilioWebhookEnvSchema = twilioEnvSchema.pick({ TWILIO_AUTH_TOKEN: true, TWILIO_WEBHOOK_BASE_URL: true });
+
+export const summarizerEnvSchema = z.object({
+  SUMMARIZER_LLM_URL: z.union([url, z.literal("")]).default(""),
+  SUMMARIZER_LLM_MODEL: z.string().default(""),
+  SUMMARIZER_LLM_API_KEY: z.string().default(""),
+  SUMMARIZER_LLM_TIMEOUT_MS: positiveInt.default(8_000),
+}).refine((e) => !e.SUMMARIZER_LLM_URL || e.SUMMARIZER_LLM_MODEL, {
+  message: "SUMMARIZER_LLM_MODEL is required when SUMMARIZER_LLM_URL is set",
+  path: ["SUMMARIZER_LLM_MODEL"],
+});
+
+type EnvSource = Record<string, string | undefined>;
+
+function readProcessEnv(): EnvSource {
+  // Empty strings mean "unset", as in .env files.
+  const out: EnvSource = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) if (v !== "") out[k] = v;
+  return out;
+}
+
+const cache = new Map<z.ZodTypeAny, unknown>();
+
+export function loadEnv<S extends z.ZodTypeAny>(schema: S, source?: EnvSource): z.output<S> {
+  if (!source && cache.has(schema)) return cache.get(schema) as z.output<S>;
+  const parsed = schema.safeParse(source ?? readProcessEnv());
+  if (!parsed.success) throw new ConfigError(`invalid settings: ${zodMessage(parsed.error)}`);
+  if (!source) cache.set(schema, parsed.data);
+  return parsed.data;
+}
+
+export type SupabaseEnv = z.output<typeof supabaseEnvSchema>;
+export type TwilioEnv = z.output<typeof twilioEnvSchema>;
+export type TwilioWebhookEnv = z.output<typeof twilioWebhookEnvSchema>;
+export type SummarizerEnv = z.output<typeof summarizerEnvSchema>;
+
+export function llmConfigFrom(env: SummarizerEnv) {
+  if (!env.SUMMARIZER_LLM_URL) return null;
+  return {
+    url: env.SUMMARIZER_LLM_URL,
+    model: env.SUMMARIZER_LLM_MODEL,
+    apiKey: env.SUMMARIZER_LLM_API_KEY || null,
+    timeoutMs: env.SUMMARIZER_LLM_TIMEOUT_MS,
+  };
+}

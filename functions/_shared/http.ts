@@ -1,0 +1,81 @@
+// Typed errors and the single place that maps them to HTTP responses.
+import { ZodError } from "zod";
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+export class BadRequestError extends HttpError {
+  constructor(message: string) {
+    super(400, "bad_request", message);
+  }
+}
+export class ForbiddenError extends HttpError {
+  constructor(message: string) {
+    super(403, "forbidden", message);
+  }
+}
+export class MethodNotAllowedError extends HttpError {
+  constructor(readonly allowed: string[]) {
+    super(405, "method_not_allowed", `use ${allowed.join(" or ")}`);
+  }
+}
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(message: string) {
+    super(415, "unsupported_media_type", message);
+  }
+}
+/** Settings are missing or malformed: the deployment is broken, not the request. */
+export class ConfigError extends HttpError {
+  constructor(message: string) {
+    super(500, "config", message);
+  }
+}
+/** A database RPC failed or answered something unexpected. */
+export class RpcError extends HttpError {
+  constructor(readonly rpc: string, message: string) {
+    super(502, "rpc_failed", `${rpc}: ${message}`);
+  }
+}
+
+export function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+export function emptyTwiml(): Response {
+  return new Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', {
+    status: 200,
+    headers: { "Content-Type": "text/xml" },
+  });
+}
+
+export function zodMessage(err: ZodError): string {
+  return err.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
+}
+
+export type Handler = (req: Request) => Promise<Response>;
+
+/** Wraps a handler so every failure becomes one well-formed response. */
+export function withErrors(name: string, handler: Handler): Handler {
+  return async (req) => {
+    try {
+      return await handler(req);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        if (err.status >= 500) console.error(`[${name}] ${err.code}: ${err.message}`);
+        const headers: Record<string, string> = { "Content-Type": "application/json" };
+        if (err instanceof MethodNotAllowedError) headers.Allow = err.allowed.join(", ");
+        return new Response(JSON.stringify({ error: err.code, message: err.message }), { status: err.status, headers });
+      }
+      if (err instanceof ZodError) return json({ error: "bad_request", message: zodMessage(err) }, 400);
+      console.error(`[${name}] unexpected error`, err);
+      return json({ error: "internal", message: "internal error" }, 500);
+    }
+  };
+}
+
+export function requireMethod(req: Request, ...allowed: string[]): void {
+  if (!allowed.includes(req.method)) throw new MethodNotAllowedError(allowed);
+}

@@ -1,0 +1,168 @@
+// The database RPCs the functions call (helpers/RPC-CONTRACT.md), behind an interface so
+// handlers are tested with a fake and every result is validated at the boundary.
+import { createClient } from "@supabase/supabase-js";
+import { z } from "zod";
+import { conversationContextSchema, type ConversationContext } from "./conversation-engine.ts";
+import { RpcError, zodMessage } from "./http.ts";
+import type { SupabaseEnv } from "./env.ts";
+
+export const outboundMessageSchema = z.object({
+  id: z.string().uuid(),
+  business_id: z.string().uuid(),
+  lead_id: z.string().uuid().nullable(),
+  conversation_id: z.string().uuid().nullable(),
+  kind: z.string(),
+  to_phone: z.string(),
+  from_phone: z.string(),
+  body: z.string(),
+  attempts: z.number().int(),
+});
+export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
+
+export const inboundOutcomeSchema = z.enum(["duplicate", "unknown_number", "opted_out", "opted_in", "help", "reply", "no_conversation"]);
+
+export const inboundResultSchema = z.object({
+  outcome: inboundOutcomeSchema,
+  message_id: z.string().uuid().nullish(),
+  business_id: z.string().uuid().nullish(),
+  conversation_id: z.string().uuid().nullish(),
+  context: conversationContextSchema.nullish(),
+});
+export type InboundResult = z.infer<typeof inboundResultSchema>;
+
+export const applyTurnResultSchema = z.object({ applied: z.boolean(), version: z.number().int().nullable() });
+export const messageStatusResultSchema = z.object({ found: z.boolean(), status: z.string().nullable() });
+
+export const dueSummarySchema = z.object({
+  conversation_id: z.string().uuid(),
+  locale: z.string().nullish(),
+  now: z.string(),
+  slots: z
+    .object({
+      need: z.string().nullish(),
+      timing: z.string().nullish(),
+      location: z.string().nullish(),
+      constraints: z.array(z.string()).nullish(),
+    })
+    .nullish(),
+  completion_reason: z.string().nullish(),
+  business: z.object({ name: z.string(), timezone: z.string(), owner_phone: z.string().nullish() }),
+  lead: z.object({
+    name: z.string().nullish(),
+    phone: z.string(),
+    email: z.string().nullish(),
+    message: z.string().nullish(),
+    source_url: z.string().nullish(),
+    created_at: z.string().nullish(),
+  }),
+  messages: z.array(z.object({ direction: z.string(), kind: z.string().nullish(), body: z.string().nullable(), created_at: z.string().nullish() })),
+});
+export type DueSummary = z.infer<typeof dueSummarySchema>;
+
+export interface TurnArgs {
+  conversationId: string;
+  expectedVersion: number;
+  slots: { need: string | null; timing: string | null; location: string | null; constraints: string[] };
+  locale: string;
+  outboundBody: string | null;
+  outboundKind: "question" | "closing" | null;
+  complete: boolean;
+  completionReason: string | null;
+}
+
+export interface LeadloopRpc {
+  claimOutboundMessages(batchSize: number, leaseSeconds: number): Promise<OutboundMessage[]>;
+  markMessageSent(messageId: string, twilioSid: string): Promise<boolean>;
+  markMessageFailed(messageId: string, code: string, message: string, retryable: boolean): Promise<string>;
+  recordInboundSms(args: { messageSid: string; from: string; to: string; body: string; optOutType: string | null }): Promise<InboundResult>;
+  getConversationContext(conversationId: string): Promise<ConversationContext | null>;
+  applyConversationTurn(args: TurnArgs): Promise<{ applied: boolean; version: number | null }>;
+  recordMessageStatus(twilioSid: string, status: string, errorCode: string | null): Promise<{ found: boolean; status: string | null }>;
+  claimDueSummaries(batchSize: number, leaseSeconds: number): Promise<DueSummary[]>;
+  completeConversationSummary(conversationId: string, summary: unknown, ownerText: string): Promise<{ queued: boolean }>;
+}
+
+type RawRpc = (name: string, args: Record<string, unknown>) => Promise<unknown>;
+
+function parse<S extends z.ZodTypeAny>(rpc: string, schema: S, data: unknown): z.output<S> {
+  const r = schema.safeParse(data);
+  if (!r.success) throw new RpcError(rpc, `unexpected result: ${zodMessage(r.error)}`);
+  return r.data;
+}
+
+/** Builds the typed client on any "call this RPC" function (supabase-js in production, a fake in tests). */
+export function typedRpc(call: RawRpc): LeadloopRpc {
+  return {
+    async claimOutboundMessages(batchSize, leaseSeconds) {
+      const data = await call("claim_outbound_messages", { p_batch_size: batchSize, p_lease_seconds: leaseSeconds });
+      return parse("claim_outbound_messages", z.array(outboundMessageSchema), data ?? []);
+    },
+    async markMessageSent(messageId, twilioSid) {
+      return parse("mark_message_sent", z.boolean(), await call("mark_message_sent", { p_message_id: messageId, p_twilio_sid: twilioSid }));
+    },
+    async markMessageFailed(messageId, code, message, retryable) {
+      const data = await call("mark_message_failed", {
+        p_message_id: messageId,
+        p_error_code: code,
+        p_error_message: message,
+        p_retryable: retryable,
+      });
+      return parse("mark_message_failed", z.string(), data);
+    },
+    async recordInboundSms(a) {
+      const data = await call("record_inbound_sms", {
+        p_message_sid: a.messageSid,
+        p_from: a.from,
+        p_to: a.to,
+        p_body: a.body,
+        p_opt_out_type: a.optOutType,
+      });
+      return parse("record_inbound_sms", inboundResultSchema, data);
+    },
+    async getConversationContext(conversationId) {
+      const data = await call("get_conversation_context", { p_conversation_id: conversationId });
+      return parse("get_conversation_context", conversationContextSchema.nullable(), data ?? null);
+    },
+    async applyConversationTurn(a) {
+      const data = await call("apply_conversation_turn", {
+        p_conversation_id: a.conversationId,
+        p_expected_version: a.expectedVersion,
+        p_slots: a.slots,
+        p_locale: a.locale,
+        p_outbound_body: a.outboundBody,
+        p_outbound_kind: a.outboundKind,
+        p_complete: a.complete,
+        p_completion_reason: a.completionReason,
+      });
+      return parse("apply_conversation_turn", applyTurnResultSchema, data);
+    },
+    async recordMessageStatus(twilioSid, status, errorCode) {
+      const data = await call("record_message_status", { p_twilio_sid: twilioSid, p_status: status, p_error_code: errorCode });
+      return parse("record_message_status", messageStatusResultSchema, data);
+    },
+    async claimDueSummaries(batchSize, leaseSeconds) {
+      const data = await call("claim_due_summaries", { p_batch_size: batchSize, p_lease_seconds: leaseSeconds });
+      // Each row is validated on its own so one malformed row cannot hide the others.
+      return parse("claim_due_summaries", z.array(z.unknown()), data ?? []) as DueSummary[];
+    },
+    async completeConversationSummary(conversationId, summary, ownerText) {
+      const data = await call("complete_conversation_summary", {
+        p_conversation_id: conversationId,
+        p_summary: summary,
+        p_owner_text: ownerText,
+      });
+      return parse("complete_conversation_summary", z.object({ queued: z.boolean() }), data);
+    },
+  };
+}
+
+export function supabaseRpc(env: SupabaseEnv): LeadloopRpc {
+  const db = createClient(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
+  return typedRpc(async (name, args) => {
+    const { data, error } = await db.rpc(name, args);
+    if (error) throw new RpcError(name, `${error.code ?? ""} ${error.message}`.trim());
+    return data;
+  });
+}

@@ -1,0 +1,76 @@
+// Twilio's inbound SMS webhook. The database stores the message once per MessageSid and
+// handles STOP/START/HELP (answers go through the outbox); for a reply in an open
+// conversation this runs the conversation engine and applies the turn.
+import { z } from "zod";
+import { emptyTwiml, withErrors, type Handler } from "../_shared/http.ts";
+import { readSignedTwilioForm } from "../_shared/twilio-webhook.ts";
+import { type ConversationContext, decideTurn } from "../_shared/conversation-engine.ts";
+import type { LeadloopRpc } from "../_shared/rpc.ts";
+import type { TwilioWebhookEnv } from "../_shared/env.ts";
+
+export const inboundFormSchema = z.object({
+  MessageSid: z.string().min(10, "MessageSid is required").max(64),
+  From: z.string().min(1, "From is required").max(32),
+  To: z.string().min(1, "To is required").max(32),
+  Body: z.string().default(""),
+  OptOutType: z.string().optional(),
+});
+
+export interface InboundDeps {
+  rpc: LeadloopRpc;
+  env: TwilioWebhookEnv;
+  now?: () => Date;
+}
+
+const openStatuses = new Set(["pending", "awaiting_reply", "active"]);
+
+async function applyTurn(rpc: LeadloopRpc, context: ConversationContext, body: string, now: Date) {
+  const d = decideTurn(context, body, now);
+  return rpc.applyConversationTurn({
+    conversationId: context.conversation_id,
+    expectedVersion: context.version,
+    slots: d.slots,
+    locale: d.locale,
+    outboundBody: d.outbound?.body ?? null,
+    outboundKind: d.outbound?.kind ?? null,
+    complete: d.complete,
+    completionReason: d.completionReason,
+  });
+}
+
+/** Runs the engine; on a version conflict re-reads the context and tries once more. */
+export async function runConversationTurn(rpc: LeadloopRpc, conversationId: string, context: ConversationContext | null, body: string, now: Date) {
+  let ctx = context ?? (await rpc.getConversationContext(conversationId));
+  for (let attempt = 0; attempt < 2 && ctx; attempt++) {
+    if (!openStatuses.has(ctx.status)) return { applied: false, reason: `conversation is ${ctx.status}` };
+    const result = await applyTurn(rpc, ctx, body, now);
+    if (result.applied) return { applied: true, reason: null };
+    if (attempt === 0) ctx = await rpc.getConversationContext(conversationId);
+  }
+  return { applied: false, reason: ctx ? "version conflict twice" : "conversation not found" };
+}
+
+export function createInboundHandler(deps: InboundDeps): Handler {
+  return withErrors("twilio-inbound", async (req) => {
+    const form = inboundFormSchema.parse(await readSignedTwilioForm(req, deps.env, "twilio-inbound"));
+    // A failure here answers 5xx so Twilio retries; nothing was stored yet.
+    const result = await deps.rpc.recordInboundSms({
+      messageSid: form.MessageSid,
+      from: form.From,
+      to: form.To,
+      body: form.Body,
+      optOutType: form.OptOutType ?? null,
+    });
+    if (result.outcome === "reply" && result.conversation_id) {
+      // The message is stored; a Twilio retry would only be a duplicate, so engine
+      // failures are logged (the idle sweep still completes the conversation).
+      try {
+        const turn = await runConversationTurn(deps.rpc, result.conversation_id, result.context ?? null, form.Body, (deps.now ?? (() => new Date()))());
+        if (!turn.applied) console.warn(`[twilio-inbound] turn not applied for ${result.conversation_id}: ${turn.reason}`);
+      } catch (err) {
+        console.error(`[twilio-inbound] conversation ${result.conversation_id}: ${(err as Error)?.message ?? err}`);
+      }
+    }
+    return emptyTwiml();
+  });
+}
