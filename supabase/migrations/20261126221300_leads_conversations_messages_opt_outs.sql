@@ -111,7 +111,8 @@ create table public.messages (
   dedupe_key text unique check (dedupe_key is null or length(dedupe_key) <= 200),
   sent_at timestamptz,
   delivered_at timestamptz,
-  created_at timestamptz not null default now(),
+  -- clock time, not transaction time: the transcript is ordered by it, and one transaction may write several texts
+  created_at timestamptz not null default clock_timestamp(),
   updated_at timestamptz not null default now(),
   constraint messages_direction_matches_kind check ((direction = 'inbound') = (kind = 'inbound')),
   constraint messages_inbound_is_received check (direction = 'outbound' or status = 'received'),
