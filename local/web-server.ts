@@ -44,7 +44,7 @@ export function renderWidgetDemo(template: string, runtime: WebServerOptions["ru
     __LEADLOOP_WIDGET_ID__: runtime.widgetId,
     __LEADLOOP_SUPABASE_URL__: runtime.supabaseUrl,
     __LEADLOOP_SUPABASE_KEY__: runtime.supabaseAnonKey,
-    __LEADLOOP_BUSINESS_NAME__: runtime.businessName ?? "Demo Plumbing & Heating",
+    __LEADLOOP_BUSINESS_NAME__: runtime.businessName ?? "Demo Plumbing Co",
   };
   return template.replace(/__LEADLOOP_[A-Z_]+__/g, (token) => (token in values ? escapeHtml(values[token]) : token));
 }
