@@ -1,0 +1,461 @@
+// The Edge Functions gateway of the Supabase CLI (spec §5): `/functions/v1/<name>[/...]` runs
+// functions/<name> under Deno. Each function is one long-lived `deno run` child on a private loopback
+// port (Deno.serve honours DENO_SERVE_ADDRESS), started on its first request and restarted when its
+// files, or shared files, change. The gateway checks verify_jwt like the CLI's main.ts and streams
+// requests and responses through unchanged apart from Kong's X-Forwarded-* headers.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, watch, type FSWatcher, openSync, readSync, closeSync, realpathSync } from "node:fs";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { connect, createServer, type AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import * as jose from "jose";
+import { projectRoot, type InstanceConfig } from "../../config.ts";
+import { readFunctionsConfig, type FunctionSettings } from "./config-toml.ts";
+
+export interface FunctionsRouter {
+  handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FunctionsRouterOptions {
+  config: InstanceConfig;
+  /** Folder holding one folder per function plus _shared/ (default: <project>/functions). */
+  functionsRoot?: string;
+  /** The config.toml with `[functions.<name>]` tables (default: <project>/supabase/config.toml). */
+  configPath?: string;
+  /** How long a function may take to start listening, including npm downloads on a cold cache. */
+  bootTimeoutMs?: number;
+  /** Shared Deno cache so npm: packages are fetched once (default: <project>/.local/deno-dir). */
+  denoDir?: string;
+}
+
+const FUNCTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const IDLE_TIMEOUT_MS = 150_000; // Kong's read_timeout for functions
+const RESTART_DEBOUNCE_MS = 150;
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
+
+class BootError extends Error {}
+
+interface Worker {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<void>;
+  inFlight: number;
+  retired: boolean;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...extraHeaders });
+  res.end(text);
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** The deno binary: node_modules/.bin/deno is the native executable once the package's postinstall ran. */
+function denoCommand(): { command: string; prefixArgs: string[] } {
+  const bin = join(projectRoot, "node_modules", ".bin", "deno");
+  try {
+    const real = realpathSync(bin);
+    const fd = openSync(real, "r");
+    const magic = Buffer.alloc(4);
+    readSync(fd, magic, 0, 4, 0);
+    closeSync(fd);
+    if (magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || magic.subarray(0, 2).toString() !== "#!") {
+      return { command: real, prefixArgs: [] };
+    }
+    // The npm launcher script: run it with this node, so no PATH is needed in the function's environment.
+    return { command: process.execPath, prefixArgs: [real] };
+  } catch {
+    return { command: bin, prefixArgs: [] };
+  }
+}
+
+/** KEY=VALUE lines as `supabase functions serve --env-file` reads them (comments, `export`, quotes). */
+export function parseEnvFile(contents: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const rawLine of contents.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2].trim();
+    if ((value.startsWith('"') && value.endsWith('"') && value.length >= 2) || (value.startsWith("'") && value.endsWith("'") && value.length >= 2)) {
+      const quote = value[0];
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    env[m[1]] = value;
+  }
+  return env;
+}
+
+export async function createFunctionsRouter(options: FunctionsRouterOptions): Promise<FunctionsRouter> {
+  const { config } = options;
+  const functionsRoot = options.functionsRoot ?? join(projectRoot, "functions");
+  const configPath = options.configPath ?? join(projectRoot, "supabase", "config.toml");
+  const bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
+  const denoDir = options.denoDir ?? join(projectRoot, ".local", "deno-dir");
+  mkdirSync(denoDir, { recursive: true });
+  const deno = denoCommand();
+  const jwtSecret = new TextEncoder().encode(config.keys.jwtSecret);
+  const jwks = { keys: [{ kty: "oct", k: Buffer.from(config.keys.jwtSecret).toString("base64url") }] };
+  const workers = new Map<string, Worker>();
+  const starting = new Map<string, Promise<Worker>>();
+  const retiring = new Set<Worker>();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  let closed = false;
+
+  let settingsCache: { mtimeMs: number; settings: Map<string, FunctionSettings> } | undefined;
+  function functionSettings(): Map<string, FunctionSettings> {
+    let mtimeMs = -1;
+    try {
+      mtimeMs = statSync(configPath).mtimeMs;
+    } catch {
+      // no config.toml: every function folder gets the defaults
+    }
+    if (!settingsCache || settingsCache.mtimeMs !== mtimeMs) {
+      settingsCache = { mtimeMs, settings: readFunctionsConfig(configPath) };
+    }
+    return settingsCache.settings;
+  }
+
+  function resolveFunction(name: string): (FunctionSettings & { entrypoint: string }) | undefined {
+    if (!FUNCTION_NAME.test(name)) return undefined;
+    const configured = functionSettings().get(name);
+    if (configured && !configured.enabled) return undefined;
+    const entrypoint = configured?.entrypoint ?? join(functionsRoot, name, "index.ts");
+    if (!existsSync(entrypoint)) return undefined;
+    return { verifyJwt: true, enabled: true, ...configured, entrypoint };
+  }
+
+  function functionEnv(port: number): NodeJS.ProcessEnv {
+    let fileEnv: Record<string, string> = {};
+    try {
+      fileEnv = parseEnvFile(readFileSync(config.functionsEnvFile, "utf8"));
+    } catch {
+      // no env file: only the platform variables
+    }
+    return {
+      ...fileEnv,
+      SUPABASE_URL: config.supabaseUrl,
+      SUPABASE_ANON_KEY: config.keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: config.keys.serviceRoleKey,
+      SUPABASE_DB_URL: config.dbUrl,
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: config.keys.publishableKey }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: config.keys.secretKey }),
+      SUPABASE_JWKS: JSON.stringify(jwks),
+      DENO_DIR: denoDir,
+      DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+      DENO_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    };
+  }
+
+  function pipeLogs(name: string, child: ChildProcess): void {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[fn:${name}] ${line}\n`));
+    }
+  }
+
+  async function startWorker(name: string, settings: FunctionSettings & { entrypoint: string }): Promise<Worker> {
+    const port = await freePort();
+    const args = [...deno.prefixArgs, "run", "--allow-net", "--allow-env", "--allow-read", "--no-prompt"];
+    if (settings.importMap) {
+      args.push(/deno\.jsonc?$/.test(settings.importMap) ? "--config" : "--import-map", settings.importMap);
+    }
+    args.push(settings.entrypoint);
+    const child = spawn(deno.command, args, {
+      cwd: dirname(settings.entrypoint),
+      env: functionEnv(port),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    pipeLogs(name, child);
+    let exitedEarly = false;
+    const exited = new Promise<void>((resolve) => {
+      child.once("exit", () => {
+        exitedEarly = true;
+        resolve();
+      });
+      child.once("error", (error) => {
+        process.stdout.write(`[fn:${name}] failed to start deno: ${error.message}\n`);
+        exitedEarly = true;
+        resolve();
+      });
+    });
+    const ready = (async () => {
+      const deadline = Date.now() + bootTimeoutMs;
+      while (Date.now() < deadline) {
+        if (exitedEarly) throw new BootError(`function ${name} exited before listening`);
+        if (await canConnect(port)) return;
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      child.kill("SIGKILL");
+      throw new BootError(`function ${name} did not listen within ${bootTimeoutMs} ms`);
+    })();
+    const worker: Worker = { name, port, child, ready, exited, inFlight: 0, retired: false };
+    void exited.then(() => {
+      if (workers.get(name) === worker) workers.delete(name);
+    });
+    return worker;
+  }
+
+  async function workerFor(name: string, settings: FunctionSettings & { entrypoint: string }): Promise<Worker> {
+    const existing = workers.get(name);
+    if (existing && existing.child.exitCode === null && !existing.retired) return existing;
+    let pending = starting.get(name);
+    if (!pending) {
+      pending = (async () => {
+        const worker = await startWorker(name, settings);
+        workers.set(name, worker);
+        try {
+          await worker.ready;
+        } catch (error) {
+          if (workers.get(name) === worker) workers.delete(name);
+          throw error;
+        }
+        return worker;
+      })().finally(() => starting.delete(name));
+      starting.set(name, pending);
+    }
+    return pending;
+  }
+
+  function stopChild(worker: Worker): Promise<void> {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) {
+      worker.child.kill("SIGTERM");
+      const force = setTimeout(() => worker.child.kill("SIGKILL"), 2000);
+      force.unref();
+      void worker.exited.then(() => clearTimeout(force));
+    }
+    return worker.exited;
+  }
+
+  /** Stops taking new requests on this child; it exits once its in-flight requests finish. */
+  function retire(worker: Worker): void {
+    if (worker.retired) return;
+    worker.retired = true;
+    if (workers.get(worker.name) === worker) workers.delete(worker.name);
+    retiring.add(worker);
+    const finish = () => {
+      retiring.delete(worker);
+      void stopChild(worker);
+    };
+    if (worker.inFlight === 0) finish();
+    else {
+      const poll = setInterval(() => {
+        if (worker.inFlight === 0) {
+          clearInterval(poll);
+          finish();
+        }
+      }, 50);
+      setTimeout(() => {
+        clearInterval(poll);
+        finish();
+      }, 10_000).unref();
+    }
+  }
+
+  // Pick up code changes without restarting the stack: a change inside functions/<name>/ restarts that
+  // function; anything else under the root (_shared/, deno.json, ...) may be imported by all of them.
+  let pendingRestart: Set<string> | "all" | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  function scheduleRestart(target: string | "all"): void {
+    if (target === "all" || pendingRestart === "all") pendingRestart = "all";
+    else {
+      const names: Set<string> = pendingRestart ?? new Set<string>();
+      names.add(target);
+      pendingRestart = names;
+    }
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      const what = pendingRestart;
+      pendingRestart = undefined;
+      for (const worker of [...workers.values()]) {
+        if (what === "all" || what?.has(worker.name)) {
+          process.stdout.write(`[fn:${worker.name}] source changed; restarting on next request\n`);
+          retire(worker);
+        }
+      }
+    }, RESTART_DEBOUNCE_MS);
+  }
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(functionsRoot, { recursive: true }, (_event, filename) => {
+      if (!filename) return scheduleRestart("all");
+      const first = filename.toString().split(/[\\/]/)[0];
+      if (first === filename.toString() || first.startsWith("_") || !FUNCTION_NAME.test(first)) scheduleRestart("all");
+      else scheduleRestart(first);
+    });
+    watcher.on("error", (error) => console.error("[functions] watcher error:", error.message));
+  } catch (error) {
+    console.error(`[functions] cannot watch ${functionsRoot}: ${(error as Error).message}; code changes need a restart`);
+  }
+
+  async function verifyJwt(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const header = req.headers.authorization;
+    if (!header) {
+      json(res, 401, { msg: "Error: Missing authorization header" });
+      return false;
+    }
+    const [scheme, token] = header.split(" ");
+    if (scheme !== "Bearer") {
+      json(res, 401, { msg: "Error: Auth header is not 'Bearer {token}'" });
+      return false;
+    }
+    try {
+      const { alg } = jose.decodeProtectedHeader(token ?? "");
+      if (alg !== "HS256") throw new Error(`unsupported alg ${alg}`);
+      await jose.jwtVerify(token, jwtSecret, { algorithms: ["HS256"] });
+      return true;
+    } catch {
+      json(res, 401, { msg: "Invalid JWT" });
+      return false;
+    }
+  }
+
+  function forwardHeaders(req: IncomingMessage, port: number): http.OutgoingHttpHeaders {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(key)) continue;
+      headers[key] = value;
+    }
+    const originalHost = req.headers.host ?? "";
+    const hostMatch = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(originalHost);
+    const localPort = req.socket.localPort;
+    const clientIp = req.socket.remoteAddress ?? "";
+    const priorFor = req.headers["x-forwarded-for"];
+    headers["x-forwarded-for"] = priorFor ? `${Array.isArray(priorFor) ? priorFor.join(", ") : priorFor}, ${clientIp}` : clientIp;
+    headers["x-forwarded-proto"] = (req.headers["x-forwarded-proto"] as string | undefined) ?? "http";
+    headers["x-forwarded-host"] = hostMatch?.[1] ?? originalHost;
+    headers["x-forwarded-port"] = hostMatch?.[2] ?? String(localPort ?? "");
+    headers["x-forwarded-path"] = (req.url ?? "").split("?")[0];
+    headers["x-forwarded-prefix"] = "/functions/v1";
+    headers.host = `127.0.0.1:${port}`;
+    return headers;
+  }
+
+  function proxy(worker: Worker, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    return new Promise((resolve) => {
+      worker.inFlight++;
+      let finished = false;
+      const done = () => {
+        if (finished) return;
+        finished = true;
+        worker.inFlight--;
+        resolve();
+      };
+      const upstream = http.request(
+        { host: "127.0.0.1", port: worker.port, method: req.method, path, headers: forwardHeaders(req, worker.port), agent, timeout: IDLE_TIMEOUT_MS },
+        (upstreamRes) => {
+          const headers: http.OutgoingHttpHeaders = {};
+          for (const [key, value] of Object.entries(upstreamRes.headers)) {
+            if (value !== undefined && !HOP_BY_HOP.has(key)) headers[key] = value;
+          }
+          res.writeHead(upstreamRes.statusCode ?? 502, headers);
+          upstreamRes.pipe(res);
+          upstreamRes.on("end", done);
+          upstreamRes.on("error", () => {
+            res.destroy();
+            done();
+          });
+        },
+      );
+      upstream.on("timeout", () => upstream.destroy(new Error("upstream idle timeout")));
+      upstream.on("error", (error) => {
+        if (!res.headersSent) {
+          json(res, 500, { code: "WORKER_ERROR", message: "Function exited due to an error (please check logs)" });
+        } else {
+          res.destroy(error);
+        }
+        done();
+      });
+      res.on("close", () => {
+        if (!res.writableFinished) upstream.destroy();
+        done();
+      });
+      req.pipe(upstream);
+    });
+  }
+
+  return {
+    async handle(req, res, rest) {
+      if (closed) {
+        json(res, 503, { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" });
+        return;
+      }
+      const path = rest.startsWith("/") ? rest : `/${rest}`;
+      const name = decodeURIComponent(path.split("?")[0].split("/")[1] ?? "");
+      const settings = name ? resolveFunction(name) : undefined;
+      if (!settings) {
+        req.resume();
+        text(res, 404, "Function not found");
+        return;
+      }
+      if (req.method !== "OPTIONS" && settings.verifyJwt && !(await verifyJwt(req, res))) {
+        req.resume();
+        return;
+      }
+      let worker: Worker;
+      try {
+        worker = await workerFor(name, settings);
+      } catch (error) {
+        process.stdout.write(`[fn:${name}] boot failed: ${(error as Error).message}\n`);
+        req.resume();
+        json(res, 503, { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" });
+        return;
+      }
+      await proxy(worker, req, res, path);
+    },
+    async close() {
+      closed = true;
+      watcher?.close();
+      if (restartTimer) clearTimeout(restartTimer);
+      await Promise.allSettled([...starting.values()]);
+      const all = [...workers.values(), ...retiring];
+      workers.clear();
+      retiring.clear();
+      await Promise.all(all.map((w) => stopChild(w)));
+      agent.destroy();
+    },
+  };
+}
