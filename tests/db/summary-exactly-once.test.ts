@@ -1,0 +1,133 @@
+// Two lifecycle sweeps running at once, then summary completions retried from several connections,
+// must still produce exactly one completion and exactly one owner summary per conversation.
+// Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, test } from "node:test";
+import pg from "pg";
+import { instanceConfig } from "../../local/config.ts";
+
+const conversationCount = 30;
+const connections: pg.Client[] = [];
+let businessId = "";
+
+function randomPhone(prefix: string): string {
+  return prefix + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
+}
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
+  await client.connect();
+  connections.push(client);
+  return client;
+}
+
+before(async () => {
+  const setup = await connect();
+  for (let i = 0; i < 3; i++) await connect();
+  businessId = randomUUID();
+  const widgetId = randomUUID();
+  // Committed fixtures (several connections must see them), all under one fresh business.
+  await setup.query("begin");
+  await setup.query(
+    `insert into public.businesses (id, name, owner_phone, twilio_number, quiet_hours_start, quiet_hours_end, duplicate_window_minutes)
+     values ($1, 'Concurrency Co', $2, $3, '00:00', '23:59:59.999999', 0)`,
+    [businessId, randomPhone("+1556"), randomPhone("+1557")],
+  );
+  await setup.query(
+    `insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
+     values ($1, 'active', now() - interval '1 day', now() + interval '29 days', 1000)`,
+    [businessId],
+  );
+  await setup.query(
+    `insert into public.widgets (id, business_id, allowed_origins, consent_text, max_leads_per_hour)
+     values ($1, $2, '{https://concurrency.example}', 'Texts from Concurrency Co about your request. Msg & data rates may apply. Reply STOP to opt out.', 1000)`,
+    [widgetId, businessId],
+  );
+  await setup.query(
+    `insert into public.leads (widget_id, name, phone, message, sms_consent)
+     select $1, 'Lead ' || n, '+1558' || lpad((floor(random() * 9999999))::int::text, 7, '0'), 'Need a plumber for a leak', true
+       from generate_series(1, $2::int) as n`,
+    [widgetId, conversationCount],
+  );
+  // Every conversation got its text-back and its nudge long ago: the next sweep must close it (no_reply).
+  await setup.query(
+    `update public.messages set status = 'sent', sent_at = now() - interval '2 days' where business_id = $1 and status in ('queued', 'deferred')`,
+    [businessId],
+  );
+  await setup.query(
+    `update public.conversations set status = 'awaiting_reply', nudge_count = 1, next_action_at = now() - interval '1 minute'
+      where business_id = $1`,
+    [businessId],
+  );
+  await setup.query("commit");
+});
+
+after(async () => {
+  if (businessId) await connections[0]?.query("delete from public.businesses where id = $1", [businessId]);
+  await Promise.all(connections.map((client) => client.end()));
+});
+
+test("two sweeps at once complete each idle conversation exactly once", async () => {
+  const [first, second] = connections;
+  const versionsBefore = await first.query<{ id: string; version: number }>(
+    "select id, version from public.conversations where business_id = $1",
+    [businessId],
+  );
+  assert.equal(versionsBefore.rowCount, conversationCount);
+
+  // The first sweep holds its row locks while the second runs; then both run again together.
+  await first.query("begin");
+  await first.query("select private.lifecycle_sweep(now(), 10)");
+  const concurrent = second.query("select private.lifecycle_sweep(now(), 500)");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await first.query("commit");
+  await concurrent;
+  await Promise.all([first.query("select private.lifecycle_sweep()"), second.query("select private.lifecycle_sweep()")]);
+
+  const after = await first.query<{ id: string; status: string; version: number; summary_status: string }>(
+    "select id, status, version, summary_status from public.conversations where business_id = $1",
+    [businessId],
+  );
+  const before = new Map(versionsBefore.rows.map((row) => [row.id, row.version]));
+  for (const row of after.rows) {
+    assert.equal(row.status, "no_reply", `conversation ${row.id} is closed as no_reply`);
+    assert.equal(row.version, before.get(row.id)! + 1, `conversation ${row.id} was transitioned exactly once`);
+    assert.ok(["due", "claimed", "done"].includes(row.summary_status), `conversation ${row.id} has its summary due`);
+  }
+});
+
+test("retried and concurrent summary completions queue exactly one owner summary", async () => {
+  const ids = (
+    await connections[0].query<{ id: string }>("select id from public.conversations where business_id = $1", [businessId])
+  ).rows.map((row) => row.id);
+  assert.equal(ids.length, conversationCount);
+
+  const complete = (client: pg.Client, id: string) =>
+    client.query<{ result: { queued: boolean } }>(
+      "select public.complete_conversation_summary($1, $2::jsonb, $3) as result",
+      [id, JSON.stringify({ need: "leak" }), "Lead needs a plumber for a leak."],
+    );
+  // Every connection completes every conversation, interleaved, then the whole round is retried.
+  const queued: boolean[] = [];
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(
+      connections.map(async (client, index) => {
+        // Each connection walks the conversations in its own order so completions collide.
+        const order = index % 2 === 0 ? ids : [...ids].reverse();
+        for (const id of order) queued.push((await complete(client, id)).rows[0].result.queued);
+      }),
+    );
+  }
+  assert.equal(queued.filter(Boolean).length, conversationCount, "one completion per conversation reported queued=true");
+
+  const summaries = await connections[0].query<{ conversation_id: string; count: string }>(
+    `select conversation_id, count(*) from public.messages
+      where business_id = $1 and kind = 'owner_summary' group by conversation_id`,
+    [businessId],
+  );
+  assert.equal(summaries.rowCount, conversationCount, "every conversation has an owner summary");
+  for (const row of summaries.rows) assert.equal(Number(row.count), 1, `conversation ${row.conversation_id} has exactly one`);
+  const done = await connections[0].query("select count(*)::int as n from public.conversations where business_id = $1 and summary_status = 'done'", [businessId]);
+  assert.equal(done.rows[0].n, conversationCount);
+});
