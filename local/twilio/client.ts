@@ -90,7 +90,7 @@ export class TwilioEmulatorControl {
   redeliver(sid: string) {
     return this.call<{ sid: string }>("POST", `/emulator/messages/${sid}/redeliver`);
   }
-  fault(fault: { mode: "http500" | "http429" | "timeout" | "error"; code?: number; count?: number; rate?: number; hangMs?: number; seed?: number }) {
+  fault(fault: { mode: "http500" | "http429" | "timeout" | "error"; code?: number; count?: number; rate?: number; hangMs?: number; afterHang?: "504" | "close"; seed?: number }) {
     return this.call<{ id: number }>("POST", "/emulator/faults", fault);
   }
   clearFaults() {

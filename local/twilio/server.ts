@@ -90,6 +90,8 @@ interface FaultRule {
   remaining: number | null;
   rate: number;
   hangMs: number;
+  /** What a held request finally gets: a 504 answer, or its connection closed with no answer. */
+  afterHang: "504" | "close";
   triggered: number;
   random: () => number;
 }
@@ -542,7 +544,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
   }
 
   function faultView(rule: FaultRule) {
-    return { id: rule.id, mode: rule.mode, code: rule.code, remaining: rule.remaining, rate: rule.rate, hangMs: rule.hangMs, triggered: rule.triggered };
+    return { id: rule.id, mode: rule.mode, code: rule.code, remaining: rule.remaining, rate: rule.rate, hangMs: rule.hangMs, afterHang: rule.afterHang, triggered: rule.triggered };
   }
 
   function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -600,7 +602,9 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       if (fault.mode === "timeout") {
         // Hold the request past the client's patience; nothing is created, like a request lost on the way.
         await later(fault.hangMs);
-        if (!res.destroyed) sendTwilioError(res, new ApiError(20504, "Gateway Timeout", 504));
+        if (res.destroyed) return;
+        if (fault.afterHang === "close") res.socket?.destroy();
+        else sendTwilioError(res, new ApiError(20504, "Gateway Timeout", 504));
         return;
       }
       if (fault.code !== null && fault.code >= 30000) deliveryError = fault.code;
@@ -877,6 +881,11 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     return value;
   }
 
+  /** `?phone=+1555...` written unencoded arrives as " 1555..." (form decoding turns + into a space). */
+  function phoneQuery(value: string): string {
+    return value.replace(/^ (?=\d)/, "+");
+  }
+
   function phoneThreads(phone: string) {
     return [...messages.values()].filter((m) => m.from === phone || m.to === phone).map(messageView);
   }
@@ -930,7 +939,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     if (method === "GET" && path === "/emulator/messages") {
       const phone = url.searchParams.get("phone");
       if (phone === null) return sendJson(res, 200, [...messages.values()].map(messageView));
-      return sendJson(res, 200, phoneThreads(requirePhone(phone, "phone")));
+      return sendJson(res, 200, phoneThreads(requirePhone(phoneQuery(phone), "phone")));
     }
     const oneMessage = /^\/emulator\/messages\/(SM[0-9a-f]{32})(\/redeliver)?$/.exec(path);
     if (oneMessage) {
@@ -960,11 +969,13 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       if (typeof rate !== "number" || !(rate > 0 && rate <= 1)) throw new HttpError(400, "rate must be a number in (0, 1]");
       const hangMs = input.hangMs ?? 35_000;
       if (!Number.isInteger(hangMs) || (hangMs as number) < 0) throw new HttpError(400, "hangMs must be a non-negative integer");
+      const afterHang = input.afterHang ?? "504";
+      if (afterHang !== "504" && afterHang !== "close") throw new HttpError(400, 'afterHang must be "504" or "close"');
       const seed = input.seed;
       if (seed !== undefined && !Number.isInteger(seed)) throw new HttpError(400, "seed must be an integer");
       const rule: FaultRule = {
         id: ++faultIds, mode, code: code as number | null, remaining: count as number | null, rate,
-        hangMs: hangMs as number, triggered: 0,
+        hangMs: hangMs as number, afterHang, triggered: 0,
         random: seed !== undefined ? seededRandom(seed as number) : Math.random,
       };
       faults.push(rule);
@@ -1031,7 +1042,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
 
   function openEventStream(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const phoneParam = url.searchParams.get("phone");
-    const phone = phoneParam ? requirePhone(phoneParam, "phone") : undefined;
+    const phone = phoneParam ? requirePhone(phoneQuery(phoneParam), "phone") : undefined;
     const afterParam = url.searchParams.get("after") ?? req.headers["last-event-id"];
     const after = afterParam !== undefined ? Number(afterParam) : null;
     if (after !== null && !Number.isInteger(after)) throw new HttpError(400, "after must be an integer event seq");

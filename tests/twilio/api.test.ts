@@ -120,6 +120,25 @@ describe("Messages API with the official client", () => {
   });
 });
 
+describe("control API message listing", () => {
+  test("GET /emulator/messages?phone= accepts the phone with an unencoded +, oldest first", async () => {
+    const lead = newPhone();
+    const first = await emu.client.messages.create({ to: lead, from: business, body: "first" });
+    const second = await emu.client.messages.create({ to: lead, from: business, body: "second" });
+    for (const query of [lead, encodeURIComponent(lead)]) {
+      const response = await fetch(`${emu.url}/emulator/messages?phone=${query}`);
+      assert.equal(response.status, 200);
+      const list = (await response.json()) as { sid: string; from: string; to: string; body: string; status: string; direction: string; dateCreated: string }[];
+      assert.deepEqual(list.map((m) => m.sid), [first.sid, second.sid]);
+      assert.equal(list[0].from, business);
+      assert.equal(list[0].direction, "outbound-api");
+      assert.match(list[0].dateCreated, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    }
+    const bad = await fetch(`${emu.url}/emulator/messages?phone=5551234`);
+    assert.equal(bad.status, 400);
+  });
+});
+
 describe("authentication", () => {
   test("a wrong auth token gets Twilio's 401 body with code 20003", async () => {
     const res = await rawPost(messagesPath(), { To: newPhone(), From: business, Body: "x" }, `${emu.accountSid}:wrong`);

@@ -65,6 +65,14 @@ describe("fault injection", () => {
     assert.deepEqual(await emu.control.messages(lead), []);
   });
 
+  test("timeout with afterHang close drops the connection without an answer", async () => {
+    await emu.control.fault({ mode: "timeout", count: 1, hangMs: 200, afterHang: "close" });
+    const lead = newPhone();
+    await assert.rejects(send(lead), /fetch failed|socket|closed|terminated/i);
+    assert.deepEqual(await emu.control.messages(lead), []);
+    assert.equal((await send(lead)).status, 201);
+  });
+
   test("error with an API code answers 400 with that code", async () => {
     await emu.control.fault({ mode: "error", code: 21611, count: 1 });
     const result = await send();
