@@ -454,7 +454,7 @@ async function runAndRespond(
     case "update":
     case "delete": {
       headers["Content-Range"] = plan.kind === "update" ? contentRange(0, page, total) : `*/${total ?? "*"}`;
-      const status = plan.kind === "insert" ? (row.inserted !== undefined && Number(row.inserted) === 0 && page > 0 ? 200 : 201) : prefer.return === "representation" ? 200 : 204;
+      const status = plan.kind === "insert" ? (row.inserted !== undefined && row.inserted !== null && Number(row.inserted) === 0 && page > 0 ? 200 : 201) : prefer.return === "representation" ? 200 : 204;
       if (prefer.return === "representation") return withBody(status);
       if (prefer.return === "headers-only" && plan.location && row.body) {
         const rows = JSON.parse(row.body) as Record<string, unknown>[];
@@ -508,7 +508,11 @@ async function payloadColumns(
 
 function returningSelect(b: SqlBuilder, common: Common, relation: Relation, alias: string): { list: string; needsRows: boolean } {
   if (common.prefer.return === "representation") {
-    const plan = planLevel(b, relation, alias, common.query.select, "");
+    // Filters already shaped the mutation; the returned rows only need the select list.
+    const plan = planLevel(b, relation, alias, common.query.select, "", {
+      skipFilters: true,
+      starColumns: relation.columns.map((c) => c.name),
+    });
     return { list: plan.selectList.join(", "), needsRows: true };
   }
   if (common.prefer.return === "headers-only" && relation.primaryKey.length) {

@@ -168,6 +168,7 @@ export function planLevel(
   alias: string,
   items: SelectItem[],
   path: string,
+  options: { skipFilters?: boolean; starColumns?: string[] } = {},
 ): LevelPlan {
   const opts = b.level(path);
   const selectList: string[] = [];
@@ -176,7 +177,8 @@ export function planLevel(
 
   for (const item of items) {
     if (item.kind === "star") {
-      selectList.push(`${alias}.*`);
+      if (options.starColumns) selectList.push(...options.starColumns.map((c) => `${alias}.${quoteIdent(c)}`));
+      else selectList.push(`${alias}.*`);
     } else if (item.kind === "column") {
       let expr = columnExpr(b, alias, item.field);
       if (item.cast) expr = `CAST(${expr} AS ${item.cast})`;
@@ -221,6 +223,7 @@ export function planLevel(
       selectList.push(`${sub} AS ${quoteIdent(key)}`);
     }
   }
+  if (options.skipFilters) return { selectList, conditions, orderBy: [] };
   for (const tree of opts.filters) conditions.push(compileTree(b, alias, tree, embeds));
   const orderBy = opts.order ? orderClause(b, alias, opts.order, embeds) : [];
   return { selectList, conditions, orderBy, limit: opts.limit, offset: opts.offset };
