@@ -32,7 +32,7 @@ interface ChatRequest {
 
 /** A deliberately simple extraction, distinct from the built-in one, marked "(llm)". */
 function fakeExtraction(request: ChatRequest): Record<string, unknown> {
-  const user = request.messages?.findLast?.((m) => m.role === "user")?.content ?? "{}";
+  const user = [...(request.messages ?? [])].reverse().find((m) => m.role === "user")?.content ?? "{}";
   let data: { form?: { message?: string | null }; transcript?: { from: string; text: string }[] } = {};
   try {
     data = JSON.parse(user);
