@@ -48,11 +48,14 @@ create table public.subscriptions (
   current_period_start timestamptz not null,
   current_period_end timestamptz not null,
   conversation_quota integer not null check (conversation_quota between 0 and 1000000),
+  conversations_used integer not null default 0 check (conversations_used >= 0),
+  usage_period_start timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint subscriptions_period_order check (current_period_start < current_period_end)
 );
 comment on table public.subscriptions is 'The billing gate: a lead is texted back only while the subscription is trialing/active, inside its period, with conversation quota left.';
+comment on column public.subscriptions.conversations_used is 'Conversations started in the period that began at usage_period_start; a new current_period_start starts the count again at 0.';
 
 -- Membership helpers for RLS. Security definer so the policy on business_members does not recurse;
 -- they only ever answer for the calling user.

@@ -155,17 +155,15 @@ begin
   end if;
 
   -- The rules for texting the lead back, first failing rule wins. The subscription row lock makes the
-  -- quota count exact under concurrency (held until this insert commits).
+  -- quota counter exact under concurrency (held until this insert commits; AFTER INSERT increments it).
   select * into subscription from public.subscriptions s where s.business_id = business.id for update;
   new.not_texted_reason := case
     when not new.sms_consent then 'no_consent'
     when not business.followup_enabled then 'followup_disabled'
     when subscription.id is null or subscription.status not in ('trialing', 'active')
       or now() < subscription.current_period_start or now() >= subscription.current_period_end then 'no_active_subscription'
-    when (select count(*) from (
-            select 1 from public.conversations c
-             where c.business_id = business.id and c.created_at >= subscription.current_period_start
-             limit subscription.conversation_quota) as used) >= subscription.conversation_quota then 'quota_exhausted'
+    when (case when subscription.usage_period_start = subscription.current_period_start then subscription.conversations_used else 0 end)
+         >= subscription.conversation_quota then 'quota_exhausted'
     when exists (select 1 from public.opt_outs o where o.business_id = business.id and o.phone = new.phone) then 'opted_out'
     when new.phone_status = 'invalid' then 'invalid_phone'
     when new.phone_status = 'landline' then 'landline'
@@ -209,6 +207,10 @@ begin
       insert into public.conversations (business_id, lead_id, lead_phone, status, current_locale)
       values (new.business_id, new.id, new.phone, 'pending', new.locale)
       returning id into conversation_id;
+      update public.subscriptions s
+         set conversations_used = case when s.usage_period_start = s.current_period_start then s.conversations_used + 1 else 1 end,
+             usage_period_start = s.current_period_start
+       where s.business_id = new.business_id;
       insert into public.messages (business_id, lead_id, conversation_id, direction, kind, to_phone, from_phone, body,
                                    status, send_after, next_attempt_at, dedupe_key)
       values (new.business_id, new.id, conversation_id, 'outbound', 'text_back', new.phone, business.twilio_number,

@@ -2,7 +2,7 @@
 -- deferral, DST-correct.
 begin;
 \ir _helpers.psql
-select plan(37);
+select plan(38);
 
 create function pg_temp.reason_for(p_business uuid, p_phone text, p_consent boolean default true) returns text
 language plpgsql as $$
@@ -45,9 +45,9 @@ select is(pg_temp.reason_for((select id from b), '+15554440006'), 'started', 'qu
 select is(pg_temp.reason_for((select id from b), '+15554440007'), 'started', 'quota 2: second conversation starts');
 select is(pg_temp.reason_for((select id from b), '+15554440008'), 'quota_exhausted', 'quota 2: the third lead is refused for quota');
 select is((select count(*)::int from public.conversations where business_id = (select id from b)), 2, 'quota 2: exactly two conversations exist');
+select is((select conversations_used from public.subscriptions where business_id = (select id from b)), 2, 'quota 2: the usage counter says two');
 select is((select owner_alert_status from public.leads where phone = '+15554440008'), 'queued', 'quota exhausted: the owner is still alerted');
-update public.conversations set created_at = now() - interval '2 days' where business_id = (select id from b);
-update public.subscriptions set current_period_start = now() - interval '1 day', conversation_quota = 2 where business_id = (select id from b);
+update public.subscriptions set current_period_start = now() - interval '12 hours', conversation_quota = 2 where business_id = (select id from b);
 select is(pg_temp.reason_for((select id from b), '+15554440009'), 'started', 'a new period resets the quota');
 update public.subscriptions set conversation_quota = 0 where business_id = (select id from b);
 select is(pg_temp.reason_for((select id from b), '+15554440010'), 'quota_exhausted', 'quota 0: nothing is texted');
