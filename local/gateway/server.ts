@@ -82,7 +82,8 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   await cache.reload();
   const restCtx: RestContext = { pool, cache, jwtSecret: keys.jwtSecret, bodyLimit: REST_BODY_LIMIT };
   const listener = await startSchemaListener(config.authenticatorDbUrl, cache);
-  const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT });
+  let publicUrl = config.supabaseUrl;
+  const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl });
 
   const realtimeMod = await optionalModule<{ createRealtime(o: { config: InstanceConfig }): Promise<RealtimeModule> }>(
     "./realtime/index.ts",
@@ -175,6 +176,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   });
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
+  publicUrl = `http://127.0.0.1:${actualPort}`;
   let closed = false;
   return {
     url: `http://127.0.0.1:${actualPort}`,

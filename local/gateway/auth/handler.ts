@@ -141,11 +141,19 @@ function newRefreshToken(): string {
   return s;
 }
 
-export function createAuthService({ config, bodyLimit }: { config: InstanceConfig; bodyLimit: number }): AuthService {
+export function createAuthService({
+  config,
+  bodyLimit,
+  publicUrl,
+}: {
+  config: InstanceConfig;
+  bodyLimit: number;
+  /** The gateway's own base URL once it listens (differs from config.supabaseUrl for port-0 test gateways). */
+  publicUrl: () => string;
+}): AuthService {
   // GoTrue connects as its own admin role; the superuser URL stands in for supabase_auth_admin locally.
   const pool = new pg.Pool({ connectionString: config.dbUrl, max: 8, application_name: "leadloop-gateway-auth" });
   pool.on("error", (err) => console.error("[gateway] idle auth connection failed:", err.message));
-  const issuer = `${config.supabaseUrl}/auth/v1`;
   const secret = config.keys.jwtSecret;
 
   async function tx<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -174,7 +182,7 @@ export function createAuthService({ config, bodyLimit }: { config: InstanceConfi
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + JWT_EXPIRY_SECONDS;
     const claims = {
-      iss: issuer,
+      iss: `${publicUrl()}/auth/v1`,
       sub: user.id,
       aud: user.aud ?? "authenticated",
       exp,
@@ -325,7 +333,7 @@ export function createAuthService({ config, bodyLimit }: { config: InstanceConfi
   async function refreshGrant(body: Record<string, unknown>) {
     const token = body.refresh_token;
     if (typeof token !== "string" || token === "") throw new OAuthError(400, "invalid_request", "refresh_token required");
-    return tx(async (c) => {
+    const outcome = await tx(async (c) => {
       const found = await c.query(
         `select rt.*, s.id as live_session, s.created_at as session_created_at from auth.refresh_tokens rt
          left join auth.sessions s on s.id = rt.session_id where rt.token = $1 for update of rt`,
@@ -348,9 +356,10 @@ export function createAuthService({ config, bodyLimit }: { config: InstanceConfi
             return sessionResponse(c, row.user_id, row.session_id, child.rows[0].token, amr);
           }
         }
-        // Reuse outside the window: treat the family as compromised and revoke every token of the session.
+        // Reuse outside the window: treat the family as compromised and revoke every token of the session
+        // (committed, then reported).
         await c.query("update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = $1 and revoked = false", [row.session_id]);
-        throw new AuthError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
+        return "reused" as const;
       }
       await c.query("update auth.refresh_tokens set revoked = true, updated_at = now() where id = $1", [row.id]);
       const next = newRefreshToken();
@@ -361,6 +370,8 @@ export function createAuthService({ config, bodyLimit }: { config: InstanceConfi
       await c.query("update auth.sessions set refreshed_at = now(), updated_at = now() where id = $1", [row.session_id]);
       return sessionResponse(c, row.user_id, row.session_id, next, amr);
     });
+    if (outcome === "reused") throw new AuthError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
+    return outcome;
   }
 
   /** Verifies the user JWT the way GoTrue's requireAuthentication + session lookup does. */
