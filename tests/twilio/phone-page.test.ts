@@ -82,8 +82,18 @@ test("a person texts a Twilio number as a lead and sees the delivery states live
   await leadPhone.locator(".thread").first().click();
   await leadPhone.locator(`[data-sid="${failed.sid}"] .state.bad`, { hasText: "30006" }).waitFor();
 
+  // Faults and failed webhooks are visible to the person, and faults can be cleared from the page.
+  await emu.client.messages.create({ from: business, to: owner, body: "Summary: Sam, sink leak, tomorrow AM", statusCallback: "http://127.0.0.1:9/down" });
+  await page.locator("#failure-list li", { hasText: "Status callback" }).first().waitFor();
+  await emu.control.fault({ mode: "http500", count: 2 });
+  await page.locator("#fault-list li", { hasText: "http500" }).waitFor();
   const dir = join(tmpdir(), "leadloop-twilio");
   mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, "phone-page-faults.png") });
+  await page.click("#clear-faults");
+  await page.locator("#no-faults").waitFor({ state: "visible" });
+  assert.deepEqual(await (await fetch(`${emu.url}/emulator/faults`)).json(), []);
+
   const screenshot = join(dir, "phone-page.png");
   await page.screenshot({ path: screenshot });
   console.log(`phone page screenshot: ${screenshot}`);

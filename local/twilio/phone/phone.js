@@ -5,10 +5,13 @@ const state = {
   messages: new Map(), // sid -> message (control API shape)
   numbers: new Map(), // Twilio number -> {phoneNumber, smsUrl, advancedOptOut, ...}
   phones: new Map(), // phone -> {phone, lineType, label?}
+  faults: [], // active fault rules
+  failures: [], // failed webhook attempts, newest last
   open: [], // phones shown as handsets, most recently opened first
 };
 const handsets = new Map(); // phone -> handset view
 const MAX_OPEN = 3;
+const MAX_FAILURES = 8;
 const e164 = /^\+[1-9]\d{1,14}$/;
 
 const $ = (id) => document.getElementById(id);
@@ -111,11 +114,15 @@ function lastActivity(phone) {
 }
 
 async function loadAll() {
-  const [numbers, phones, messages] = await Promise.all([
+  const [numbers, phones, messages, faults, webhooks] = await Promise.all([
     api("GET", "/emulator/numbers"),
     api("GET", "/emulator/phones"),
     api("GET", "/emulator/messages"),
+    api("GET", "/emulator/faults"),
+    api("GET", "/emulator/webhooks"),
   ]);
+  state.faults = faults;
+  state.failures = webhooks.filter((w) => !w.ok).slice(-MAX_FAILURES);
   state.numbers = new Map(numbers.map((n) => [n.phoneNumber, n]));
   state.phones = new Map(phones.map((p) => [p.phone, p]));
   state.messages = new Map();
@@ -150,6 +157,19 @@ function connect() {
     } else if (event.type === "phone.updated") {
       state.phones.set(event.phone.phone, event.phone);
       renderAll();
+    } else if (event.type === "webhook") {
+      if (!event.webhook.ok) {
+        state.failures = [...state.failures, event.webhook].slice(-MAX_FAILURES);
+        renderSidebar();
+      }
+    } else if (event.type === "faults.changed") {
+      state.faults = event.faults;
+      renderSidebar();
+    } else if (event.type === "fault") {
+      state.faults = state.faults
+        .map((f) => (f.id === event.fault.id ? event.fault : f))
+        .filter((f) => f.remaining === null || f.remaining > 0);
+      renderSidebar();
     } else if (event.type === "reset") {
       loadAll().then(renderAll).catch(showLoadError);
     }
@@ -194,6 +214,25 @@ function renderSidebar() {
     ),
   );
   $("no-numbers").hidden = state.numbers.size > 0;
+
+  $("fault-list").replaceChildren(
+    ...state.faults.map((f) =>
+      el("li", {},
+        el("div", { class: "title" }, el("span", { text: f.mode + (f.code ? ` ${f.code}` : "") }), el("span", { class: "badge bad", text: `hit ${f.triggered}` })),
+        el("div", { class: "sub", text: [f.remaining !== null ? `${f.remaining} left` : "until cleared", f.rate < 1 ? `rate ${f.rate}` : ""].filter(Boolean).join(" · ") })),
+    ),
+  );
+  $("no-faults").hidden = state.faults.length > 0;
+  $("clear-faults").hidden = state.faults.length === 0;
+
+  $("failure-list").replaceChildren(
+    ...[...state.failures].reverse().map((w) =>
+      el("li", { title: w.error || "" },
+        el("div", { class: "title" }, el("span", { text: w.kind === "inbound" ? "Inbound SMS webhook" : `Status callback (${w.params?.MessageStatus || "?"})` }), el("span", { class: "badge bad", text: w.httpStatus ? `HTTP ${w.httpStatus}` : String(w.errorCode || "error") })),
+        el("div", { class: "sub", text: `${timeOf(w.at)} · ${w.error || w.url}` })),
+    ),
+  );
+  $("no-failures").hidden = state.failures.length > 0;
 }
 
 // ------------------------------------------------------------------ handsets
@@ -404,6 +443,7 @@ $("open-phone").addEventListener("submit", (event) => {
   input.value = "";
   openPhone(phone);
 });
+$("clear-faults").addEventListener("click", () => api("DELETE", "/emulator/faults").catch((e) => alert(e.message)));
 $("open-phone-input").addEventListener("input", (event) => event.target.setCustomValidity(""));
 
 const fromHash = new URLSearchParams(location.hash.slice(1)).get("open");
