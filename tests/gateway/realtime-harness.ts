@@ -9,6 +9,7 @@ import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig, type InstanceConfig } from "../../local/config.ts";
 import { signHs256 } from "../../local/keys.ts";
 import { createRealtime, type RealtimeServer } from "../../local/gateway/realtime/index.ts";
+import { startGateway } from "../../local/gateway/server.ts";
 
 export interface RealtimeHarness {
   config: InstanceConfig;
@@ -39,6 +40,13 @@ export async function startRealtimeHarness(port = 0, config = instanceConfig()):
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The whole gateway (REST, Auth, Functions, Realtime), as `npm start` runs it. */
+export async function startTestGateway(port = 0, config = instanceConfig()): Promise<RealtimeHarness> {
+  const gateway = await startGateway({ config, port });
+  const actualPort = Number(new URL(gateway.url).port);
+  return { config, port: actualPort, url: gateway.url, stop: () => gateway.close() };
 }
 
 export function userToken(userId: string, config: InstanceConfig, expiresInSeconds = 3600, extra: Record<string, unknown> = {}): string {
@@ -78,7 +86,7 @@ export interface TenantFixture {
  * Two businesses, one owner each, and an `items` table in the realtime publication whose RLS lets a
  * user see only rows of businesses they are a member of.
  */
-export async function createTenantFixture(config: InstanceConfig): Promise<TenantFixture> {
+export async function createTenantFixture(config: InstanceConfig, users?: { userA: string; userB: string }): Promise<TenantFixture> {
   const db = new pg.Client({ connectionString: config.dbUrl });
   await db.connect();
   const suffix = randomUUID().replace(/-/g, "").slice(0, 10);
@@ -90,8 +98,8 @@ export async function createTenantFixture(config: InstanceConfig): Promise<Tenan
     members,
     businessA: randomUUID(),
     businessB: randomUUID(),
-    userA: randomUUID(),
-    userB: randomUUID(),
+    userA: users?.userA ?? randomUUID(),
+    userB: users?.userB ?? randomUUID(),
     async drop() {
       await db.query(`drop table if exists public.${items}, public.${members}`);
       await db.end();
@@ -145,3 +153,71 @@ export function waitFor<T>(sink: T[], predicate: (value: T) => boolean, ms = 500
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A user signed up through Auth with supabase-js; realtime carries their session token like after SIGNED_IN. */
+export async function signedInUser(harness: RealtimeHarness): Promise<{ client: SupabaseClient; userId: string; accessToken: string }> {
+  const client = createClient(harness.url, harness.config.keys.publishableKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: WebSocket as never },
+  });
+  const { data, error } = await client.auth.signUp({ email: `rt-${randomUUID()}@example.test`, password: `pw-${randomUUID()}` });
+  if (error || !data.session) throw new Error(`signUp failed: ${error?.message ?? "no session"}`);
+  // supabase-js does this itself on SIGNED_IN; doing it here too makes the order deterministic.
+  await client.realtime.setAuth(data.session.access_token);
+  return { client, userId: data.session.user.id, accessToken: data.session.access_token };
+}
+
+/** A bare websocket speaking Phoenix frames, for what supabase-js cannot send (vsn 1.0.0, garbage, bad tokens). */
+export class RawSocket {
+  readonly frames: unknown[] = [];
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      try {
+        this.frames.push(JSON.parse(data.toString()));
+      } catch {
+        this.frames.push(data.toString());
+      }
+    });
+  }
+
+  static open(harness: RealtimeHarness, query: Record<string, string>): Promise<RawSocket> {
+    const url = new URL("/realtime/v1/websocket", harness.url.replace(/^http/, "ws"));
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.once("open", () => resolve(new RawSocket(ws)));
+      ws.once("error", reject);
+    });
+  }
+
+  /** Resolves with the HTTP status and body of a refused upgrade. */
+  static refusal(harness: RealtimeHarness, query: Record<string, string>): Promise<{ status: number; body: string }> {
+    const url = new URL("/realtime/v1/websocket", harness.url.replace(/^http/, "ws"));
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.once("open", () => {
+        ws.close();
+        reject(new Error("upgrade was accepted"));
+      });
+      ws.once("unexpected-response", (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      ws.once("error", () => undefined);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  waitFor(predicate: (frame: any) => boolean, ms = 5000): Promise<any> {
+    return waitFor(this.frames as any[], predicate, ms);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
