@@ -86,6 +86,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
 
     const functionsUrl = `${config.supabaseUrl}/functions/v1`;
     await registerTwilioNumber(twilio.url, demo.twilioNumber, `${functionsUrl}/twilio-inbound`);
+    await postJson(`${twilio.url}/emulator/phones`, { phone: demo.ownerPhone, lineType: "mobile", label: "Owner (Demo Plumbing Co)" });
 
     ensureFrontendBuilt();
     const web = await startWebServer({
@@ -132,10 +133,10 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
 
 /** Points a Twilio number's incoming-SMS webhook at twilio-inbound, as Twilio's console does. */
 export async function registerTwilioNumber(twilioUrl: string, phoneNumber: string, smsUrl: string): Promise<void> {
-  const response = await fetch(`${twilioUrl}/emulator/numbers`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ phoneNumber, smsUrl }),
-  });
-  if (!response.ok) throw new Error(`could not register ${phoneNumber} with the Twilio emulator: ${response.status} ${await response.text()}`);
+  await postJson(`${twilioUrl}/emulator/numbers`, { phoneNumber, smsUrl });
+}
+
+async function postJson(url: string, body: unknown): Promise<void> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`POST ${url} failed: ${response.status} ${await response.text()}`);
 }
