@@ -79,33 +79,17 @@ function parseWalRow(data: string): WalChange | undefined {
 }
 
 export async function startCapture(options: CaptureOptions): Promise<Capture> {
-  const client = new pg.Client({ connectionString: options.dbUrl, application_name: "leadloop realtime wal poller" });
-  client.on("error", (error) => options.onError?.(error));
-  await client.connect();
-  // The local cluster runs with synchronous_commit=off, and logical decoding only reads flushed WAL, so
-  // commits would wait for the WAL writer (up to ~600 ms). A synchronous commit of our own flushes
-  // everything before it; this session commits synchronously and does so only when WAL is unflushed.
-  await client.query("set synchronous_commit = on");
-  await client.query("set timezone = 'UTC'");
-  await client.query(
-    `select pg_drop_replication_slot(slot_name) from pg_replication_slots
-      where slot_name like $1 and not active and database = current_database()`,
-    [`${SLOT_PREFIX}%`],
-  );
   const slotName = `${SLOT_PREFIX}${process.pid}_${randomBytes(4).toString("hex")}`;
-  await client.query(`select pg_create_logical_replication_slot($1, 'wal2json', true)`, [slotName]);
-
+  let client: pg.Client | undefined = await openSlot(options, slotName);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> | undefined;
 
   const getChangesSql = `select data from pg_logical_slot_get_changes($1, null, $2, ${WAL2JSON_OPTIONS.map((_, i) => `$${i + 3}`).join(", ")})`;
 
-  async function pollOnce(): Promise<number> {
-    await client.query(
-      "select case when pg_current_wal_insert_lsn() > pg_current_wal_flush_lsn() then txid_current() end",
-    );
-    const { rows } = await client.query<{ data: string }>(getChangesSql, [slotName, MAX_TRANSACTIONS_PER_POLL, ...WAL2JSON_OPTIONS]);
+  async function pollOnce(db: pg.Client): Promise<number> {
+    await db.query("select case when pg_current_wal_insert_lsn() > pg_current_wal_flush_lsn() then txid_current() end");
+    const { rows } = await db.query<{ data: string }>(getChangesSql, [slotName, MAX_TRANSACTIONS_PER_POLL, ...WAL2JSON_OPTIONS]);
     if (rows.length === 0) return 0;
     const changes: WalChange[] = [];
     for (const row of rows) {
@@ -122,10 +106,16 @@ export async function startCapture(options: CaptureOptions): Promise<Capture> {
       current = (async () => {
         let next = options.pollIntervalMs;
         try {
-          const count = await pollOnce();
+          // The session (and with it the temporary slot) is gone after a database restart or a dropped
+          // connection: open a new one. Changes committed in between are lost, as with Realtime.
+          client ??= await openSlot(options, slotName);
+          const count = await pollOnce(client);
           if (count >= MAX_TRANSACTIONS_PER_POLL) next = 0;
         } catch (error) {
           if (!stopped) options.onError?.(error as Error);
+          const broken = client;
+          client = undefined;
+          await broken?.end().catch(() => undefined);
           next = Math.max(options.pollIntervalMs, 1000);
         }
         schedule(next);
@@ -140,9 +130,33 @@ export async function startCapture(options: CaptureOptions): Promise<Capture> {
       stopped = true;
       if (timer) clearTimeout(timer);
       await current?.catch(() => undefined);
+      if (!client) return;
       // Dropping explicitly frees the slot at once; ending the session would drop it anyway.
       await client.query("select pg_drop_replication_slot($1)", [slotName]).catch(() => undefined);
       await client.end().catch(() => undefined);
     },
   };
+}
+
+async function openSlot(options: CaptureOptions, slotName: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: options.dbUrl, application_name: "leadloop realtime wal poller" });
+  client.on("error", (error) => options.onError?.(error));
+  await client.connect();
+  try {
+    // The local cluster runs with synchronous_commit=off, and logical decoding only reads flushed WAL, so
+    // commits would wait for the WAL writer (up to ~600 ms). A synchronous commit of our own flushes
+    // everything before it; this session commits synchronously, and only when WAL is unflushed.
+    await client.query("set synchronous_commit = on");
+    await client.query("set timezone = 'UTC'");
+    await client.query(
+      `select pg_drop_replication_slot(slot_name) from pg_replication_slots
+        where starts_with(slot_name, $1) and not active and database = current_database()`,
+      [SLOT_PREFIX],
+    );
+    await client.query(`select pg_create_logical_replication_slot($1, 'wal2json', true)`, [slotName]);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
 }
