@@ -1,6 +1,13 @@
 // Small HTTP helpers shared by the REST and Auth handlers.
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+/** The client went away mid-body; there is nobody left to answer. */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super("request aborted");
+  }
+}
+
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
     super(`Request body exceeds ${limit} bytes`);
@@ -41,7 +48,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on("aborted", () => {
       if (!failed) {
         failed = true;
-        reject(new Error("request aborted"));
+        reject(new RequestAbortedError());
       }
     });
   });

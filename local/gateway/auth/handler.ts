@@ -6,7 +6,7 @@ import bcrypt from "bcryptjs";
 import pg from "pg";
 import type { InstanceConfig } from "../../config.ts";
 import { signHs256 } from "../../keys.ts";
-import { BodyTooLargeError, readBody, send } from "../http.ts";
+import { BodyTooLargeError, readBody, RequestAbortedError, send } from "../http.ts";
 import { bearerToken, verifyJwt, type JwtClaims } from "../jwt.ts";
 
 const API_VERSION = "2024-01-01";
@@ -472,6 +472,10 @@ export function createAuthService({
   }
 
   function respondError(res: ServerResponse, err: unknown): void {
+    if (err instanceof RequestAbortedError) {
+      res.destroy();
+      return;
+    }
     const base = { "Content-Type": "application/json", "X-Supabase-Api-Version": API_VERSION };
     if (err instanceof AuthError) {
       send(res, err.status, { ...base, "x-sb-error-code": err.code }, JSON.stringify({ code: err.code, message: err.message, ...err.extra }));

@@ -2,7 +2,7 @@
 // PostgREST's preamble, reads, mutations and rpc, and its response and error rules.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
-import { BodyTooLargeError, readBody, send } from "../http.ts";
+import { BodyTooLargeError, readBody, RequestAbortedError, send } from "../http.ts";
 import { bearerToken, JwtError, verifyJwt, type JwtClaims } from "../jwt.ts";
 import { ApiError, fromPgError } from "./errors.ts";
 import {
@@ -751,6 +751,10 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
   try {
     response = await route(ctx, req, rest, (r) => (role = r));
   } catch (err) {
+    if (err instanceof RequestAbortedError) {
+      res.destroy();
+      return;
+    }
     if (err instanceof BodyTooLargeError) {
       response = errorResponse(new ApiError(413, "PGRST413", "Payload Too Large", `The request body exceeds the limit of ${err.limit} bytes`));
     } else if (err instanceof ApiError) {
