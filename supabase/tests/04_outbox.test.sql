@@ -2,7 +2,7 @@
 -- delivery status, coalesced wakes and the sweep's lease release.
 begin;
 \ir _helpers.psql
-select plan(51);
+select plan(55);
 
 create temp table b as select pg_temp.new_business() as id;
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660001') as lead;
@@ -115,6 +115,16 @@ update private.dispatch_wake_state set last_wake_at = now() - interval '31 secon
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
 select is((select count(*)::int from net.http_request_queue), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
+
+-- the sweep wakes dispatch whenever due messages wait (a lost wake costs at most a minute)
+delete from net.http_request_queue;
+update private.dispatch_wake_state set wake_pending = true, last_wake_at = now();
+select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, true, 'the sweep wakes sms-dispatch when queued messages are due, even if a wake looks pending');
+select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/sms-dispatch'), 1, '...with one request');
+update public.messages set status = 'canceled' where status in ('queued', 'deferred');
+delete from net.http_request_queue;
+select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, false, 'with nothing due the sweep wakes nobody');
+select is((select count(*)::int from net.http_request_queue), 0, '...and posts nothing');
 
 select * from finish();
 rollback;
