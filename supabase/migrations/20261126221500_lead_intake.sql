@@ -10,8 +10,9 @@ as $$
   select coalesce(nullif(current_setting('request.headers', true), '')::jsonb, '{}'::jsonb)
 $$;
 
--- The client's address as PostgREST sees it behind the gateway: the first X-Forwarded-For hop,
--- else X-Real-IP / CF-Connecting-IP. Unparseable values count as unknown.
+-- The client's address as PostgREST sees it behind the gateway. Headers set by the edge proxy
+-- (CF-Connecting-IP, X-Real-IP) come first because a client can prepend its own X-Forwarded-For
+-- hops; the first X-Forwarded-For hop is the fallback. Unparseable values count as unknown.
 create or replace function private.request_ip(p_headers jsonb)
 returns inet
 language plpgsql
@@ -19,8 +20,8 @@ immutable
 set search_path = ''
 as $$
 declare
-  candidate text := btrim(split_part(coalesce(p_headers ->> 'x-forwarded-for', p_headers ->> 'cf-connecting-ip',
-                                              p_headers ->> 'x-real-ip', ''), ',', 1));
+  candidate text := btrim(split_part(coalesce(p_headers ->> 'cf-connecting-ip', p_headers ->> 'x-real-ip',
+                                              p_headers ->> 'x-forwarded-for', ''), ',', 1));
 begin
   if candidate = '' then
     return null;
@@ -154,9 +155,12 @@ begin
     return new;
   end if;
 
-  -- The rules for texting the lead back, first failing rule wins. The subscription row lock makes the
-  -- quota counter exact under concurrency (held until this insert commits; AFTER INSERT increments it).
-  select * into subscription from public.subscriptions s where s.business_id = business.id for update;
+  -- The rules for texting the lead back, first failing rule wins. The subscription row lock (taken only
+  -- when the quota can matter) makes the quota counter exact under concurrency: it is held until this
+  -- insert commits, and AFTER INSERT increments the counter.
+  if new.sms_consent and business.followup_enabled then
+    select * into subscription from public.subscriptions s where s.business_id = business.id for update;
+  end if;
   new.not_texted_reason := case
     when not new.sms_consent then 'no_consent'
     when not business.followup_enabled then 'followup_disabled'

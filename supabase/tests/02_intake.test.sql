@@ -1,7 +1,7 @@
 -- Lead intake: every BEFORE INSERT rule, the server-set evidence, duplicates, the owner alert and the text-back.
 begin;
 \ir _helpers.psql
-select plan(44);
+select plan(46);
 
 create temp table t as select pg_temp.new_business() as business;
 alter table t add column widget uuid;
@@ -63,6 +63,9 @@ select is((select consent_text from public.leads where name = 'Consenting'), (se
 select ok((select consent_at is not null from public.leads where name = 'Consenting'), 'the consent time is recorded');
 select is((select host(ip) from public.leads where name = 'Consenting'), '192.0.2.44', 'the client IP is the first X-Forwarded-For hop');
 select is((select user_agent from public.leads where name = 'Consenting'), 'Mozilla/5.0 test', 'the user agent is recorded');
+select is(host(private.request_ip('{"x-forwarded-for": "6.6.6.6, 192.0.2.1", "cf-connecting-ip": "192.0.2.99"}')), '192.0.2.99',
+          'the edge proxy''s client IP wins over a client-supplied X-Forwarded-For');
+select is(private.request_ip('{"x-forwarded-for": "not-an-ip"}'), null, 'an unparseable address counts as unknown');
 select is((select consent_text from public.leads where name = 'Formatted'), null, 'no consent, no consent evidence');
 
 -- rate limits (PT429 -> HTTP 429)
