@@ -109,17 +109,20 @@ test("retried and concurrent summary completions queue exactly one owner summary
       [id, JSON.stringify({ need: "leak" }), "Lead needs a plumber for a leak."],
     );
   // Every connection completes every conversation, interleaved, then the whole round is retried.
-  const queued: boolean[] = [];
-  for (let round = 0; round < 2; round++) {
+  // (On a running stack the real summarize function may complete some of them first: then none of
+  // ours reports queued=true for those, which is exactly the property under test.)
+  const queuedByRound: boolean[][] = [[], []];
+  for (const round of [0, 1]) {
     await Promise.all(
       connections.map(async (client, index) => {
         // Each connection walks the conversations in its own order so completions collide.
         const order = index % 2 === 0 ? ids : [...ids].reverse();
-        for (const id of order) queued.push((await complete(client, id)).rows[0].result.queued);
+        for (const id of order) queuedByRound[round].push((await complete(client, id)).rows[0].result.queued);
       }),
     );
   }
-  assert.equal(queued.filter(Boolean).length, conversationCount, "one completion per conversation reported queued=true");
+  assert.ok(queuedByRound[0].filter(Boolean).length <= conversationCount, "at most one completion per conversation reported queued=true");
+  assert.equal(queuedByRound[1].filter(Boolean).length, 0, "the retried round queues nothing");
 
   const summaries = await connections[0].query<{ conversation_id: string; count: string }>(
     `select conversation_id, count(*) from public.messages
