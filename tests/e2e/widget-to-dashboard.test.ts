@@ -5,11 +5,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { loadStack, type Stack } from "../support/stack.ts";
+import { launchBrowser, signIn as signInAt, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
 const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
-const TIMEOUT = 20_000;
+const signIn = (page: Page, email: string, password: string) => signInAt(page, stack.dashboardUrl!, email, password);
 
 let browser: Browser;
 let stack: Stack;
@@ -19,28 +20,12 @@ before(async () => {
   assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
   assert.ok(stack.widgetDemoUrl, "stack.json has no widgetDemoUrl");
   mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
 });
-
-/** A phone number no other test uses: a real US area code with random subscriber digits. */
-function uniquePhone(): { typed: string; e164: string } {
-  const line = String(Math.floor(2_000_000 + Math.random() * 7_999_999));
-  return { typed: `(415) ${line.slice(0, 3)}-${line.slice(3)}`, e164: `+1415${line}` };
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(stack.dashboardUrl!);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];

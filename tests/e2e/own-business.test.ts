@@ -1,0 +1,124 @@
+// A business of its own (fresh owner, widget embedded with data-target and the publishable key):
+// its leads reach only its dashboard, live, and its owner can change the follow-up settings.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { loadStack, type Stack } from "../support/stack.ts";
+import { createOwnBusiness, launchBrowser, openEmbedPage, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+
+const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
+let browser: Browser;
+let stack: Stack;
+
+before(async () => {
+  stack = loadStack();
+  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("a data-target embed with the publishable key feeds only its own owner's live dashboard", async () => {
+  const own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
+  const ownerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const owner = await ownerContext.newPage();
+  await signIn(owner, stack.dashboardUrl!, own.email, own.password);
+  await owner.getByText(own.businessName).first().waitFor({ timeout: TIMEOUT });
+  await owner.getByText("No leads yet").waitFor({ timeout: TIMEOUT });
+  await owner.locator(".live-live").waitFor({ timeout: TIMEOUT });
+
+  const visitorContext = await browser.newContext();
+  const visitor = await visitorContext.newPage();
+  await openEmbedPage(visitor, stack, own.widgetId, stack.publishableKey);
+  const form = visitor.locator("#quote form");
+  await form.waitFor({ timeout: TIMEOUT });
+  await form.getByRole("heading", { name: `Contact ${own.businessName}` }).waitFor();
+
+  const phone = uniquePhone();
+  const name = `Own Visitor ${phone.e164.slice(-4)}`;
+  await form.getByLabel(/^Name/).fill(name);
+  await form.getByLabel(/Mobile phone/).fill(phone.e164);
+  await form.getByLabel(/How can we help/).fill("Shingles blew off after the storm");
+  // Consent left unticked: the lead is saved and the owner alerted, but never texted back.
+  await form.getByRole("button", { name: "Send request" }).click();
+  await visitor.locator("#quote").getByText("Thanks, we got your request").waitFor({ timeout: TIMEOUT });
+
+  const row = owner.locator(".lead-row", { hasText: name });
+  await row.waitFor({ timeout: TIMEOUT });
+  await row.getByText(/not texted · no SMS consent/).waitFor({ timeout: TIMEOUT });
+  assert.equal(await owner.locator(".lead-row").count(), 1, "only this business's lead is listed");
+
+  const stored = await own.admin.from("leads").select("business_id, phone, sms_consent, source_url").eq("phone", phone.e164);
+  assert.equal(stored.error, null);
+  assert.deepEqual(stored.data, [{
+    business_id: own.businessId, phone: phone.e164, sms_consent: false,
+    source_url: `${new URL(stack.dashboardUrl!).origin}/config.json`,
+  }]);
+
+  await row.getByRole("link").click();
+  const consentCard = owner.locator("section", { has: owner.getByRole("heading", { name: "Consent evidence" }) });
+  await consentCard.getByText("not given", { exact: true }).waitFor({ timeout: TIMEOUT });
+  await owner.locator("section", { has: owner.getByRole("heading", { name: "Follow-up" }) })
+    .getByText(/Not texted back: no SMS consent/).waitFor({ timeout: TIMEOUT });
+  await owner.screenshot({ path: join(SCREENSHOTS, "dashboard-lead-not-texted.png"), fullPage: true });
+  await visitorContext.close();
+  await ownerContext.close();
+});
+
+test("the owner changes follow-up settings; bad values are refused before saving", async () => {
+  const own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const patches: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "PATCH" && r.url().includes("/rest/v1/businesses")) patches.push(r.postData() ?? "");
+  });
+  await signIn(page, stack.dashboardUrl!, own.email, own.password);
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("heading", { name: "Follow-up settings" }).waitFor({ timeout: TIMEOUT });
+
+  await page.getByLabel("Texting starts").fill("21:00");
+  await page.getByLabel("Texting ends").fill("09:00");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByText("Texting must end after it starts (same day)").waitFor({ timeout: TIMEOUT });
+  assert.equal(patches.length, 0, "nothing is sent while the form is invalid");
+
+  await page.getByLabel("Texting starts").fill("09:30");
+  await page.getByLabel("Texting ends").fill("18:45");
+  await page.getByLabel("Max questions").fill("5");
+  await page.getByLabel("Text new leads back automatically").uncheck();
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByText("Saved", { exact: true }).waitFor({ timeout: TIMEOUT });
+  assert.equal(patches.length, 1);
+  assert.deepEqual(Object.keys(JSON.parse(patches[0])).sort(),
+    ["followup_enabled", "max_questions", "quiet_hours_end", "quiet_hours_start"], "only changed columns are sent");
+
+  const { data, error } = await own.admin.from("businesses")
+    .select("followup_enabled, max_questions, quiet_hours_start, quiet_hours_end, nudge_delay_minutes")
+    .eq("id", own.businessId).single();
+  assert.equal(error, null);
+  assert.deepEqual(data, {
+    followup_enabled: false, max_questions: 5, quiet_hours_start: "09:30:00", quiet_hours_end: "18:45:00", nudge_delay_minutes: 60,
+  });
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-settings-saved.png"), fullPage: true });
+  await context.close();
+});
+
+test("a staff member sees settings read-only", async () => {
+  const own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
+  const { error } = await own.admin.from("business_members").update({ role: "staff" }).eq("user_id", own.userId);
+  assert.equal(error, null);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, stack.dashboardUrl!, own.email, own.password);
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByText("Only the business owner can change these settings.").waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.getByRole("button", { name: "Save settings" }).count(), 0);
+  assert.equal(await page.getByLabel("Max questions").isDisabled(), true);
+  await context.close();
+});
