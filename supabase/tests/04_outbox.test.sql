@@ -9,13 +9,14 @@ create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b
 -- an older queued text so the ordering rule is visible: owner alerts first, then oldest
 update public.messages set created_at = now() - interval '1 minute' where lead_id = (select lead from l) and kind = 'text_back';
 
-create temp table claim1 as select * from public.claim_outbound_messages(10, 60);
+-- Other tests' committed messages may be due on a shared instance: look only at this business's.
+create temp table claim1 as select * from public.claim_outbound_messages(500, 60) where business_id = (select id from b);
 select is((select count(*)::int from claim1), 2, 'claim returns the due messages');
 select is((select array_agg(kind order by ord) from (select kind, row_number() over () as ord from claim1) c), array['owner_alert', 'text_back'],
           'owner alerts come first, then the oldest');
 select ok((select bool_and(status = 'sending' and lease_until = now() + interval '60 seconds' and attempts = 1)
              from public.messages where id in (select id from claim1)), 'claimed messages are sending, leased, attempt counted');
-select is((select count(*)::int from public.claim_outbound_messages(10, 60)), 0, 'a leased message is not claimed twice');
+select is((select count(*)::int from public.claim_outbound_messages(500, 60) where business_id = (select id from b)), 0, 'a leased message is not claimed twice');
 select throws_ok($$select * from public.claim_outbound_messages(0, 60)$$, '22023', 'p_batch_size must be between 1 and 500', 'a bad batch size is refused');
 
 -- sent
@@ -32,23 +33,23 @@ select is((select owner_alert_status from public.leads where id = (select lead f
 
 -- lease expired and reclaimed: the late worker's mark returns false but keeps its SID
 create temp table l2 as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660002') as lead;
-create temp table claim2 as select * from public.claim_outbound_messages(10, 60);
+create temp table claim2 as select * from public.claim_outbound_messages(500, 60) where business_id = (select id from b);
 update public.messages set lease_until = now() - interval '1 second' where id in (select id from claim2);
-select is((private.lifecycle_sweep(now()) ->> 'leases_released')::int, 2, 'the sweep puts expired leases back in the queue');
+select ok((private.lifecycle_sweep(now()) ->> 'leases_released')::int >= 2, 'the sweep puts expired leases back in the queue');
 select ok((select bool_and(status = 'queued' and lease_until is null) from public.messages where id in (select id from claim2)), 'they are queued again');
 select is(public.mark_message_sent((select id from claim2 where kind = 'text_back'), 'SM00000000000000000000000000000003'), false,
           'a worker whose lease expired gets false');
 select is((select twilio_sid from public.messages where id = (select id from claim2 where kind = 'text_back')), 'SM00000000000000000000000000000003', 'but its SID is recorded');
 
 -- failures: backoff, dead letter
-create temp table claim3 as select * from public.claim_outbound_messages(10, 60);
+create temp table claim3 as select * from public.claim_outbound_messages(500, 60) where business_id = (select id from b);
 create temp table ow2 as select id from claim3 where kind = 'owner_alert';
 select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'queued', 'a retryable failure is queued again');
 select is((select next_attempt_at from public.messages where id = (select id from ow2)), now() + interval '60 seconds',
           'with exponential backoff (second attempt waits 60 s)');
-select is((select count(*)::int from public.claim_outbound_messages(10, 60) where id = (select id from ow2)), 0, 'it is not claimed before its backoff');
+select is((select count(*)::int from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), 0, 'it is not claimed before its backoff');
 update public.messages set next_attempt_at = now(), attempts = max_attempts - 1 where id = (select id from ow2);
-select is((select attempts from public.claim_outbound_messages(10, 60) where id = (select id from ow2)), 5, 'claimed for its last attempt');
+select is((select attempts from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), 5, 'claimed for its last attempt');
 select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'failed', 'the last attempt''s failure is final');
 select matches((select status_reason from public.messages where id = (select id from ow2)), '^dead_letter', 'and is recorded as a dead letter');
 select is((select owner_alert_status from public.leads where id = (select lead from l2)), 'failed', 'the lead shows the owner alert failed');
@@ -62,7 +63,7 @@ declare
   new_lead uuid := pg_temp.submit(pg_temp.widget_of((select id from b)), p_phone);
   message_id uuid;
 begin
-  select c.id into message_id from public.claim_outbound_messages(50, 60) c where c.lead_id = new_lead and c.kind = 'text_back';
+  select c.id into message_id from public.claim_outbound_messages(500, 60) c where c.lead_id = new_lead and c.kind = 'text_back';
   return public.mark_message_failed(message_id, p_code, 'error ' || p_code, false);
 end
 $$;
@@ -82,10 +83,10 @@ select matches((select delivery_problem from public.leads where phone = '+155566
 
 -- 30008 retries once
 create temp table l3 as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660020') as lead;
-create temp table m3 as select id from public.claim_outbound_messages(50, 60) where lead_id = (select lead from l3) and kind = 'text_back';
+create temp table m3 as select id from public.claim_outbound_messages(500, 60) where lead_id = (select lead from l3) and kind = 'text_back';
 select is(public.mark_message_failed((select id from m3), '30008', 'unknown', true), 'queued', '30008: the first failure is retried');
 update public.messages set next_attempt_at = now() where id = (select id from m3);
-select is((select count(*)::int from public.claim_outbound_messages(50, 60) where id = (select id from m3)), 1, '30008: claimed again');
+select is((select count(*)::int from public.claim_outbound_messages(500, 60) where id = (select id from m3)), 1, '30008: claimed again');
 select is(public.mark_message_failed((select id from m3), '30008', 'unknown', true), 'failed', '30008: the second failure is final');
 
 -- delivery status callbacks
@@ -107,7 +108,7 @@ select is((select count(*)::int from net.http_request_queue), 1, 'a sendable mes
 select set_config('leadloop.dispatch_wake_decided', '', false);  -- as if a new transaction began
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660031');
 select is((select count(*)::int from net.http_request_queue), 1, 'while that wake is pending, another transaction''s message posts no second wake');
-select count(*) from public.claim_outbound_messages(50, 60);
+select count(*) from public.claim_outbound_messages(500, 60);
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
 select is((select count(*)::int from net.http_request_queue), 2, 'after a claim answered the wake, the next message wakes again');

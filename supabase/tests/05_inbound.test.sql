@@ -59,7 +59,7 @@ select ok((select bool_and(status = 'canceled') from public.messages where id in
 select is((select count(*)::int from public.messages where kind = 'opt_out_ack' and to_phone = '+15557770001'), 1, 'one opt-out confirmation is queued');
 select is(pg_temp.inbound('SM10000000000000000000000000000005', '+15557770001', 'STOP') ->> 'outcome', 'opted_out', 'a second STOP is still an opt-out');
 select is((select count(*)::int from public.messages where kind = 'opt_out_ack' and to_phone = '+15557770001'), 1, '...but gets no second confirmation');
-select is((select count(*)::int from public.claim_outbound_messages(50, 60) where to_phone = '+15557770001' and kind = 'opt_out_ack'), 1,
+select is((select count(*)::int from public.claim_outbound_messages(500, 60) where to_phone = '+15557770001' and kind = 'opt_out_ack'), 1,
           'the confirmation is the one text that still goes to an opted-out number');
 select is(pg_temp.inbound('SM10000000000000000000000000000006', '+15557770001', 'START') ->> 'outcome', 'opted_in', 'START opts back in');
 select is((select count(*)::int from public.opt_outs where business_id = (select id from b) and phone = '+15557770001'), 0, 'the suppression is lifted');
