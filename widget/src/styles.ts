@@ -55,6 +55,6 @@ export const WIDGET_CSS = `
   display: inline-flex; align-items: center; justify-content: center; font-size: 24px; margin-bottom: 8px; }
 .ll .status { color: var(--muted); font-size: .92rem; }
 .ll .fine { color: var(--muted); font-size: .75rem; margin: 12px 0 0; text-align: center; }
-@media (max-width: 420px) { .ll { padding: 16px; border-radius: 0; border-left: 0; border-right: 0; } }
+@media (max-width: 420px) { .ll { padding: 16px; } }
 @media (prefers-reduced-motion: no-preference) { .ll button { transition: filter .15s; } .ll button:hover { filter: brightness(1.08); } }
 `;
