@@ -100,32 +100,32 @@ select ok(exists (select 1 from public.opt_outs where phone = (select owner_phon
           '30006 suppresses the number');
 
 -- coalesced wakes
-delete from net.http_request_queue;
+delete from net.http_request_queue where url like 'http://functions.test/%';
 update private.dispatch_wake_state set wake_pending = false, last_wake_at = null;
 set constraints all immediate;
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660030');
-select is((select count(*)::int from net.http_request_queue), 1, 'a sendable message wakes sms-dispatch');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'a sendable message wakes sms-dispatch');
 select set_config('leadloop.dispatch_wake_decided', '', false);  -- as if a new transaction began
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660031');
-select is((select count(*)::int from net.http_request_queue), 1, 'while that wake is pending, another transaction''s message posts no second wake');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'while that wake is pending, another transaction''s message posts no second wake');
 select count(*) from public.claim_outbound_messages(500, 60);
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
-select is((select count(*)::int from net.http_request_queue), 2, 'after a claim answered the wake, the next message wakes again');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 2, 'after a claim answered the wake, the next message wakes again');
 update private.dispatch_wake_state set last_wake_at = now() - interval '31 seconds';
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
-select is((select count(*)::int from net.http_request_queue), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
 
 -- the sweep wakes dispatch whenever due messages wait (a lost wake costs at most a minute)
-delete from net.http_request_queue;
+delete from net.http_request_queue where url like 'http://functions.test/%';
 update private.dispatch_wake_state set wake_pending = true, last_wake_at = now();
 select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, true, 'the sweep wakes sms-dispatch when queued messages are due, even if a wake looks pending');
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/sms-dispatch'), 1, '...with one request');
 update public.messages set status = 'canceled' where status in ('queued', 'deferred');
-delete from net.http_request_queue;
+delete from net.http_request_queue where url like 'http://functions.test/%';
 select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, false, 'with nothing due the sweep wakes nobody');
-select is((select count(*)::int from net.http_request_queue), 0, '...and posts nothing');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 0, '...and posts nothing');
 
 select * from finish();
 rollback;

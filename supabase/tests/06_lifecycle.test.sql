@@ -61,7 +61,7 @@ select is(public.apply_conversation_turn((select id from c), (select v from v) +
           'a completed conversation takes no more turns');
 
 -- summary: claimed with everything the summarizer needs, completed exactly once
-delete from net.http_request_queue;
+delete from net.http_request_queue where url like 'http://functions.test/%';
 select is((private.lifecycle_sweep(now()) ->> 'summarize_woken')::boolean, true, 'the sweep hands due summaries to the summarize function');
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/summarize'), 1, '...through one net.http_post');
 create temp table claimed as select * from public.claim_due_summaries(10, 120) as s where (s ->> 'conversation_id')::uuid = (select id from c);
