@@ -119,7 +119,7 @@ select is((select is_duplicate from public.leads where id = (select lead from ot
 set constraints all immediate;
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/sms-dispatch'), 1,
           'all the texts queued in one transaction wake sms-dispatch once');
-select is((select headers ->> 'Authorization' from net.http_request_queue limit 1), 'Bearer test-service-key', 'the wake carries the service key from the vault');
+select is((select headers ->> 'Authorization' from net.http_request_queue where url like 'http://functions.test/%' limit 1), 'Bearer test-service-key', 'the wake carries the service key from the vault');
 
 select * from finish();
 rollback;
