@@ -1,0 +1,254 @@
+// The SMS loop end to end through the running stack: widget-style lead insert -> database
+// -> pg_net wake -> sms-dispatch -> Twilio emulator phones; lead replies come back as
+// signed webhooks to twilio-inbound; summaries go through summarize.
+// Needs a running stack for LEADLOOP_INSTANCE (npm test starts one; or npm start for dev).
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, test } from "node:test";
+import {
+  closeDb,
+  createBusiness,
+  db,
+  deleteBusiness,
+  emulator,
+  invokeFunction,
+  randomPhone,
+  received,
+  sleep,
+  stack,
+  submitLead,
+  type TestBusiness,
+  textFrom,
+  waitFor,
+  waitForReceived,
+} from "./loop-support.ts";
+
+const businesses: TestBusiness[] = [];
+async function business(options?: Parameters<typeof createBusiness>[0]) {
+  const b = await createBusiness(options);
+  businesses.push(b);
+  return b;
+}
+
+after(async () => {
+  for (const b of businesses) await deleteBusiness(b);
+  await closeDb();
+});
+
+async function conversationOf(businessId: string, leadPhone: string) {
+  const { rows } = await db().query(
+    `select c.id, c.status, c.completion_reason, c.slots, c.summary, c.summary_status, c.current_locale
+       from public.conversations c where c.business_id = $1 and c.lead_phone = $2`,
+    [businessId, leadPhone],
+  );
+  return rows[0] as
+    | { id: string; status: string; completion_reason: string | null; slots: Record<string, unknown>; summary: Record<string, unknown> | null; summary_status: string; current_locale: string }
+    | undefined;
+}
+
+/** Submits a lead and waits for the text-back on the lead's phone. */
+async function leadWithTextBack(b: TestBusiness, message: string, name = "Dana Whitfield") {
+  const phone = randomPhone();
+  await submitLead(b.widgetId, { name, phone, message });
+  const [textBack] = await waitForReceived(phone, 1);
+  return { phone, textBack };
+}
+
+/** Drives a conversation to completion and waits until its summary is due or done. */
+async function completedConversation(b: TestBusiness) {
+  const { phone } = await leadWithTextBack(b, "Water heater is leaking in the garage");
+  await textFrom(phone, b.twilioNumber, "Tomorrow morning please. 4512 Oak Hollow Dr, Austin TX 78745. We have a dog");
+  await waitForReceived(phone, 2); // the closing text
+  const conversation = await waitFor("the conversation to complete", async () => {
+    const c = await conversationOf(b.id, phone);
+    return c?.status === "completed" ? c : null;
+  });
+  return { phone, conversation };
+}
+
+const isSummary = (body: string) => /^Lead summary/.test(body);
+
+test("a submitted lead puts the owner alert on the owner's emulated phone", async () => {
+  const b = await business();
+  const lead = randomPhone();
+  await submitLead(b.widgetId, { name: "Maria Lopez", phone: lead, message: "AC blowing warm air" });
+  const [alert] = await waitForReceived(b.ownerPhone, 1);
+  assert.equal(alert.from, b.twilioNumber);
+  assert.match(alert.body, /Maria Lopez/);
+  assert.match(alert.body, /AC blowing warm air/);
+  assert.match(alert.body, new RegExp(`tel:\\${lead}`));
+});
+
+test("a reply gets the next question, and the last answer gets a polite closing", async () => {
+  const b = await business();
+  const { phone, textBack } = await leadWithTextBack(b, "Water heater is leaking");
+  assert.match(textBack.body, /when/i);
+  await textFrom(phone, b.twilioNumber, "tomorrow morning");
+  const afterReply = await waitForReceived(phone, 2);
+  assert.match(afterReply[1].body, /address or ZIP code/);
+  await textFrom(phone, b.twilioNumber, "78745");
+  const afterAnswer = await waitForReceived(phone, 3);
+  assert.match(afterAnswer[2].body, /^Thanks Dana!/);
+  const c = await waitFor("completion", async () => {
+    const row = await conversationOf(b.id, phone);
+    return row?.status === "completed" ? row : null;
+  });
+  assert.equal(c.completion_reason, "slots_filled");
+  assert.equal(c.slots.timing, "tomorrow morning");
+  assert.equal(c.slots.location, "78745");
+});
+
+test("a Spanish reply is answered in Spanish", async () => {
+  const b = await business();
+  const { phone } = await leadWithTextBack(b, "Tengo una fuga en el baño", "Rosa Jiménez");
+  await textFrom(phone, b.twilioNumber, "Hola, mañana por la tarde si se puede");
+  const messages = await waitForReceived(phone, 2);
+  assert.match(messages[1].body, /dirección o el código postal/);
+  assert.equal((await conversationOf(b.id, phone))?.current_locale, "es");
+});
+
+test("STOP gets one confirmation and then silence", async () => {
+  const b = await business();
+  const { phone } = await leadWithTextBack(b, "Need my gutters cleaned");
+  await textFrom(phone, b.twilioNumber, "STOP");
+  const [, confirmation] = await waitForReceived(phone, 2);
+  assert.match(confirmation.body, /STOP|unsubscribed|opted out|no recibir/i);
+  await textFrom(phone, b.twilioNumber, "STOP");
+  await textFrom(phone, b.twilioNumber, "hello? tomorrow works");
+  await sleep(3000);
+  const all = await received(phone);
+  assert.equal(all.length, 2, `expected only the text-back and one confirmation, got: ${all.map((m) => m.body).join(" | ")}`);
+  const { rows } = await db().query("select count(*)::int as n from public.opt_outs where business_id = $1 and phone = $2", [b.id, phone]);
+  assert.equal(rows[0].n, 1);
+});
+
+test("a bad or missing signature gets 403 and nothing is stored", async () => {
+  const b = await business();
+  const sid = "SM" + randomBytes(16).toString("hex");
+  const form = new URLSearchParams({ MessageSid: sid, From: randomPhone(), To: b.twilioNumber, Body: "tomorrow", AccountSid: stack.twilio.accountSid });
+  for (const signature of ["bm90IGEgc2lnbmF0dXJl", null]) {
+    const res = await fetch(`${stack.functionsUrl}/twilio-inbound`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...(signature ? { "X-Twilio-Signature": signature } : {}) },
+      body: form,
+    });
+    assert.equal(res.status, 403);
+    await res.body?.cancel();
+  }
+  const { rows } = await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid]);
+  assert.equal(rows[0].n, 0);
+});
+
+test("a repeated webhook stores one message and answers once", async () => {
+  const b = await business();
+  const { phone } = await leadWithTextBack(b, "Roof leaking over the kitchen");
+  const sid = await textFrom(phone, b.twilioNumber, "this weekend");
+  await waitForReceived(phone, 2);
+  const redelivered = await emulator<{ webhook: { ok?: boolean; httpStatus?: number } }>("POST", `/emulator/messages/${sid}/redeliver`);
+  assert.equal(redelivered.webhook?.httpStatus ?? 200, 200);
+  await sleep(2500);
+  const { rows } = await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid]);
+  assert.equal(rows[0].n, 1);
+  assert.equal((await received(phone)).length, 2, "the repeated webhook must not produce a second question");
+});
+
+test("Twilio 500s are retried until the message is sent", async () => {
+  const b = await business();
+  const lead = randomPhone();
+  // The next two sends fail with HTTP 500 (shared emulator: keep this test's window short).
+  await emulator("POST", "/emulator/faults", { mode: "http500", count: 2 });
+  try {
+    await submitLead(b.widgetId, { name: "Retry Test", phone: lead, message: "Furnace not turning on" });
+    const failedOnce = await waitFor("a 500 recorded on this business's messages", async () => {
+      const { rows } = await db().query(
+        "select error_code, error_message from public.messages where business_id = $1 and error_code is not null and status = 'queued'",
+        [b.id],
+      );
+      return rows.length > 0 ? rows : null;
+    });
+    // The emulator answers 500 with Twilio's body (code 20500); a bare 500 would be http_500.
+    assert.match(failedOnce[0].error_code, /^(20500|http_500)$/);
+  } finally {
+    await emulator("DELETE", "/emulator/faults");
+  }
+  // Skip the backoff wait (30 s and up) and wake the dispatcher the way the sweep would.
+  await waitFor("every message sent", async () => {
+    await db().query("update public.messages set next_attempt_at = now() where business_id = $1 and status = 'queued'", [b.id]);
+    await invokeFunction("sms-dispatch");
+    const { rows } = await db().query(
+      "select count(*) filter (where status not in ('sent', 'delivered'))::int as pending, max(attempts)::int as attempts from public.messages where business_id = $1 and direction = 'outbound'",
+      [b.id],
+    );
+    return rows[0].pending === 0 ? rows[0] : null;
+  }, 30_000);
+  const { rows } = await db().query("select max(attempts)::int as attempts from public.messages where business_id = $1", [b.id]);
+  assert.ok(rows[0].attempts >= 2, "at least one message needed a second attempt");
+  const [alert] = await waitForReceived(b.ownerPhone, 1);
+  assert.match(alert.body, /Retry Test/);
+});
+
+test("a permanent error ends failed with its reason visible", async () => {
+  const b = await business();
+  // Twilio's magic number: "To" is invalid (21211).
+  const invalid = "+15005550001";
+  await submitLead(b.widgetId, { name: "Invalid Phone", phone: invalid, message: "Need a deep clean" });
+  const failed = await waitFor("the text-back to fail", async () => {
+    const { rows } = await db().query(
+      "select status, error_code, error_message, attempts from public.messages where business_id = $1 and kind = 'text_back'",
+      [b.id],
+    );
+    return rows[0]?.status === "failed" ? rows[0] : null;
+  });
+  assert.equal(failed.error_code, "21211");
+  assert.ok(failed.error_message && failed.error_message.length > 0, "the reason is stored");
+  assert.equal(failed.attempts, 1, "a permanent error is not retried");
+  const { rows } = await db().query("select phone_status from public.leads where business_id = $1", [b.id]);
+  assert.equal(rows[0].phone_status, "invalid");
+  await waitForReceived(b.ownerPhone, 1); // the owner still hears about the lead
+});
+
+test("an LLM that is down still yields the built-in summary", async (t) => {
+  if (!stack.llmUrl) {
+    t.skip("the stack runs without the LLM fake (start it with useLlmFake / npm start -- --llm-fake)");
+    return;
+  }
+  const control = stack.llmUrl.replace(/\/v1\/?$/, "") + "/fake/mode";
+  const setMode = (mode: string) => fetch(control, { method: "POST", body: JSON.stringify({ mode }) }).then((r) => r.text());
+  await setMode("down");
+  try {
+    const b = await business();
+    const { conversation } = await completedConversation(b);
+    await invokeFunction("summarize");
+    const done = await waitFor("the summary", async () => {
+      const c = await conversationOf(b.id, (await db().query("select lead_phone from public.conversations where id = $1", [conversation.id])).rows[0].lead_phone);
+      return c?.summary ? c : null;
+    });
+    assert.equal(done.summary!.source, "builtin");
+    assert.match(String(done.summary!.fallback_reason), /network|timeout|http/);
+    assert.equal(done.summary!.location, "4512 Oak Hollow Dr, Austin TX 78745");
+    const owner = await waitFor("the owner summary", async () => (await received(b.ownerPhone)).find((m) => isSummary(m.body)));
+    assert.match(owner.body, /Need: Water heater is leaking/);
+  } finally {
+    await setMode("ok");
+  }
+});
+
+test("the owner gets exactly one summary per conversation, however often summarize runs", async () => {
+  const b = await business();
+  const { conversation } = await completedConversation(b);
+  await Promise.all([invokeFunction("summarize"), invokeFunction("summarize"), invokeFunction("summarize")]);
+  await waitFor("the owner summary", async () => (await received(b.ownerPhone)).find((m) => isSummary(m.body)));
+  // Make the summary due again as a retried job would, and run it again.
+  await db().query("update public.conversations set summary_status = 'due', summary_due_at = now() where id = $1", [conversation.id]);
+  await invokeFunction("summarize");
+  await invokeFunction("sms-dispatch");
+  await sleep(2500);
+  const summaries = (await received(b.ownerPhone)).filter((m) => isSummary(m.body));
+  assert.equal(summaries.length, 1);
+  const { rows } = await db().query(
+    "select count(*)::int as n from public.messages where conversation_id = $1 and kind = 'owner_summary'",
+    [conversation.id],
+  );
+  assert.equal(rows[0].n, 1);
+  assert.match(summaries[0].body, /tel:\+1\d{10}\nText sms:\+1\d{10}$/);
+});
