@@ -40,6 +40,9 @@ export interface Capture {
 
 const MAX_TRANSACTIONS_PER_POLL = 1000;
 
+/** Prefix of the WAL messages the poller writes only to force a flush; decoding filters them out. */
+const FLUSH_MESSAGE_PREFIX = "leadloop_realtime_flush";
+
 const WAL2JSON_OPTIONS = [
   "format-version", "2",
   "include-pk", "1",
@@ -47,7 +50,9 @@ const WAL2JSON_OPTIONS = [
   "include-timestamp", "1",
   "include-transaction", "0",
   "actions", "insert,update,delete",
+  "filter-msg-prefixes", FLUSH_MESSAGE_PREFIX,
 ];
+
 
 export function commitTimestampIso(walTimestamp: string): string {
   const iso = walTimestamp.trim().replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00");
@@ -88,7 +93,10 @@ export async function startCapture(options: CaptureOptions): Promise<Capture> {
   const getChangesSql = `select data from pg_logical_slot_get_changes($1, null, $2, ${WAL2JSON_OPTIONS.map((_, i) => `$${i + 3}`).join(", ")})`;
 
   async function pollOnce(db: pg.Client): Promise<number> {
-    await db.query("select case when pg_current_wal_insert_lsn() > pg_current_wal_flush_lsn() then txid_current() end");
+    await db.query(
+      "select case when pg_current_wal_insert_lsn() > pg_current_wal_flush_lsn() then pg_logical_emit_message(true, $1, '') end",
+      [FLUSH_MESSAGE_PREFIX],
+    );
     const { rows } = await db.query<{ data: string }>(getChangesSql, [slotName, MAX_TRANSACTIONS_PER_POLL, ...WAL2JSON_OPTIONS]);
     if (rows.length === 0) return 0;
     const changes: WalChange[] = [];
@@ -144,8 +152,9 @@ async function openSlot(options: CaptureOptions, slotName: string): Promise<pg.C
   await client.connect();
   try {
     // The local cluster runs with synchronous_commit=off, and logical decoding only reads flushed WAL, so
-    // commits would wait for the WAL writer (up to ~600 ms). A synchronous commit of our own flushes
-    // everything before it; this session commits synchronously, and only when WAL is unflushed.
+    // commits would wait for the WAL writer (200 ms cycles). A synchronous commit that wrote WAL flushes
+    // everything before it: before each read, when WAL is unflushed, this session commits a tiny
+    // transactional message synchronously (decoding skips it by prefix).
     await client.query("set synchronous_commit = on");
     await client.query("set timezone = 'UTC'");
     await client.query(

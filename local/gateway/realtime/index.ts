@@ -19,6 +19,7 @@ export const REALTIME_WEBSOCKET_PATH = "/realtime/v1/websocket";
 const MAX_FRAME_BYTES = 1024 * 1024;
 const TOKEN_RECHECK_MAX_MS = 5 * 60 * 1000;
 const PUBLICATION = "supabase_realtime";
+const CHECKS_PER_ROUND_TRIP = 100;
 /** LEADLOOP_REALTIME_DEBUG=1 logs every frame in and out. */
 const DEBUG = process.env.LEADLOOP_REALTIME_DEBUG === "1";
 
@@ -482,11 +483,7 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
   }
 
   async function checkVisibility(prepared: PreparedChange[]): Promise<void> {
-    interface Check {
-      item: PreparedChange;
-      claimsJson: string;
-      role: string;
-    }
+    type Check = VisibilityCheck;
     const checks: Check[] = [];
     for (const item of prepared) {
       if (!item.meta.rls || item.change.action === "D") continue;
@@ -498,36 +495,73 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
       }
     }
     if (checks.length === 0) return;
+    const chunks: Check[][] = [];
+    for (let i = 0; i < checks.length; i += CHECKS_PER_ROUND_TRIP) chunks.push(checks.slice(i, i + CHECKS_PER_ROUND_TRIP));
+    await Promise.all(chunks.map((chunk) => checkChunk(chunk)));
+  }
+
+  interface VisibilityCheck {
+    item: PreparedChange;
+    claimsJson: string;
+    role: string;
+  }
+
+  /**
+   * The checks of one chunk go out as one multi-statement simple query: Postgres plans each statement
+   * only after the previous one ran, so every `exists` runs under the role and claims set just before
+   * it. Values are quoted with escapeLiteral: claims come from verified JWTs, keys from the WAL.
+   */
+  function checkStatements(client: pg.PoolClient, check: VisibilityCheck): [string, string] {
+    const lit = (value: string) => client.escapeLiteral(value);
+    const columnSql = new Map(check.item.meta.columns.map((c) => [c.name, c.sql]));
+    const where = check.item.change.pk
+      .map((p) => `${quoteIdent(p.name)} = ${lit(textForm(check.item.record?.[p.name] ?? null) ?? "")}::${columnSql.get(p.name) ?? p.type}`)
+      .join(" and ");
+    return [
+      `select set_config('role', ${lit(check.role)}, true), set_config('request.jwt.claims', ${lit(check.claimsJson)}, true)`,
+      `select exists(select 1 from ${quoteIdent(check.item.change.schema)}.${quoteIdent(check.item.change.table)} where ${where}) as visible`,
+    ];
+  }
+
+  async function runChecks(client: pg.PoolClient, checks: VisibilityCheck[]): Promise<void> {
+    const statements = ["begin"];
+    const resultIndex: number[] = [];
+    for (const check of checks) {
+      const [setClaims, exists] = checkStatements(client, check);
+      statements.push(setClaims);
+      resultIndex.push(statements.length);
+      statements.push(exists);
+    }
+    statements.push("rollback");
+    const results = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult<{ visible: boolean }>[];
+    checks.forEach((check, i) => check.item.visibility.set(check.claimsJson, results[resultIndex[i]]?.rows[0]?.visible === true));
+  }
+
+  async function checkChunk(checks: VisibilityCheck[]): Promise<void> {
     const client = await pool.connect();
     let broken = false;
     try {
-      let inTransaction = false;
-      for (const check of checks) {
-        const pk = check.item.change.pk;
-        const columnSql = new Map(check.item.meta.columns.map((c) => [c.name, c.sql]));
-        const pkValues = pk.map((p) => textForm(check.item.record?.[p.name] ?? null));
-        const where = pk.map((p, i) => `${quoteIdent(p.name)} = $${i + 1}::text::${columnSql.get(p.name) ?? p.type}`).join(" and ");
-        const sql = `select exists(select 1 from ${quoteIdent(check.item.change.schema)}.${quoteIdent(check.item.change.table)} where ${where}) as visible`;
-        try {
-          if (!inTransaction) {
-            await client.query("begin");
-            inTransaction = true;
+      try {
+        await runChecks(client, checks);
+      } catch {
+        await client.query("rollback").catch(() => {
+          broken = true;
+        });
+        // One subscriber's check failed (a policy raised, a role vanished): retry them one by one, so
+        // only that subscriber misses the change.
+        for (const check of checks) {
+          if (broken) break;
+          try {
+            await runChecks(client, [check]);
+          } catch (error) {
+            if (DEBUG) console.log("[realtime] visibility check failed:", (error as Error).message);
+            check.item.visibility.set(check.claimsJson, false);
+            await client.query("rollback").catch(() => {
+              broken = true;
+            });
           }
-          await client.query("select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [check.role, check.claimsJson]);
-          const { rows } = await client.query<{ visible: boolean }>(sql, pkValues);
-          await client.query("select set_config('role', 'none', true), set_config('request.jwt.claims', '', true)");
-          check.item.visibility.set(check.claimsJson, rows[0]?.visible === true);
-        } catch (error) {
-          if (DEBUG) console.log("[realtime] visibility check failed:", (error as Error).message);
-          // A policy that errors for this subscriber means the row is not visible to them.
-          check.item.visibility.set(check.claimsJson, false);
-          await client.query("rollback").catch(() => {
-            broken = true;
-          });
-          inTransaction = false;
         }
       }
-      if (inTransaction) await client.query("rollback");
     } finally {
       client.release(broken);
     }
