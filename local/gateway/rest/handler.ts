@@ -262,6 +262,13 @@ async function findRelation(cache: SchemaCache, schema: string, name: string): P
   return rel;
 }
 
+const preambleIds = new Map<string, number>();
+function preambleId(text: string): number {
+  let id = preambleIds.get(text);
+  if (id === undefined) preambleIds.set(text, (id = preambleIds.size + 1));
+  return id;
+}
+
 /** Runs `work` in one transaction with PostgREST's preamble; rolls back on error or when asked. */
 async function inTransaction<T>(
   ctx: RestContext,
@@ -312,7 +319,9 @@ async function inTransaction<T>(
         `set_config('request.cookies', ${p(JSON.stringify(parseCookies(headerValue(opts.req, "cookie"))))}, true)`,
       );
       if (opts.timezone) parts.push(`set_config('timezone', ${p(opts.timezone)}, true)`);
-      await client.query(`SELECT ${parts.join(", ")}`, values);
+      // The preamble's text depends only on the role's settings, so it is prepared once per connection.
+      const preamble = `SELECT ${parts.join(", ")}`;
+      await client.query({ name: `pgrst_preamble_${preambleId(preamble)}`, text: preamble, values });
       const { result, rollback } = await work(client);
       await client.query(rollback ? "ROLLBACK" : "COMMIT");
       return result;
