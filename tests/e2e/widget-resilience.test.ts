@@ -124,3 +124,19 @@ test("a real database refusal (unknown widget) renders no form and explains", as
   await page.locator("#quote").getByText("This contact form is not available right now.").waitFor({ timeout: TIMEOUT });
   await context.close();
 });
+
+test("the database refuses a page whose origin the widget does not allow, and the visitor is told", async () => {
+  const elsewhere = await createOwnBusiness(stack, "https://only-this-site.example");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openEmbedPage(page, stack, elsewhere.widgetId);
+  const form = page.locator("#quote form");
+  await form.waitFor({ timeout: TIMEOUT });
+  await form.getByLabel(/^Name/).fill("Wrong Site Visitor");
+  await form.getByLabel(/Mobile phone/).fill(uniquePhone().typed);
+  await form.getByRole("button", { name: "Send request" }).click();
+  await form.getByRole("alert").filter({ hasText: /are not allowed for this form/ }).waitFor({ timeout: TIMEOUT });
+  const { data } = await elsewhere.admin.from("leads").select("id").eq("business_id", elsewhere.businessId);
+  assert.deepEqual(data, [], "nothing was saved");
+  await context.close();
+});

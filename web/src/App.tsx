@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Session } from "@supabase/supabase-js";
 import { SignIn } from "./auth/SignIn.tsx";
 import { useSession } from "./auth/useSession.ts";
@@ -15,6 +15,11 @@ import { ErrorBox, Loading } from "./ui/States.tsx";
 
 export function App() {
   const session = useSession();
+  const queryClient = useQueryClient();
+  // Nothing one account loaded may show up for the next one on this browser.
+  useEffect(() => {
+    if (session === null) queryClient.clear();
+  }, [session, queryClient]);
   if (session === undefined) return <Loading what="your session" />;
   if (!session) return <SignIn />;
   return <Dashboard session={session} />;

@@ -74,6 +74,26 @@ test("classifySubmitResult pins a refusal to the field it names and hides constr
   }
 });
 
+test("classifySubmitResult reads the intake trigger's field detail and drops the field prefix", () => {
+  const phone = classifySubmitResult(400, {
+    code: "P0001", message: "phone: enter a phone number with country code, like +15551234567.", details: "field: phone",
+  });
+  assert.deepEqual(phone, {
+    kind: "rejected",
+    message: "Enter a phone number with country code, like +15551234567.",
+    fieldErrors: { phone: "Enter a phone number with country code, like +15551234567." },
+  });
+  const origin = classifySubmitResult(400, {
+    code: "P0001", message: "Submissions from https://evil.example are not allowed for this form.", details: "field: origin",
+  });
+  assert.deepEqual(origin, {
+    kind: "rejected", message: "Submissions from https://evil.example are not allowed for this form.", fieldErrors: {},
+  });
+  // A message mentioning another field's word must not move the error there.
+  const msg = classifySubmitResult(400, { code: "P0001", message: "message: keep the message under 2000 characters.", details: "field: message" });
+  assert.equal(msg.kind === "rejected" && Object.keys(msg.fieldErrors).join(), "message");
+});
+
 function fakeFetch(respond: (url: string, init: RequestInit) => Response | Promise<Response>) {
   const calls: { url: string; init: RequestInit }[] = [];
   const impl = (async (input: RequestInfo | URL, init?: RequestInit) => {

@@ -142,10 +142,14 @@ export function classifySubmitResult(status: number, error: RestError | null): S
     };
   }
   if (status === 0 || status >= 500 || status === 408) return { kind: "network", message: NETWORK_MESSAGE };
-  const readable = cleanMessage(error?.message);
   const text = [error?.message, error?.details, error?.hint].filter(Boolean).join(" ").toLowerCase();
-  // Refusals name the field ("phone must be ...", constraint "leads_phone_check"): pin it there.
-  const field = FIELD_KEYS.find((k) => new RegExp(`(^|[^a-z])${k}([^a-z]|$)`).test(text));
+  // The intake trigger says which field in details ("field: phone"); constraint names say it too
+  // ("leads_phone_check"). Pin the message to that field.
+  const named = /field: ([a-z_]+)/.exec(text)?.[1];
+  const field = named
+    ? FIELD_KEYS.find((k) => k === named)
+    : FIELD_KEYS.find((k) => new RegExp(`(^|[^a-z])${k}([^a-z]|$)`).test(text));
+  const readable = cleanMessage(error?.message, field);
   const fieldErrors: FieldErrors = {};
   if (field) fieldErrors[field] = readable ?? `Please check your ${FIELD_NOUNS[field]}.`;
   const message = readable ?? (field
@@ -154,8 +158,13 @@ export function classifySubmitResult(status: number, error: RestError | null): S
   return { kind: "rejected", message, fieldErrors };
 }
 
-function cleanMessage(message: string | undefined): string | null {
+function cleanMessage(message: string | undefined, field?: FieldKey): string | null {
   if (!message) return null;
+  // "phone: enter a phone number ..." reads better under the phone field as "Enter a phone number ...".
+  if (field && message.toLowerCase().startsWith(`${field}: `)) {
+    const rest = message.slice(field.length + 2).trim();
+    message = rest.charAt(0).toUpperCase() + rest.slice(1);
+  }
   // Constraint names are for developers; show the generic line instead of leaking them.
   if (/violates (check|not-null|foreign key|unique) constraint/i.test(message)) return null;
   if (/permission denied|row-level security/i.test(message)) return null;
