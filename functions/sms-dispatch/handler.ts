@@ -43,7 +43,7 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
   const counts: DispatchCounts = { claimed: 0, sent: 0, retried: 0, failed: 0 };
   const batchSize = deps.batchSize ?? 25;
   const maxBatches = deps.maxBatches ?? 20;
-  const concurrency = Math.max(1, deps.concurrency ?? 5);
+  const concurrency = Math.max(1, deps.concurrency ?? 10);
   for (let batch = 0; batch < maxBatches; batch++) {
     const claimed = await deps.rpc.claimOutboundMessages(batchSize, deps.leaseSeconds ?? 60);
     if (claimed.length === 0) break;

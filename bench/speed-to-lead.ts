@@ -1,0 +1,69 @@
+// Speed to lead: from the widget's anon insert to the owner alert accepted by the Twilio
+// emulator (its message.created event), with 1 lead at a time and with 20 submitted at
+// once. The path measured: PostgREST-style insert -> triggers -> pg_net wake ->
+// sms-dispatch -> Twilio Messages API.
+//   LEADLOOP_INSTANCE=dev npx tsx bench/speed-to-lead.ts   (env BENCH_SINGLE_RUNS=10, BENCH_BURST_ROUNDS=3, BENCH_BURST=20)
+import { TwilioEmulatorControl } from "../local/twilio/client.ts";
+import { closeDb, createBusiness, deleteBusiness, randomPhone, stack, submitLead, type TestBusiness, widgetClient } from "../tests/loop/loop-support.ts";
+
+const singleRuns = Number(process.env.BENCH_SINGLE_RUNS ?? 10);
+const burstRounds = Number(process.env.BENCH_BURST_ROUNDS ?? 3);
+const burstSize = Number(process.env.BENCH_BURST ?? 20);
+for (const [name, v] of Object.entries({ BENCH_SINGLE_RUNS: singleRuns, BENCH_BURST_ROUNDS: burstRounds, BENCH_BURST: burstSize })) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function describe(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)! };
+}
+
+const control = new TwilioEmulatorControl(stack.twilioUrl);
+const events = await control.events();
+const client = widgetClient();
+
+const insertTimes: { single: number[]; burst: number[] } = { single: [], burst: [] };
+
+/** Submits `count` leads at once; resolves with each lead's insert-to-alert time in ms. */
+async function burst(b: TestBusiness, count: number, inserts: number[] = []): Promise<number[]> {
+  const leads = Array.from({ length: count }, () => randomPhone());
+  return Promise.all(
+    leads.map(async (phone) => {
+      const alert = events.next((e) => e.type === "message.created" && e.message?.to === b.ownerPhone && e.message.body.includes(phone), 60_000);
+      const started = performance.now();
+      await submitLead(b.widgetId, { name: "Bench Lead", phone, message: "Water heater leaking in the garage" }, client);
+      inserts.push(performance.now() - started);
+      await alert;
+      return performance.now() - started;
+    }),
+  );
+}
+
+const business = await createBusiness({ name: "Speed To Lead Bench" });
+try {
+  // Boots the functions (first request starts the Deno workers) so cold start is not counted.
+  await burst(business, 1);
+  const single: number[] = [];
+  for (let i = 0; i < singleRuns; i++) single.push(...(await burst(business, 1, insertTimes.single)));
+  const bursts: number[] = [];
+  for (let i = 0; i < burstRounds; i++) bursts.push(...(await burst(business, burstSize, insertTimes.burst)));
+  const one = describe(single);
+  const many = describe(bursts);
+  const ms = (v: number) => `${v.toFixed(0)} ms`;
+  console.log(`speed to lead (anon insert -> owner alert accepted by the Twilio emulator), instance ${stack.instance}`);
+  console.log(`  1 lead at a time   n=${one.n}  p50 ${ms(one.p50)}  p95 ${ms(one.p95)}  max ${ms(one.max)}`);
+  console.log(`  ${burstSize} leads at once  n=${many.n}  p50 ${ms(many.p50)}  p95 ${ms(many.p95)}  max ${ms(many.max)}`);
+  console.log(`  burst / single: p50 x${(many.p50 / one.p50).toFixed(2)}, p95 x${(many.p95 / one.p95).toFixed(2)}`);
+  const ins1 = describe(insertTimes.single);
+  const insN = describe(insertTimes.burst);
+  console.log(`  of which the insert request itself: single p50 ${ms(ins1.p50)} p95 ${ms(ins1.p95)}; burst p50 ${ms(insN.p50)} p95 ${ms(insN.p95)}`);
+} finally {
+  events.close();
+  await deleteBusiness(business);
+  await closeDb();
+}
