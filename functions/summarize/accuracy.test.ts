@@ -9,6 +9,8 @@ const dir = new URL("../../tests/fixtures/conversations/", import.meta.url);
 
 interface Fixture {
   id: string;
+  /** "holdout" conversations were written after the extractor was tuned on the rest. */
+  split?: "holdout";
   locale: string;
   timezone: string;
   now: string;
@@ -36,39 +38,64 @@ function instantMatches(expected: string | null, actual: string | null): boolean
   return new Date(expected).getTime() === new Date(actual).getTime();
 }
 
-const floors = { need: 0.8, timing: 0.75, timing_start: 0.7, location: 0.85 };
 
-Deno.test("built-in extractor accuracy on the conversation dev set", async () => {
+type Slot = "need" | "timing" | "timing_start" | "location";
+const slots: Slot[] = ["need", "timing", "timing_start", "location"];
+
+async function loadFixtures(): Promise<Fixture[]> {
   const fixtures: Fixture[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if (entry.name.endsWith(".json")) fixtures.push(JSON.parse(await Deno.readTextFile(new URL(entry.name, dir))));
   }
-  fixtures.sort((a, b) => a.id.localeCompare(b.id));
-  assert(fixtures.length >= 40, `dev set has ${fixtures.length} conversations, expected at least 40`);
-  const hits = { need: 0, timing: 0, timing_start: 0, location: 0 };
+  return fixtures.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+async function measure(fixtures: Fixture[]) {
+  const hits: Record<Slot, number> = { need: 0, timing: 0, timing_start: 0, location: 0 };
   const misses: string[] = [];
   for (const f of fixtures) {
     const { summary } = await summarize({ lead: f.lead, messages: f.messages, locale: f.locale, timezone: f.timezone, now: f.now });
-    const checks = {
+    const checks: Record<Slot, boolean> = {
       need: textMatches(f.expected.need, summary.need, 0.6),
       timing: textMatches(f.expected.timing, summary.timing, 0.6),
       timing_start: instantMatches(f.expected.timing_start, summary.timing_start),
       location: textMatches(f.expected.location, summary.location, 1),
     };
-    for (const [slot, ok] of Object.entries(checks) as [keyof typeof hits, boolean][]) {
-      if (ok) hits[slot]++;
-      else {
-        const expected = f.expected[slot];
-        const actual = summary[slot];
-        misses.push(`${f.id} ${slot}: expected ${JSON.stringify(expected)} got ${JSON.stringify(actual)}`);
-      }
+    for (const slot of slots) {
+      if (checks[slot]) hits[slot]++;
+      else misses.push(`${f.id} ${slot}: expected ${JSON.stringify(f.expected[slot])} got ${JSON.stringify(summary[slot])}`);
     }
   }
-  const n = fixtures.length;
-  const report = Object.entries(hits).map(([slot, h]) => `${slot} ${h}/${n} = ${(100 * h / n).toFixed(1)}%`);
-  console.log(`\nextractor accuracy on ${n} conversations:\n  ${report.join("\n  ")}`);
-  if (misses.length) console.log(`misses:\n  ${misses.join("\n  ")}`);
-  for (const [slot, floor] of Object.entries(floors) as [keyof typeof hits, number][]) {
-    assert(hits[slot] / n >= floor, `${slot} accuracy ${(hits[slot] / n).toFixed(3)} is below the floor ${floor}`);
+  const rate = Object.fromEntries(slots.map((s) => [s, hits[s] / fixtures.length])) as Record<Slot, number>;
+  return { hits, rate, misses, n: fixtures.length };
+}
+
+function report(name: string, m: Awaited<ReturnType<typeof measure>>) {
+  const lines = slots.map((s) => `${s.padEnd(12)} ${String(m.hits[s]).padStart(2)}/${m.n} = ${(100 * m.rate[s]).toFixed(1)}%`);
+  console.log(`\n${name} (${m.n} conversations):\n  ${lines.join("\n  ")}`);
+  if (m.misses.length) console.log(`  misses:\n    ${m.misses.join("\n    ")}`);
+}
+
+// Floors sit just under the measured result: the dev set was used to tune the extractor,
+// the holdout was written afterwards and never tuned on, so its floors are the honest ones.
+const floors: Record<"dev" | "holdout", Record<Slot, number>> = {
+  dev: { need: 0.9, timing: 0.9, timing_start: 0.9, location: 0.95 },
+  holdout: { need: 0.78, timing: 0.85, timing_start: 0.85, location: 0.9 },
+};
+
+Deno.test("built-in extractor accuracy on the conversation fixtures (dev and holdout)", async () => {
+  const fixtures = await loadFixtures();
+  const dev = fixtures.filter((f) => f.split !== "holdout");
+  const holdout = fixtures.filter((f) => f.split === "holdout");
+  assert(dev.length >= 40, `dev set has ${dev.length} conversations, expected at least 40`);
+  assert(holdout.length >= 10, `holdout has ${holdout.length} conversations`);
+  const results = { dev: await measure(dev), holdout: await measure(holdout) };
+  report("dev set (tuned on)", results.dev);
+  report("holdout (never tuned on)", results.holdout);
+  for (const split of ["dev", "holdout"] as const) {
+    for (const slot of slots) {
+      const got = results[split].rate[slot];
+      assert(got >= floors[split][slot], `${split} ${slot} accuracy ${got.toFixed(3)} is below the floor ${floors[split][slot]}`);
+    }
   }
 });
