@@ -88,6 +88,7 @@ function parsePrefer(header: string | undefined): { prefer: Prefer; applied: str
 interface Accept {
   singular: boolean;
   stripNulls: boolean;
+  csv?: boolean;
 }
 
 function parseAccept(header: string | undefined): Accept {
@@ -97,6 +98,7 @@ function parseAccept(header: string | undefined): Accept {
     const [mt, ...params] = t.split(";").map((s) => s.trim());
     const stripNulls = params.includes("nulls=stripped");
     if (mt === "application/vnd.pgrst.object+json" || mt === "application/vnd.pgrst.object") return { singular: true, stripNulls };
+    if (mt === "text/csv") return { singular: false, stripNulls: false, csv: true };
     if (mt === "application/json" || mt === "application/vnd.pgrst.array+json" || mt === "*/*" || mt === "application/*") {
       return { singular: false, stripNulls };
     }
@@ -425,8 +427,17 @@ async function runAndRespond(
     ctx,
     { readOnly: plan.readOnly, auth: common.auth, schema: common.schema, method: common.method, path: common.path, req, timezone: prefer.timezone },
     async (client) => {
-      const r = await client.query({ text: plan.sql, values: plan.params });
-      const out = r.rows[0] as { total: string | null; page: string; body: string | null; inserted?: string };
+      // response.status / response.headers may be set by the SQL the request ran (PostgREST's response GUCs).
+      const text = `${plan.sql}, nullif(current_setting('response.headers', true), '') AS response_headers, nullif(current_setting('response.status', true), '') AS response_status`;
+      const r = await client.query({ text, values: plan.params });
+      const out = r.rows[0] as {
+        total: string | null;
+        page: string;
+        body: string | null;
+        inserted?: string;
+        response_headers: string | null;
+        response_status: string | null;
+      };
       const page = Number(out.page);
       if (accept.singular && page !== 1 && !(plan.kind === "rpc" && plan.rpcScalar)) throw singularError(page);
       if (prefer.handling === "strict" && prefer.maxAffected !== undefined && plan.kind !== "read" && page > prefer.maxAffected) {
@@ -442,9 +453,16 @@ async function runAndRespond(
   const applied = common.applied.filter((a) => !a.startsWith("return=") || plan.kind !== "read");
   if (applied.length) headers["Preference-Applied"] = applied.join(", ");
   const withBody = (status: number): Response => {
+    if (accept.csv) {
+      headers["Content-Type"] = "text/csv; charset=utf-8";
+      return { status, headers, body: common.head ? undefined : toCsv(row.body ?? "[]") };
+    }
     headers["Content-Type"] = jsonContentType(accept.singular);
     return { status, headers, body: common.head ? undefined : (row.body ?? "null") };
   };
+  const response = buildResponse();
+  return applyResponseGucs(response, row.response_status, row.response_headers);
+  function buildResponse(): Response {
   switch (plan.kind) {
     case "read": {
       const offset = plan.offset ?? 0;
@@ -472,6 +490,45 @@ async function runAndRespond(
       return { status: plan.kind === "insert" ? status : 204, headers };
     }
   }
+  }
+}
+
+function applyResponseGucs(response: Response, status: string | null, headersJson: string | null): Response {
+  if (status !== null) {
+    const code = Number(status);
+    if (!Number.isInteger(code) || code < 100 || code > 599) {
+      throw new ApiError(500, "PGRST112", "Status code must be a positive integer", `Invalid status code: ${status}`);
+    }
+    response.status = code;
+  }
+  if (headersJson !== null) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(headersJson);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every((h) => typeof h === "object" && h !== null && !Array.isArray(h))) {
+      throw new ApiError(500, "PGRST111", "Response headers must be a JSON array of objects", headersJson);
+    }
+    for (const h of parsed as Record<string, unknown>[]) {
+      for (const [k, v] of Object.entries(h)) if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) response.headers[k] = String(v);
+    }
+  }
+  return response;
+}
+
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const text = typeof v === "object" ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function toCsv(jsonArray: string): string {
+  const rows = JSON.parse(jsonArray) as Record<string, unknown>[];
+  if (!Array.isArray(rows) || rows.length === 0) return "";
+  const keys = Object.keys(rows[0]);
+  return [keys.map(csvField).join(","), ...rows.map((r) => keys.map((k) => csvField(r[k])).join(","))].join("\n");
 }
 
 // ------------------------------------------------------------------------------------------ mutations
