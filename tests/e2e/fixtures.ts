@@ -36,6 +36,7 @@ export interface OwnBusiness {
   userId: string;
   businessId: string;
   businessName: string;
+  twilioNumber: string;
   widgetId: string;
   admin: SupabaseClient;
 }
@@ -52,11 +53,16 @@ export async function createOwnBusiness(stack: Stack, origin: string): Promise<O
 
   const admin = nodeClient(stack.supabaseUrl, stack.serviceRoleKey);
   const businessName = `E2E Roofing ${tag}`;
+  // A sending number of its own, and texting allowed all day so the run does not depend on the clock.
   const business = await admin.from("businesses")
-    .insert({ name: businessName, owner_phone: uniquePhone().e164, timezone: "America/Chicago" })
-    .select("id").single();
+    .insert({
+      name: businessName, owner_phone: uniquePhone().e164, twilio_number: uniquePhone().e164, timezone: "America/Chicago",
+      quiet_hours_start: "00:00", quiet_hours_end: "23:59",
+    })
+    .select("id, twilio_number").single();
   if (business.error) throw new Error(`business insert failed: ${business.error.message}`);
   const businessId = business.data.id as string;
+  const twilioNumber = business.data.twilio_number as string;
   const steps = [
     admin.from("business_members").insert({ business_id: businessId, user_id: userId, role: "owner" }),
     admin.from("subscriptions").insert({
@@ -76,7 +82,7 @@ export async function createOwnBusiness(stack: Stack, origin: string): Promise<O
     max_leads_per_ip_per_hour: 100,
   }).select("id").single();
   if (widget.error) throw new Error(`widget insert failed: ${widget.error.message}`);
-  return { email, password, userId, businessId, businessName, widgetId: widget.data.id as string, admin };
+  return { email, password, userId, businessId, businessName, twilioNumber, widgetId: widget.data.id as string, admin };
 }
 
 export async function signIn(page: Page, dashboardUrl: string, email: string, password: string): Promise<void> {

@@ -122,3 +122,72 @@ test("a staff member sees settings read-only", async () => {
   assert.equal(await page.getByLabel("Max questions").isDisabled(), true);
   await context.close();
 });
+
+test("the lead page follows the conversation live: reply, closing text, summary", async () => {
+  const own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
+  const visitorContext = await browser.newContext();
+  const visitor = await visitorContext.newPage();
+  await openEmbedPage(visitor, stack, own.widgetId);
+  const form = visitor.locator("#quote form");
+  await form.waitFor({ timeout: TIMEOUT });
+  const phone = uniquePhone();
+  const name = `Thread Visitor ${phone.e164.slice(-4)}`;
+  await form.getByLabel(/^Name/).fill(name);
+  await form.getByLabel(/Mobile phone/).fill(phone.typed);
+  await form.getByLabel(/How can we help/).fill("Roof leak over the kitchen");
+  await form.getByRole("checkbox").check();
+  await form.getByRole("button", { name: "Send request" }).click();
+  await visitor.locator("#quote").getByText("Thanks, we got your request").waitFor({ timeout: TIMEOUT });
+  await visitorContext.close();
+
+  const lead = await own.admin.from("leads").select("id").eq("phone", phone.e164).eq("business_id", own.businessId).single();
+  assert.equal(lead.error, null);
+  const conversation = await own.admin.from("conversations").select("id").eq("lead_id", lead.data!.id).single();
+  assert.equal(conversation.error, null, "a consenting lead gets a conversation");
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, stack.dashboardUrl!, own.email, own.password);
+  await page.locator(".lead-row", { hasText: name }).getByRole("link").click();
+  await page.getByRole("heading", { name }).waitFor({ timeout: TIMEOUT });
+  await page.locator(".live-live").waitFor({ timeout: TIMEOUT });
+  const thread = page.getByTestId("sms-thread");
+  await thread.getByText("Owner alert").waitFor({ timeout: TIMEOUT });
+
+  // What twilio-inbound does with a webhook: the RPC stores the reply and moves the conversation.
+  const inbound = await own.admin.rpc("record_inbound_sms", {
+    p_message_sid: `SM${Date.now()}${Math.random().toString(16).slice(2, 12)}`.slice(0, 34),
+    p_from: phone.e164, p_to: own.twilioNumber, p_body: "Tomorrow after 3pm, 12 Oak St",
+  });
+  assert.equal(inbound.error, null);
+  assert.equal((inbound.data as { outcome: string }).outcome, "reply");
+  await thread.locator(".bubble-in", { hasText: "Tomorrow after 3pm, 12 Oak St" }).waitFor({ timeout: TIMEOUT });
+  await page.locator(".detail-head .chip", { hasText: /replied|completed/ }).waitFor({ timeout: TIMEOUT });
+
+  // What the conversation engine does next: close with a final text and make the summary due.
+  const current = await own.admin.from("conversations").select("version, status").eq("id", conversation.data!.id).single();
+  if (current.data!.status !== "completed") {
+    const turn = await own.admin.rpc("apply_conversation_turn", {
+      p_conversation_id: conversation.data!.id, p_expected_version: current.data!.version,
+      p_slots: { need: "roof leak repair", timing: "tomorrow after 3pm", location: "12 Oak St", constraints: [] },
+      p_locale: "en", p_outbound_body: "Thanks! We'll call you tomorrow after 3pm.", p_outbound_kind: "closing",
+      p_complete: true, p_completion_reason: "slots_filled",
+    });
+    assert.equal(turn.error, null);
+  }
+  await page.locator(".detail-head .chip", { hasText: "completed" }).waitFor({ timeout: TIMEOUT });
+  await page.getByText("roof leak repair").first().waitFor({ timeout: TIMEOUT });
+
+  const summary = await own.admin.rpc("complete_conversation_summary", {
+    p_conversation_id: conversation.data!.id,
+    p_summary: { need: "roof leak repair", timing: "tomorrow after 3pm", location: "12 Oak St", constraints: [], missing: [], text: `${name}: roof leak repair, 12 Oak St, tomorrow after 3pm.` },
+    p_owner_text: `${name}: roof leak repair, 12 Oak St, tomorrow after 3pm. Call ${phone.e164}`,
+  });
+  assert.equal(summary.error, null);
+  const summaryCard = page.locator("section", { has: page.getByRole("heading", { name: "Owner summary" }) });
+  // The stack's own summarizer may get there first; either way the page must show a written summary.
+  await summaryCard.locator(".summary-text, .rows").first().waitFor({ timeout: TIMEOUT });
+  await thread.getByText("Owner summary").waitFor({ timeout: TIMEOUT });
+  await page.screenshot({ path: join(SCREENSHOTS, "dashboard-lead-conversation.png"), fullPage: true });
+  await context.close();
+});

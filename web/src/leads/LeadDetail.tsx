@@ -145,7 +145,7 @@ function ConversationCard({ lead, conversation, maxQuestions }: { lead: Lead; co
           {CONVERSATION_STATUS[conversation.status]}
           {conversation.completion_reason && <span className="muted"> · {completionDetail(conversation.completion_reason)}</span>}
         </Row>
-        <Row label="Questions">{conversation.question_count} of {maxQuestions} asked · {conversation.turn_count} replies</Row>
+        <Row label="Questions">{conversation.question_count} of {maxQuestions} asked · {conversation.turn_count} {conversation.turn_count === 1 ? "reply" : "replies"}</Row>
         {conversation.next_action_at && <Row label="Next step">{formatDateTime(conversation.next_action_at)}</Row>}
         <Row label="Need">{slots.need ?? <span className="muted">not yet known</span>}</Row>
         <Row label="Timing">{slots.timing ?? <span className="muted">not yet known</span>}</Row>
