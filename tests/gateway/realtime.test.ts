@@ -368,6 +368,58 @@ describe("realtime", { timeout: 120_000 }, () => {
     }
   });
 
+  it("edge cases: no primary key, unchanged TOAST values, a policy that fails for one subscriber", async () => {
+    const suffix = randomUUID().replace(/-/g, "").slice(0, 8);
+    const nopk = `rt_nopk_${suffix}`;
+    const docs = `rt_docs_${suffix}`;
+    await f.db.query(`
+      create table public.${nopk} (name text);
+      create table public.${docs} (id int primary key, owner uuid not null, body text, status text);
+      alter table public.${docs} alter column body set storage external;
+      alter table public.${docs} replica identity full;
+      alter table public.${docs} enable row level security;
+      create function public.${docs}_guard(owner uuid) returns boolean language plpgsql stable as $$
+      begin
+        if auth.uid() = '${ownerB.userId}' then raise exception 'policy exploded for this user'; end if;
+        return owner = auth.uid();
+      end $$;
+      create policy guarded on public.${docs} for select to authenticated using (public.${docs}_guard(owner));
+      grant select on public.${docs}, public.${nopk} to authenticated;
+      alter publication supabase_realtime add table public.${nopk}, public.${docs};
+    `);
+    try {
+      const raw = await RawSocket.open(h, { apikey: h.config.keys.secretKey, vsn: "2.0.0" });
+      sockets.push(raw);
+      raw.send(["1", "1", "realtime:edge", "phx_join", { config: { postgres_changes: [{ event: "*", schema: "public", table: nopk }, { event: "*", schema: "public", table: docs }] } }]);
+      await raw.waitFor((m) => m[3] === "system");
+      await f.db.query(`insert into public.${nopk} values ('x')`);
+      const noPkFrame = await raw.waitFor((m) => m[3] === "postgres_changes" && m[4].data.table === nopk);
+      assert.deepEqual(noPkFrame[4].data, { schema: "public", table: nopk, type: "INSERT", errors: ["Error 400: Bad Request, no primary key"] });
+
+      const big = "x".repeat(20_000);
+      await f.db.query(`insert into public.${docs} values (1, $1, $2, 'draft')`, [ownerA.userId, big]);
+      await f.db.query(`update public.${docs} set status = 'final' where id = 1`);
+      const update = await raw.waitFor((m) => m[3] === "postgres_changes" && m[4].data.table === docs && m[4].data.type === "UPDATE");
+      assert.equal(update[4].data.record.status, "final");
+      // wal2json leaves the unchanged TOASTed value out of the new row; it comes from the full old row.
+      assert.ok(update[4].data.record.body === big, "the unchanged TOASTed value is filled in");
+
+      // Owner B's policy check raises: B misses the change, A still gets it.
+      const eventsA: Change[] = [];
+      const eventsB: Change[] = [];
+      await subscribeAll(ownerA.client, "edge-a", docs, eventsA);
+      await subscribeAll(ownerB.client, "edge-b", docs, eventsB);
+      await f.db.query(`insert into public.${docs} values (2, $1, 'small', 'new')`, [ownerA.userId]);
+      await waitFor(eventsA, (e) => (e.new as Row).id === 2);
+      await sleep(300);
+      assert.equal(eventsB.length, 0);
+      await ownerA.client.removeAllChannels();
+      await ownerB.client.removeAllChannels();
+    } finally {
+      await f.db.query(`drop table public.${nopk}, public.${docs}; drop function public.${docs}_guard(uuid)`);
+    }
+  });
+
   it("speaks vsn 1.0.0 (JSON objects, no join_ref from the server)", async () => {
     const raw = await RawSocket.open(h, { apikey: h.config.keys.serviceRoleKey, vsn: "1.0.0" });
     sockets.push(raw);

@@ -490,6 +490,7 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
       const seen = new Set<string>();
       for (const candidate of item.candidates) {
         if (seen.has(candidate.channel.claimsJson)) continue;
+        if (changeError(item, candidate.channel.claims.role)) continue; // gets an error frame, no row
         seen.add(candidate.channel.claimsJson);
         checks.push({ item, claimsJson: candidate.channel.claimsJson, role: candidate.channel.claims.role });
       }
@@ -567,18 +568,23 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
     }
   }
 
+  /** Realtime's per-role error payloads for INSERT/UPDATE: no primary key, or no SELECT on all of it. */
+  function changeError(item: PreparedChange, role: string): string | undefined {
+    if (item.change.action === "D") return undefined;
+    if (item.change.pk.length === 0) return "Error 400: Bad Request, no primary key";
+    const granted = new Set(item.meta.columns.filter((c) => c.grantedTo.includes(role)).map((c) => c.name));
+    if (!item.change.pk.every((p) => granted.has(p.name))) return "Error 401: Unauthorized";
+    return undefined;
+  }
+
   function framePayload(item: PreparedChange, role: string, ids: number[]): Record<string, unknown> {
     const type = actionType(item.change.action);
     const base: Record<string, unknown> = { schema: item.change.schema, table: item.change.table, type };
     const pkNames = item.change.pk.map((p) => p.name);
-    if (pkNames.length === 0) {
-      return { ids, data: { ...base, errors: ["Error 400: Bad Request, no primary key"] } };
-    }
+    const error = changeError(item, role);
+    if (error) return { ids, data: { ...base, errors: [error] } };
     const visibleColumns = item.meta.columns.filter((c) => c.grantedTo.includes(role));
     const visibleNames = new Set(visibleColumns.map((c) => c.name));
-    if (!pkNames.every((n) => visibleNames.has(n))) {
-      return { ids, data: { ...base, errors: ["Error 401: Unauthorized"] } };
-    }
     const pick = (row: TypedRow | null, names: Set<string>): TypedRow => {
       const out: TypedRow = {};
       if (!row) return out;
@@ -591,7 +597,14 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
       columns: visibleColumns.map((c) => ({ name: c.name, type: c.type })),
       errors: null,
     };
-    if (type !== "DELETE") data.record = pick(item.record, visibleNames);
+    if (type !== "DELETE") {
+      const record = pick(item.record, visibleNames);
+      // wal2json leaves out unchanged TOASTed values; like Realtime, take them from the old row.
+      if (type === "UPDATE" && item.oldRecord) {
+        for (const name of visibleNames) if (!(name in record) && name in item.oldRecord) record[name] = item.oldRecord[name];
+      }
+      data.record = record;
+    }
     if (type !== "INSERT") {
       const oldNames = type === "DELETE" && item.meta.rls ? new Set(pkNames) : visibleNames;
       data.old_record = pick(item.oldRecord, oldNames);
@@ -630,13 +643,14 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
       const needsRls = item.meta.rls && item.change.action !== "D";
       for (const candidate of item.candidates) {
         if (candidate.conn.channels.get(candidate.channel.topic) !== candidate.channel) continue;
-        if (needsRls && item.visibility.get(candidate.channel.claimsJson) !== true) continue;
+        const role = candidate.channel.claims.role;
+        if (needsRls && !changeError(item, role) && item.visibility.get(candidate.channel.claimsJson) !== true) continue;
         send(candidate.conn, {
           joinRef: null,
           ref: null,
           topic: candidate.channel.topic,
           event: "postgres_changes",
-          payload: framePayload(item, candidate.channel.claims.role, candidate.ids),
+          payload: framePayload(item, role, candidate.ids),
         });
       }
     }
