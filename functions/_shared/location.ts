@@ -30,7 +30,8 @@ const notPlaces = new Set(
     "august september october november december lunes martes miercoles jueves viernes sabado domingo enero " +
     "febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre spanish english espanol " +
     "ingles i the a an my our am pm asap it that this there here la el los las mi su un una tomorrow today " +
-    "manana hoy christmas thanksgiving navidad hello hi hola thanks gracias ok okay yes no si please"
+    "manana hoy christmas thanksgiving navidad hello hi hola thanks gracias ok okay yes no si please " +
+    "in at on by near around for to of and or we you he she they our your"
   ).split(" "),
 );
 
