@@ -115,10 +115,10 @@ function parseBool(value: string): boolean | undefined {
 
 function parseTime(value: string): number {
   let v = value.trim().replace(" ", "T");
+  if (/^\d{4}-\d\d-\d\d$/.test(v)) return Date.parse(`${v}T00:00:00Z`);
   // "+00" style offsets are ISO only with minutes.
-  v = v.replace(/([+-]\d\d)$/, "$1:00");
-  if (/^\d{4}-\d\d-\d\d$/.test(v)) v += "T00:00:00Z";
-  else if (!/(Z|[+-]\d\d:?\d\d)$/.test(v)) v += "Z";
+  v = v.replace(/(T[\d:.]+[+-]\d\d)$/, "$1:00");
+  if (!/(Z|[+-]\d\d:?\d\d)$/.test(v)) v += "Z";
   return Date.parse(v);
 }
 
