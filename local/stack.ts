@@ -2,7 +2,7 @@
 // fake, the Supabase-compatible gateway (REST, Auth, Realtime, Functions, pg_net worker) and
 // the dashboard/widget server. Used by `npm start` (instance dev) and `npm test` (instance test).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceConfig } from "./config.ts";
 import { projectRoot } from "./config.ts";
@@ -43,6 +43,26 @@ export function ensureFrontendBuilt(): void {
   }
 }
 
+/** Where the functions runner keeps Deno's module cache (its default). */
+export const denoDir = join(projectRoot, ".local", "deno-dir");
+
+/**
+ * Downloads the functions' npm: dependencies once, with this process's environment (proxy and
+ * CA settings included), before the runner starts each function with only Supabase's variables.
+ */
+export function cacheFunctionDependencies(): void {
+  const entrypoints = readdirSync(join(projectRoot, "functions"))
+    .map((name) => join("functions", name, "index.ts"))
+    .filter((path) => existsSync(join(projectRoot, path)));
+  const deno = join(projectRoot, "node_modules", ".bin", "deno");
+  const result = spawnSync(deno, ["cache", "--quiet", "--config", "functions/deno.json", ...entrypoints], {
+    cwd: projectRoot,
+    stdio: "inherit",
+    env: { ...process.env, DENO_DIR: denoDir, DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla" },
+  });
+  if (result.status !== 0) throw new Error("could not download the edge functions' dependencies (deno cache failed)");
+}
+
 function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: string | null): void {
   const settings: Record<string, string> = {
     TWILIO_ACCOUNT_SID: config.twilio.accountSid,
@@ -81,6 +101,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     }
     writeFunctionsEnv(config, twilio.url, llmUrl);
 
+    cacheFunctionDependencies();
     const gateway = await startGateway({ config, port: config.ports.gateway });
     stoppers.push(() => gateway.close());
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { instanceConfig, projectRoot } from "./config.ts";
 import { ensureSystemPackages, prepareDatabase, stopCluster } from "./db/cluster.ts";
-import { startStack } from "./stack.ts";
+import { denoDir, startStack } from "./stack.ts";
 
 interface PhaseResult {
   name: string;
@@ -83,7 +83,8 @@ await phase("edge functions (deno test)", async () => {
   if (files.length === 0) return { passed: 0, failed: 0, exitCode: 0 };
   const deno = join(projectRoot, "node_modules", ".bin", "deno");
   const { code, output } = await run(deno, ["test", "--allow-all", "--no-prompt", "functions/"], {
-    DENO_DIR: join(projectRoot, ".local", "deno-cache"),
+    DENO_DIR: denoDir,
+    DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla",
     NO_COLOR: "1",
   });
   const passed = count(output, /(\d+) passed/);
