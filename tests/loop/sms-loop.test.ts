@@ -77,6 +77,14 @@ test("a submitted lead puts the owner alert on the owner's emulated phone", asyn
   assert.match(alert.body, /Maria Lopez/);
   assert.match(alert.body, /AC blowing warm air/);
   assert.match(alert.body, new RegExp(`tel:\\${lead}`));
+  // The emulator's signed status callbacks reach twilio-status and move the message forward.
+  await waitFor("the owner alert to be delivered", async () => {
+    const { rows } = await db().query(
+      "select status, twilio_sid from public.messages where business_id = $1 and kind = 'owner_alert'",
+      [b.id],
+    );
+    return rows[0]?.status === "delivered" && rows[0].twilio_sid === alert.sid;
+  });
 });
 
 test("a reply gets the next question, and the last answer gets a polite closing", async () => {
