@@ -6,7 +6,7 @@ do $$
 begin
   if exists (select 1 from pg_available_extensions where name = 'pg_cron')
      and not exists (select 1 from pg_extension where extname = 'pg_cron') then
-    create extension pg_cron;
+    create extension pg_cron with schema pg_catalog;
   end if;
   if exists (select 1 from pg_available_extensions where name = 'pg_net')
      and not exists (select 1 from pg_extension where extname = 'pg_net') then
