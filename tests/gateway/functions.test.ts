@@ -3,11 +3,13 @@
 // BOOT_ERROR, and code changes picked up without a restart. The functions are small ones written into a
 // temporary folder with their own config.toml, served by the real router behind Kong-like key rewriting.
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
 import WebSocket from "ws";
@@ -304,5 +306,63 @@ describe("functions gateway", { timeout: 180_000 }, () => {
       greeting = (await supabase.functions.invoke<Echo>("echo")).data?.greeting;
     }
     assert.equal(greeting, "hello v2");
+  });
+});
+
+describe("functions after a gateway crash", { timeout: 120_000 }, () => {
+  it("a new router ends the deno children a SIGKILLed gateway left behind", async () => {
+    const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+    const root = mkdtempSync(join(tmpdir(), "leadloop-fn-crash-"));
+    mkdirSync(join(root, "functions", "hello"), { recursive: true });
+    writeFileSync(join(root, "functions", "hello", "index.ts"), `Deno.serve(() => new Response("hi"));\n`);
+    const stateDir = join(root, "state");
+    const script = `
+      import { createServer } from "node:http";
+      import { createFunctionsRouter } from ${JSON.stringify(join(projectRoot, "local/gateway/functions/index.ts"))};
+      import { instanceConfig } from ${JSON.stringify(join(projectRoot, "local/config.ts"))};
+      const config = { ...instanceConfig(), stateDir: ${JSON.stringify(stateDir)} };
+      const router = await createFunctionsRouter({ config, functionsRoot: ${JSON.stringify(join(root, "functions"))}, configPath: ${JSON.stringify(join(root, "none.toml"))} });
+      const server = createServer((req, res) => void router.handle(req, res, req.url));
+      server.listen(0, "127.0.0.1", async () => {
+        const response = await fetch("http://127.0.0.1:" + server.address().port + "/hello", { headers: { Authorization: "Bearer " + config.keys.anonKey } });
+        console.log("status " + response.status + " " + (await response.text()));
+      });
+    `;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => {
+          const m = /status \d+ \w+/.exec(d.toString());
+          if (m) resolve(m[0]);
+        });
+        child.once("exit", (code) => reject(new Error(`gateway child exited with ${code}`)));
+      });
+      assert.equal(line, "status 200 hi");
+      const pidFile = readdirSync(stateDir).find((name) => name.endsWith(".pids"));
+      assert.ok(pidFile);
+      const [denoPid] = JSON.parse(readFileSync(join(stateDir, pidFile), "utf8")) as number[];
+      assert.ok(denoPid > 0);
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      assert.doesNotThrow(() => process.kill(denoPid, 0), "the orphaned function is still running");
+
+      const config = { ...instanceConfig(), stateDir };
+      const router = await createFunctionsRouter({ config, functionsRoot: join(root, "functions"), configPath: join(root, "none.toml") });
+      await router.close();
+      const deadline = Date.now() + 5000;
+      let alive = true;
+      while (alive && Date.now() < deadline) {
+        try {
+          process.kill(denoPid, 0);
+          await new Promise((r) => setTimeout(r, 50));
+        } catch {
+          alive = false;
+        }
+      }
+      assert.equal(alive, false, "the new router ended the orphan");
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

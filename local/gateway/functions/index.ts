@@ -4,7 +4,7 @@
 // files, or shared files, change. The gateway checks verify_jwt like the CLI's main.ts and streams
 // requests and responses through unchanged apart from Kong's X-Forwarded-* headers.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, watch, type FSWatcher, openSync, readSync, closeSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher, openSync, readSync, closeSync, realpathSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -128,6 +128,29 @@ export function parseEnvFile(contents: string): Record<string, string> {
   return env;
 }
 
+/**
+ * Children of a gateway that died without cleaning up (SIGKILL, OOM) would keep running. Their pids are
+ * kept in a file per functions root; a new router ends the ones that are still this project's deno.
+ */
+function killLeftoverChildren(pidFile: string, denoDir: string): void {
+  let pids: number[] = [];
+  try {
+    pids = JSON.parse(readFileSync(pidFile, "utf8")) as number[];
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      if (environ.includes(`DENO_DIR=${denoDir}`) && environ.some((v) => v.startsWith("DENO_SERVE_ADDRESS=tcp:127.0.0.1:"))) {
+        process.kill(pid, "SIGKILL");
+      }
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+}
+
 export async function createFunctionsRouter(options: FunctionsRouterOptions): Promise<FunctionsRouter> {
   const { config } = options;
   const functionsRoot = options.functionsRoot ?? join(projectRoot, "functions");
@@ -135,6 +158,9 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
   const bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
   const denoDir = options.denoDir ?? join(projectRoot, ".local", "deno-dir");
   mkdirSync(denoDir, { recursive: true });
+  mkdirSync(config.stateDir, { recursive: true });
+  const pidFile = join(config.stateDir, `functions-${Buffer.from(functionsRoot).toString("base64url").slice(-24)}.pids`);
+  killLeftoverChildren(pidFile, denoDir);
   const deno = denoCommand();
   const jwtSecret = new TextEncoder().encode(config.keys.jwtSecret);
   const jwks = { keys: [{ kty: "oct", k: Buffer.from(config.keys.jwtSecret).toString("base64url") }] };
@@ -143,6 +169,25 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
   const retiring = new Set<Worker>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let closed = false;
+  const livePids = new Set<number>();
+  function writePids(): void {
+    try {
+      writeFileSync(pidFile, JSON.stringify([...livePids]));
+    } catch {
+      // the state dir went away; nothing to clean up next time
+    }
+  }
+  // A gateway that exits (even on an uncaught error) takes its functions with it.
+  const killAllOnExit = () => {
+    for (const pid of livePids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on("exit", killAllOnExit);
 
   let settingsCache: { mtimeMs: number; settings: Map<string, FunctionSettings> } | undefined;
   function functionSettings(): Map<string, FunctionSettings> {
@@ -210,10 +255,14 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
       stdio: ["ignore", "pipe", "pipe"],
     });
     pipeLogs(name, child);
+    if (child.pid !== undefined) livePids.add(child.pid);
+    writePids();
     let exitedEarly = false;
     const exited = new Promise<void>((resolve) => {
       child.once("exit", () => {
         exitedEarly = true;
+        if (child.pid !== undefined) livePids.delete(child.pid);
+        writePids();
         resolve();
       });
       child.once("error", (error) => {
@@ -448,6 +497,7 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     },
     async close() {
       closed = true;
+      process.off("exit", killAllOnExit);
       watcher?.close();
       if (restartTimer) clearTimeout(restartTimer);
       await Promise.allSettled([...starting.values()]);
