@@ -260,3 +260,29 @@ test("the owner gets exactly one summary per conversation, however often summari
   assert.equal(rows[0].n, 1);
   assert.match(summaries[0].body, /tel:\+1\d{10}\nText sms:\+1\d{10}$/);
 });
+
+test("overlapping dispatch invocations send every message exactly once", async () => {
+  const b = await business();
+  const leads = Array.from({ length: 12 }, () => randomPhone());
+  // The inserts wake sms-dispatch themselves; three more invocations overlap with those.
+  await Promise.all([
+    ...leads.map((phone, i) => submitLead(b.widgetId, { name: `Overlap ${i}`, phone, message: "Need a quote for a new water heater" })),
+    invokeFunction("sms-dispatch"),
+    invokeFunction("sms-dispatch"),
+    invokeFunction("sms-dispatch"),
+  ]);
+  await Promise.all([invokeFunction("sms-dispatch"), invokeFunction("sms-dispatch")]);
+  const alerts = await waitForReceived(b.ownerPhone, leads.length);
+  await sleep(2000);
+  const final = await received(b.ownerPhone);
+  assert.equal(final.length, leads.length, "one owner alert per lead, none twice");
+  for (const phone of leads) {
+    assert.equal(alerts.filter((m) => m.body.includes(phone)).length, 1, `one alert for ${phone}`);
+    assert.equal((await received(phone)).length, 1, `one text-back to ${phone}`);
+  }
+  const { rows } = await db().query(
+    "select count(*)::int as n from public.messages where business_id = $1 and direction = 'outbound' and attempts <> 1",
+    [b.id],
+  );
+  assert.equal(rows[0].n, 0, "no message was claimed twice");
+});
