@@ -221,6 +221,41 @@ async function loggedOutToken(): Promise<string> {
   return data.session!.access_token;
 }
 
+describe("admin API (service role)", () => {
+  test("createUser, getUserById, listUsers, updateUserById, deleteUser; refused for non-admins", async () => {
+    const admin = f.client(f.config.keys.secretKey).auth.admin;
+    const email = uniqueEmail("admin");
+    const created = await admin.createUser({ email, password, email_confirm: true, user_metadata: { name: "Seeded" }, app_metadata: { plan: "pro" } });
+    assert.equal(created.error, null);
+    const user = created.data.user!;
+    assert.equal(user.email, email);
+    assert.ok(user.email_confirmed_at);
+    assert.deepEqual(user.app_metadata, { provider: "email", providers: ["email"], plan: "pro" });
+    assert.equal(user.user_metadata.name, "Seeded");
+    const login = await f.client().auth.signInWithPassword({ email, password });
+    assert.equal(login.error, null);
+    const unconfirmed = await admin.createUser({ email: uniqueEmail("unconfirmed"), password });
+    assert.equal(unconfirmed.data.user?.email_confirmed_at, undefined);
+    const refused = await f.client().auth.signInWithPassword({ email: unconfirmed.data.user!.email!, password });
+    assert.equal(refused.error?.code, "email_not_confirmed");
+    const dup = await admin.createUser({ email, password });
+    assert.equal(dup.error?.code, "email_exists");
+
+    assert.equal((await admin.getUserById(user.id)).data.user?.email, email);
+    const list = await admin.listUsers({ page: 1, perPage: 1000 });
+    assert.equal(list.error, null);
+    assert.ok(list.data.users.some((u) => u.id === user.id));
+    const updated = await admin.updateUserById(user.id, { user_metadata: { name: null, team: "blue" } });
+    assert.deepEqual(updated.data.user?.user_metadata, { email_verified: true, team: "blue" });
+    assert.equal((await admin.deleteUser(user.id)).error, null);
+    assert.equal((await admin.getUserById(user.id)).error?.status, 404);
+
+    const notAdmin = await f.client().auth.admin.createUser({ email: uniqueEmail("sneaky"), password });
+    assert.equal(notAdmin.error?.status, 403);
+    assert.equal(notAdmin.error?.code, "not_admin");
+  });
+});
+
 describe("wire details the client cannot show", () => {
   test("error headers, settings and health", async () => {
     const res = await fetch(`${f.gateway.url}/auth/v1/token?grant_type=password`, {

@@ -265,6 +265,38 @@ export function createAuthService({
     return email.trim().toLowerCase();
   }
 
+  /** GoTrue's write order: user, role, identity, confirmation (which also marks email_verified). */
+  async function insertUser(
+    c: pg.PoolClient,
+    u: { email: string; hash: string | null; userMeta: Record<string, unknown>; appMeta: Record<string, unknown>; confirm: boolean; signIn: boolean },
+  ): Promise<string> {
+    const id = randomUUID();
+    const appMeta = { provider: "email", providers: ["email"], ...u.appMeta };
+    await c.query(
+      `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data, raw_user_meta_data,
+         is_super_admin, created_at, updated_at, confirmation_token, recovery_token, email_change_token_new, email_change, is_anonymous)
+       values ($1, $2, 'authenticated', '', $3, $4, $5, $6, false, now(), now(), '', '', '', '', false)`,
+      [INSTANCE_ID, id, u.email, u.hash ?? "", JSON.stringify(appMeta), JSON.stringify(u.userMeta)],
+    );
+    await c.query("update auth.users set role = 'authenticated', updated_at = now() where id = $1", [id]);
+    const identityData = { ...u.userMeta, sub: id, email: u.email, email_verified: false, phone_verified: false };
+    await c.query(
+      `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+       values ($1, $2, $3, 'email', now(), now(), now())`,
+      [id, id, JSON.stringify(identityData)],
+    );
+    if (u.confirm) {
+      await c.query(
+        `update auth.users set email_confirmed_at = now(), updated_at = now(),
+           raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || '{"email_verified": true}'::jsonb where id = $1`,
+        [id],
+      );
+      await c.query(`update auth.identities set identity_data = identity_data || '{"email_verified": true}'::jsonb, updated_at = now() where user_id = $1`, [id]);
+    }
+    if (u.signIn) await c.query("update auth.users set last_sign_in_at = now() where id = $1", [id]);
+    return id;
+  }
+
   async function signup(req: IncomingMessage, body: Record<string, unknown>) {
     if (body.email === undefined && body.phone === undefined) {
       throw new AuthError(422, "anonymous_provider_disabled", "Anonymous sign-ins are disabled");
@@ -279,32 +311,8 @@ export function createAuthService({
     return tx(async (c) => {
       const existing = await c.query("select id from auth.users where email = $1 and is_sso_user = false", [email]);
       if (existing.rows[0]) throw new AuthError(422, "user_already_exists", "User already registered");
-      const id = randomUUID();
-      const appMeta = { provider: "email", providers: ["email"] };
-      // Write order of GoTrue: user, role, identity, confirmation, then session and refresh token.
-      await c.query(
-        `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data, raw_user_meta_data,
-           is_super_admin, created_at, updated_at, confirmation_token, recovery_token, email_change_token_new, email_change, is_anonymous)
-         values ($1, $2, 'authenticated', '', $3, $4, $5, $6, false, now(), now(), '', '', '', '', false)`,
-        [INSTANCE_ID, id, email, hash, JSON.stringify(appMeta), JSON.stringify(data)],
-      );
-      await c.query("update auth.users set role = 'authenticated', updated_at = now() where id = $1", [id]);
-      const identityData = { ...data, sub: id, email, email_verified: false, phone_verified: false };
-      await c.query(
-        `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
-         values ($1, $2, $3, 'email', now(), now(), now())`,
-        [id, id, JSON.stringify(identityData)],
-      );
       // Autoconfirm (the CLI default with enable_confirmations = false).
-      await c.query(
-        `update auth.users set email_confirmed_at = now(), last_sign_in_at = now(), updated_at = now(),
-           raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || '{"email_verified": true}'::jsonb where id = $1`,
-        [id],
-      );
-      await c.query(
-        `update auth.identities set identity_data = identity_data || '{"email_verified": true}'::jsonb, updated_at = now() where user_id = $1`,
-        [id],
-      );
+      const id = await insertUser(c, { email, hash, userMeta: data, appMeta: {}, confirm: true, signIn: true });
       const { sessionId, refreshToken } = await createSession(c, id, req);
       return sessionResponse(c, id, sessionId, refreshToken, [{ method: "password", timestamp: Math.floor(Date.now() / 1000) }]);
     });
@@ -471,6 +479,103 @@ export function createAuthService({
     });
   }
 
+  async function requireAdmin(req: IncomingMessage): Promise<void> {
+    const authorization = req.headers.authorization;
+    const token = bearerToken(typeof authorization === "string" ? authorization : undefined);
+    if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
+    let claims: JwtClaims;
+    try {
+      claims = verifyJwt(token, secret, Date.now() / 1000 + 30);
+    } catch (err) {
+      throw new AuthError(403, "bad_jwt", `invalid JWT: unable to parse or verify signature, ${(err as Error).message}`);
+    }
+    if (claims.role !== "service_role" && claims.role !== "supabase_admin") throw new AuthError(403, "not_admin", "User not allowed");
+  }
+
+  function objectOrEmpty(v: unknown): Record<string, unknown> {
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  }
+
+  async function adminUserJson(c: pg.PoolClient | pg.Pool, id: string) {
+    const loaded = await loadUser(c, id);
+    if (!loaded) throw new AuthError(404, "user_not_found", "User not found");
+    return userJson(loaded.user, loaded.identities);
+  }
+
+  /** The subset of GoTrue's /admin/users that auth.admin.* uses for seeding and tests. */
+  async function admin(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, body: Record<string, unknown>): Promise<void> {
+    await requireAdmin(req);
+    const ok = (payload: unknown, headers: Record<string, string> = {}) =>
+      send(res, 200, { "Content-Type": "application/json", "X-Supabase-Api-Version": API_VERSION, ...headers }, JSON.stringify(payload));
+    const idMatch = /^\/admin\/users\/([0-9a-fA-F-]{36})$/.exec(path);
+    if (path === "/admin/users" && method === "POST") {
+      const email = normalizeEmail(body.email);
+      const hash = body.password !== undefined && body.password !== null ? await hashPassword(checkPassword(body.password)) : null;
+      const id = await tx(async (c) => {
+        const existing = await c.query("select 1 from auth.users where email = $1 and is_sso_user = false", [email]);
+        if (existing.rows[0]) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
+        return insertUser(c, {
+          email,
+          hash,
+          userMeta: objectOrEmpty(body.user_metadata ?? body.data),
+          appMeta: objectOrEmpty(body.app_metadata),
+          confirm: body.email_confirm === true,
+          signIn: false,
+        });
+      });
+      return ok(await adminUserJson(pool, id));
+    }
+    if (path === "/admin/users" && method === "GET") {
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
+      const perPage = Math.min(1000, Math.max(1, Number(url.searchParams.get("per_page") ?? 50) || 50));
+      const total = Number((await pool.query("select count(*) from auth.users")).rows[0].count);
+      const ids = await pool.query("select id from auth.users order by created_at, id limit $1 offset $2", [perPage, (page - 1) * perPage]);
+      const users = [];
+      for (const r of ids.rows) users.push(await adminUserJson(pool, r.id));
+      const lastPage = Math.max(1, Math.ceil(total / perPage));
+      const links = [`</admin/users?page=${lastPage}&per_page=${perPage}>; rel="last"`];
+      if (page < lastPage) links.unshift(`</admin/users?page=${page + 1}&per_page=${perPage}>; rel="next"`);
+      return ok({ aud: "authenticated", users }, { "X-Total-Count": String(total), Link: links.join(", ") });
+    }
+    if (idMatch && method === "GET") return ok(await adminUserJson(pool, idMatch[1]));
+    if (idMatch && method === "PUT") {
+      const id = idMatch[1];
+      const hash = body.password !== undefined && body.password !== null ? await hashPassword(checkPassword(body.password)) : undefined;
+      const email = body.email !== undefined && body.email !== null ? normalizeEmail(body.email) : undefined;
+      await tx(async (c) => {
+        const found = await c.query("select 1 from auth.users where id = $1 for update", [id]);
+        if (!found.rows[0]) throw new AuthError(404, "user_not_found", "User not found");
+        if (hash) await c.query("update auth.users set encrypted_password = $2, updated_at = now() where id = $1", [id, hash]);
+        if (email) {
+          const taken = await c.query("select 1 from auth.users where email = $1 and id <> $2", [email, id]);
+          if (taken.rows[0]) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
+          await c.query("update auth.users set email = $2, updated_at = now() where id = $1", [id, email]);
+        }
+        if (body.email_confirm === true) {
+          await c.query("update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() where id = $1", [id]);
+        }
+        for (const [key, column] of [["user_metadata", "raw_user_meta_data"], ["app_metadata", "raw_app_meta_data"]] as const) {
+          if (body[key] === undefined) continue;
+          const data = objectOrEmpty(body[key]);
+          const removed = Object.keys(data).filter((k) => data[k] === null);
+          const kept = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+          await c.query(`update auth.users set ${column} = (coalesce(${column}, '{}'::jsonb) || $2::jsonb) - $3::text[], updated_at = now() where id = $1`, [
+            id,
+            JSON.stringify(kept),
+            removed,
+          ]);
+        }
+      });
+      return ok(await adminUserJson(pool, id));
+    }
+    if (idMatch && method === "DELETE") {
+      const deleted = await pool.query("delete from auth.users where id = $1", [idMatch[1]]);
+      if (deleted.rowCount === 0) throw new AuthError(404, "user_not_found", "User not found");
+      return ok({});
+    }
+    throw new AuthError(404, "not_found", "Not Found");
+  }
+
   function respondError(res: ServerResponse, err: unknown): void {
     if (err instanceof RequestAbortedError) {
       res.destroy();
@@ -481,6 +586,9 @@ export function createAuthService({
       send(res, err.status, { ...base, "x-sb-error-code": err.code }, JSON.stringify({ code: err.code, message: err.message, ...err.extra }));
     } else if (err instanceof OAuthError) {
       send(res, err.status, base, JSON.stringify({ error: err.error, error_description: err.description }));
+    } else if ((err as { code?: string }).code === "23505") {
+      // Two concurrent signups for one address: the unique index decides, as in GoTrue.
+      send(res, 422, { ...base, "x-sb-error-code": "user_already_exists" }, JSON.stringify({ code: "user_already_exists", message: "User already registered" }));
     } else if (err instanceof BodyTooLargeError) {
       send(res, 413, { ...base, "x-sb-error-code": "request_too_large" }, JSON.stringify({ code: "request_too_large", message: "Request body too large" }));
     } else {
@@ -497,7 +605,7 @@ export function createAuthService({
       const ok = (result: { body: unknown; headers: Record<string, string> }, status = 200) =>
         send(res, status, { "Content-Type": "application/json", "X-Supabase-Api-Version": API_VERSION, ...result.headers }, JSON.stringify(result.body));
       try {
-        const body = method === "POST" || method === "PUT" ? parseBody(await readBody(req, bodyLimit)) : {};
+        const body = method === "POST" || method === "PUT" || method === "DELETE" ? parseBody(await readBody(req, bodyLimit)) : {};
         if (path === "/health" && method === "GET") {
           return ok({ body: { version: "v2.196.0-leadloop", name: "GoTrue", description: "GoTrue is a user registration and authentication API" }, headers: {} });
         }
@@ -523,6 +631,7 @@ export function createAuthService({
         }
         if (path === "/user" && method === "GET") return ok(await getUser(req));
         if (path === "/user" && method === "PUT") return ok(await updateUser(req, body));
+        if (path.startsWith("/admin/")) return await admin(req, res, method, path, url, body);
         if (path === "/logout" && method === "POST") {
           await logout(req, url.searchParams.get("scope") ?? "global");
           send(res, 204, { "X-Supabase-Api-Version": API_VERSION });

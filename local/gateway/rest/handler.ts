@@ -844,6 +844,20 @@ function errorResponse(err: ApiError): Response {
   };
 }
 
+/**
+ * A relationship missing from the cache may come from a migration applied after the last load: reload
+ * once and plan again (the error is raised while planning, before anything ran in the database).
+ */
+async function withRelationshipRetry(ctx: RestContext, run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== "PGRST200") throw err;
+    await ctx.cache.reload();
+    return run();
+  }
+}
+
 async function route(ctx: RestContext, req: IncomingMessage, rest: string, setRole: (r: string) => void): Promise<Response> {
   const method = (req.method ?? "GET").toUpperCase();
   const url = new URL(rest, "http://localhost");
@@ -888,23 +902,24 @@ async function route(ctx: RestContext, req: IncomingMessage, rest: string, setRo
     }
     const raw = method === "POST" ? await readBody(req, ctx.bodyLimit) : undefined;
     const query = method === "POST" ? parseQuery(url.searchParams, undefined) : { select: [{ kind: "star" as const }], levels: new Map(), rpcArgs: new Map() };
-    return handleRpc(ctx, req, { ...common, query }, target.name, raw, url.searchParams);
+    return withRelationshipRetry(ctx, () => handleRpc(ctx, req, { ...common, query }, target.name, raw, url.searchParams));
   }
   const query = parseQuery(url.searchParams, undefined);
-  const relation = await findRelation(ctx.cache, schema, target.name);
   const full: Common = { ...common, query };
+  if (method === "POST" || method === "PUT" || method === "PATCH") {
+    const raw = await readBody(req, ctx.bodyLimit);
+    return withRelationshipRetry(ctx, async () => {
+      const relation = await findRelation(ctx.cache, schema, target.name);
+      if (method === "PATCH") return handleUpdate(ctx, req, full, relation, raw);
+      return handleInsert(ctx, req, full, relation, raw, method === "PUT");
+    });
+  }
   switch (method) {
     case "GET":
     case "HEAD":
-      return handleRead(ctx, req, full, relation);
-    case "POST":
-      return handleInsert(ctx, req, full, relation, await readBody(req, ctx.bodyLimit));
-    case "PUT":
-      return handleInsert(ctx, req, full, relation, await readBody(req, ctx.bodyLimit), true);
-    case "PATCH":
-      return handleUpdate(ctx, req, full, relation, await readBody(req, ctx.bodyLimit));
+      return withRelationshipRetry(ctx, async () => handleRead(ctx, req, full, await findRelation(ctx.cache, schema, target.name)));
     case "DELETE":
-      return handleDelete(ctx, req, full, relation);
+      return withRelationshipRetry(ctx, async () => handleDelete(ctx, req, full, await findRelation(ctx.cache, schema, target.name)));
     default:
       throw new ApiError(405, "PGRST117", `Unsupported HTTP method: ${method}`);
   }
