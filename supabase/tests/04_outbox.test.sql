@@ -2,7 +2,7 @@
 -- delivery status, coalesced wakes and the sweep's lease release.
 begin;
 \ir _helpers.psql
-select plan(55);
+select plan(58);
 
 create temp table b as select pg_temp.new_business() as id;
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660001') as lead;
@@ -18,6 +18,23 @@ select ok((select bool_and(status = 'sending' and lease_until = now() + interval
              from public.messages where id in (select id from claim1)), 'claimed messages are sending, leased, attempt counted');
 select is((select count(*)::int from public.claim_outbound_messages(500, 60) where business_id = (select id from b)), 0, 'a leased message is not claimed twice');
 select throws_ok($$select * from public.claim_outbound_messages(0, 60)$$, '22023', 'p_batch_size must be between 1 and 500', 'a bad batch size is refused');
+
+-- a backlog of texts to an opted-out number does not hide what can be sent behind it
+create temp table stopped as select '+15556669999'::text as phone;
+insert into public.opt_outs (business_id, phone, source, matched_rule) values ((select id from b), '+15556669999', 'keyword', 'keyword:STOP');
+insert into public.messages (business_id, direction, kind, to_phone, from_phone, body, status, created_at)
+select (select id from b), 'outbound', 'help', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'help ' || n, 'queued',
+       '1999-01-01'::timestamptz + n * interval '1 second'
+  from generate_series(1, 3) n;
+insert into public.messages (business_id, direction, kind, to_phone, from_phone, body, status, created_at)
+values ((select id from b), 'outbound', 'opt_out_ack', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'ack', 'queued', '1999-06-01'),
+       ((select id from b), 'outbound', 'help', '+15556668888', (select twilio_number from public.businesses where id = (select id from b)), 'sendable', 'queued', '2000-01-01');
+create temp table claim0 as select * from public.claim_outbound_messages(1, 60);
+select ok((select count(*) = 1 and bool_and(body !~ '^help ') from claim0), 'a batch of one skips the oldest texts, to an opted-out number, and still returns a sendable one');
+select is((select count(*)::int from public.messages where to_phone = '+15556669999' and kind = 'help' and status = 'canceled' and status_reason = 'opted_out'), 3,
+          'the texts to the opted-out number are canceled at send time');
+select count(*) from public.claim_outbound_messages(500, 60);
+select is((select status from public.messages where to_phone = '+15556669999' and kind = 'opt_out_ack'), 'sending', 'the opt-out confirmation is still sent');
 
 -- sent
 create temp table tb as select id from claim1 where kind = 'text_back';
