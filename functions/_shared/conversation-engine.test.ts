@@ -5,7 +5,10 @@ import { makeContext } from "./testing/fakes.ts";
 const now = new Date("2026-11-26T15:00:00Z"); // Thursday 9:00 in Chicago
 
 function withReply(ctx: ReturnType<typeof makeContext>, body: string) {
-  return { ...ctx, transcript: [...ctx.transcript, { direction: "inbound", kind: "inbound", body, created_at: now.toISOString() }] };
+  return {
+    ...ctx,
+    transcript: [...ctx.transcript, { direction: "inbound", kind: "inbound", body, created_at: now.toISOString() }],
+  };
 }
 
 Deno.test("a need from the form is never asked; a timing reply leads to the location question", () => {
@@ -73,15 +76,17 @@ Deno.test("a slot asked once and not answered is not asked again", () => {
   assertMatch(d.outbound!.body, /address or ZIP/);
 });
 
-for (const [text, reason, pattern] of [
-  ["just call me", "call_requested", /will call you/],
-  ["Can you call me instead? 512-555-0101", "call_requested", /will call you/],
-  ["Not interested anymore, we hired someone", "not_interested", /won't text you/],
-  ["wrong number", "wrong_number", /won't text this number/],
-  ["Número equivocado", "wrong_number", /No volveremos/],
-  ["no gracias, ya no lo necesito", "not_interested", /No le enviaremos/],
-  ["llámeme por favor", "call_requested", /le llamará/],
-] as const) {
+for (
+  const [text, reason, pattern] of [
+    ["just call me", "call_requested", /will call you/],
+    ["Can you call me instead? 512-555-0101", "call_requested", /will call you/],
+    ["Not interested anymore, we hired someone", "not_interested", /won't text you/],
+    ["wrong number", "wrong_number", /won't text this number/],
+    ["Número equivocado", "wrong_number", /No volveremos/],
+    ["no gracias, ya no lo necesito", "not_interested", /No le enviaremos/],
+    ["llámeme por favor", "call_requested", /le llamará/],
+  ] as const
+) {
   Deno.test(`understands "${text}" as ${reason}`, () => {
     const d = decideTurn(withReply(makeContext(), text), text, now);
     assertEquals(d.complete, true);
@@ -92,7 +97,11 @@ for (const [text, reason, pattern] of [
 }
 
 Deno.test("don't call is not a call request", () => {
-  const d = decideTurn(withReply(makeContext(), "please don't call me, I'm at work. tomorrow works"), "please don't call me, I'm at work. tomorrow works", now);
+  const d = decideTurn(
+    withReply(makeContext(), "please don't call me, I'm at work. tomorrow works"),
+    "please don't call me, I'm at work. tomorrow works",
+    now,
+  );
   assertEquals(d.completionReason, null);
   assert(d.slots.constraints.some((c) => /don't call/i.test(c)));
 });

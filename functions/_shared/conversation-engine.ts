@@ -2,7 +2,7 @@
 // lead's new message, decides the next turn. Pure: no I/O, the clock is a parameter.
 import { z } from "zod";
 import { detectIntent, extractConversation, type Intent, missingSlots, type Slots } from "./extract.ts";
-import { detectLocale, toLocale, type Locale } from "./language.ts";
+import { detectLocale, type Locale, toLocale } from "./language.ts";
 import { type ClosingReason, templates } from "./templates.ts";
 import { isValidTimeZone } from "./timezone.ts";
 
@@ -89,7 +89,11 @@ export function decideTurn(context: ConversationContext, inboundBody: string, no
     location: x.slots.location,
     constraints: x.slots.constraints,
   };
-  const vars = { firstName: firstName(context.lead.name), business: context.business.name, acknowledged: x.filledByLast.length > 0 };
+  const vars = {
+    firstName: firstName(context.lead.name),
+    business: context.business.name,
+    acknowledged: x.filledByLast.length > 0,
+  };
   const close = (reason: ClosingReason): TurnDecision => ({
     slots,
     locale,

@@ -15,12 +15,22 @@ Deno.test("missing settings fail with the variable names", () => {
 });
 
 Deno.test("defaults: Twilio API base, LLM off unless a URL is set", () => {
-  const env = loadEnv(twilioEnvSchema, { TWILIO_ACCOUNT_SID: "AC" + "0".repeat(32), TWILIO_AUTH_TOKEN: "t", TWILIO_WEBHOOK_BASE_URL: "https://x.supabase.co/functions/v1" });
+  const env = loadEnv(twilioEnvSchema, {
+    TWILIO_ACCOUNT_SID: "AC" + "0".repeat(32),
+    TWILIO_AUTH_TOKEN: "t",
+    TWILIO_WEBHOOK_BASE_URL: "https://x.supabase.co/functions/v1",
+  });
   assertEquals(env.TWILIO_API_BASE_URL, "https://api.twilio.com");
   assertEquals(llmConfigFrom(loadEnv(summarizerEnvSchema, {})), null);
-  assertEquals(llmConfigFrom(loadEnv(summarizerEnvSchema, { SUMMARIZER_LLM_URL: "http://127.0.0.1:1/v1", SUMMARIZER_LLM_MODEL: "m" })), {
-    url: "http://127.0.0.1:1/v1", model: "m", apiKey: null, timeoutMs: 8000,
-  });
+  assertEquals(
+    llmConfigFrom(loadEnv(summarizerEnvSchema, { SUMMARIZER_LLM_URL: "http://127.0.0.1:1/v1", SUMMARIZER_LLM_MODEL: "m" })),
+    {
+      url: "http://127.0.0.1:1/v1",
+      model: "m",
+      apiKey: null,
+      timeoutMs: 8000,
+    },
+  );
 });
 
 Deno.test("an LLM URL without a model is rejected", () => {

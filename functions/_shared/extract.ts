@@ -1,7 +1,7 @@
 // The built-in extractor: reads what a lead wrote (form message and SMS replies) into the
 // slots need / timing / location / constraints, with no network. Shared by the
 // conversation engine (what to ask next) and the summarizer (what to tell the owner).
-import { findLocation, type LocationMatch, locationFromAnswer } from "./location.ts";
+import { findLocation, locationFromAnswer, type LocationMatch } from "./location.ts";
 import { findTiming, type Span } from "./timing.ts";
 import { fold } from "./language.ts";
 
@@ -188,7 +188,10 @@ export function findConstraints(text: string): string[] {
   while ((m = re.exec(text))) clauses.push(m[0]);
   for (const clause of clauses) {
     if (constraintPatterns.some((p) => p.test(clause))) {
-      const c = capLength(clause.replace(greeting, "").replace(/\s+/g, " ").trim().replace(/^(?:and|but|also|y|pero|también|tambien)\s+/i, ""), 80);
+      const c = capLength(
+        clause.replace(greeting, "").replace(/\s+/g, " ").trim().replace(/^(?:and|but|also|y|pero|también|tambien)\s+/i, ""),
+        80,
+      );
       if (c.length >= 3 && !found.some((f) => fold(f) === fold(c))) found.push(c);
     }
   }
@@ -231,8 +234,10 @@ export interface TranscriptMessage {
 
 const questionCues: Record<SlotName, RegExp> = {
   timing: /\b(?:when|what day|what time|timing|schedule|cu[aá]ndo|qu[eé] d[ií]a|qu[eé] hora|horario)\b/iu,
-  location: /\b(?:where|address|zip|postcode|postal code|city|located|d[oó]nde|direcci[oó]n|c[oó]digo postal|ciudad|ubicaci[oó]n)\b/iu,
-  need: /\b(?:what (?:can|do|would|kind|type|service|work)|help you with|what do you need|describe|qu[eé] (?:necesita|servicio|tipo|trabajo|le podemos|podemos)|en qu[eé] (?:le|te) (?:podemos|puedo) ayudar)\b/iu,
+  location:
+    /\b(?:where|address|zip|postcode|postal code|city|located|d[oó]nde|direcci[oó]n|c[oó]digo postal|ciudad|ubicaci[oó]n)\b/iu,
+  need:
+    /\b(?:what (?:can|do|would|kind|type|service|work)|help you with|what do you need|describe|qu[eé] (?:necesita|servicio|tipo|trabajo|le podemos|podemos)|en qu[eé] (?:le|te) (?:podemos|puedo) ayudar)\b/iu,
 };
 
 /** The slots an outbound message asks for ("what, when and where?" asks all three). */

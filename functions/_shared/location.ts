@@ -101,7 +101,10 @@ function findCity(text: string): LocationMatch | null {
 export function locationFromAnswer(text: string): LocationMatch | null {
   const cleaned = text
     .trim()
-    .replace(/^(?:it'?s|its|we'?re|i'?m|we are|i am|the job is|job is|estoy|estamos|es|queda)\s+(?:in|at|en|near|cerca de)?\s*/i, "")
+    .replace(
+      /^(?:it'?s|its|we'?re|i'?m|we are|i am|the job is|job is|estoy|estamos|es|queda)\s+(?:in|at|en|near|cerca de)?\s*/i,
+      "",
+    )
     .replace(/^(?:in|at|en)\s+/i, "")
     .replace(/[.!]+$/, "")
     .trim();

@@ -2,7 +2,7 @@
 // handlers are tested with a fake and every result is validated at the boundary.
 import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
-import { conversationContextSchema, type ConversationContext } from "./conversation-engine.ts";
+import { type ConversationContext, conversationContextSchema } from "./conversation-engine.ts";
 import { RpcError, zodMessage } from "./http.ts";
 import type { SupabaseEnv } from "./env.ts";
 
@@ -19,7 +19,15 @@ export const outboundMessageSchema = z.object({
 });
 export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
 
-export const inboundOutcomeSchema = z.enum(["duplicate", "unknown_number", "opted_out", "opted_in", "help", "reply", "no_conversation"]);
+export const inboundOutcomeSchema = z.enum([
+  "duplicate",
+  "unknown_number",
+  "opted_out",
+  "opted_in",
+  "help",
+  "reply",
+  "no_conversation",
+]);
 
 export const inboundResultSchema = z.object({
   outcome: inboundOutcomeSchema,
@@ -55,7 +63,14 @@ export const dueSummarySchema = z.object({
     source_url: z.string().nullish(),
     created_at: z.string().nullish(),
   }),
-  messages: z.array(z.object({ direction: z.string(), kind: z.string().nullish(), body: z.string().nullable(), created_at: z.string().nullish() })),
+  messages: z.array(
+    z.object({
+      direction: z.string(),
+      kind: z.string().nullish(),
+      body: z.string().nullable(),
+      created_at: z.string().nullish(),
+    }),
+  ),
 });
 export type DueSummary = z.infer<typeof dueSummarySchema>;
 
@@ -74,10 +89,16 @@ export interface LeadloopRpc {
   claimOutboundMessages(batchSize: number, leaseSeconds: number): Promise<OutboundMessage[]>;
   markMessageSent(messageId: string, twilioSid: string): Promise<boolean>;
   markMessageFailed(messageId: string, code: string, message: string, retryable: boolean): Promise<string>;
-  recordInboundSms(args: { messageSid: string; from: string; to: string; body: string; optOutType: string | null }): Promise<InboundResult>;
+  recordInboundSms(
+    args: { messageSid: string; from: string; to: string; body: string; optOutType: string | null },
+  ): Promise<InboundResult>;
   getConversationContext(conversationId: string): Promise<ConversationContext | null>;
   applyConversationTurn(args: TurnArgs): Promise<{ applied: boolean; version: number | null }>;
-  recordMessageStatus(twilioSid: string, status: string, errorCode: string | null): Promise<{ found: boolean; status: string | null }>;
+  recordMessageStatus(
+    twilioSid: string,
+    status: string,
+    errorCode: string | null,
+  ): Promise<{ found: boolean; status: string | null }>;
   claimDueSummaries(batchSize: number, leaseSeconds: number): Promise<DueSummary[]>;
   completeConversationSummary(conversationId: string, summary: unknown, ownerText: string): Promise<{ queued: boolean }>;
 }
@@ -98,7 +119,11 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
       return parse("claim_outbound_messages", z.array(outboundMessageSchema), data ?? []);
     },
     async markMessageSent(messageId, twilioSid) {
-      return parse("mark_message_sent", z.boolean(), await call("mark_message_sent", { p_message_id: messageId, p_twilio_sid: twilioSid }));
+      return parse(
+        "mark_message_sent",
+        z.boolean(),
+        await call("mark_message_sent", { p_message_id: messageId, p_twilio_sid: twilioSid }),
+      );
     },
     async markMessageFailed(messageId, code, message, retryable) {
       const data = await call("mark_message_failed", {

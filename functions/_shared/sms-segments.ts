@@ -1,8 +1,7 @@
 // SMS segment arithmetic. GSM-7 carries 160 septets in one segment, 153 per part when
 // split; one character outside GSM-7 switches the whole text to UCS-2 (70 / 67 per part).
 
-const gsmBasic =
-  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+const gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
   "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const gsmExtension = "^{}\\[~]|€\f";
 const basicSet = new Set(gsmBasic);
@@ -37,10 +36,36 @@ export function segmentInfo(text: string): SegmentInfo {
 
 // Characters with a plain GSM-7 stand-in, as Twilio's Smart Encoding replaces them.
 const smartReplacements: Record<string, string> = {
-  "á": "a", "í": "i", "ó": "o", "ú": "u", "Á": "A", "Í": "I", "Ó": "O", "Ú": "U", "ê": "e", "â": "a",
-  "ô": "o", "û": "u", "ç": "c", "ï": "i", "ë": "e", "È": "E", "À": "A", "Ì": "I", "Ò": "O", "Ù": "U",
-  "\u2018": "'", "\u2019": "'", "\u201C": '"', "\u201D": '"', "\u2013": "-", "\u2014": "-", "\u2026": "...",
-  "\u00A0": " ", "\u2022": "-", "·": "-",
+  "á": "a",
+  "í": "i",
+  "ó": "o",
+  "ú": "u",
+  "Á": "A",
+  "Í": "I",
+  "Ó": "O",
+  "Ú": "U",
+  "ê": "e",
+  "â": "a",
+  "ô": "o",
+  "û": "u",
+  "ç": "c",
+  "ï": "i",
+  "ë": "e",
+  "È": "E",
+  "À": "A",
+  "Ì": "I",
+  "Ò": "O",
+  "Ù": "U",
+  "\u2018": "'",
+  "\u2019": "'",
+  "\u201C": '"',
+  "\u201D": '"',
+  "\u2013": "-",
+  "\u2014": "-",
+  "\u2026": "...",
+  "\u00A0": " ",
+  "\u2022": "-",
+  "·": "-",
 };
 
 /** Replaces look-alike characters so a text stays GSM-7 when only they prevent it. */

@@ -45,10 +45,16 @@ Deno.test("missing slots are listed and the text says so", async () => {
 });
 
 Deno.test("a very long conversation is clipped to two GSM-7 segments, links intact", async () => {
-  const long = "My basement flooded after the water heater burst and there is water everywhere in the laundry room and the storage area, ".repeat(4);
+  const long =
+    "My basement flooded after the water heater burst and there is water everywhere in the laundry room and the storage area, "
+      .repeat(4);
   const { summary } = await summarize({
     ...base,
-    lead: { name: "Bartholomew Montgomery-Featherstonehaugh", phone: "+15125550103", message: long + " We have two dogs, a gate code 4411, landlord must approve, parking on the street only." },
+    lead: {
+      name: "Bartholomew Montgomery-Featherstonehaugh",
+      phone: "+15125550103",
+      message: long + " We have two dogs, a gate code 4411, landlord must approve, parking on the street only.",
+    },
   });
   const info = segmentInfo(summary.text);
   assertEquals(info.encoding, "GSM-7");
@@ -60,7 +66,11 @@ Deno.test("non-GSM characters use the UCS-2 budget (134 units) and still fit", a
   const { summary } = await summarize({
     ...base,
     locale: "es",
-    lead: { name: "Zoë 🌵 Müller", phone: "+15125550104", message: "Necesito reparar el aire acondicionado, no enfría nada y hace mucho calor en toda la casa 🥵" },
+    lead: {
+      name: "Zoë 🌵 Müller",
+      phone: "+15125550104",
+      message: "Necesito reparar el aire acondicionado, no enfría nada y hace mucho calor en toda la casa 🥵",
+    },
   });
   const info = segmentInfo(summary.text);
   assertEquals(info.encoding, "UCS-2");
@@ -74,7 +84,11 @@ Deno.test("Spanish relative timing resolves in the business zone", async () => {
     ...base,
     locale: "es",
     timezone: "America/Denver",
-    lead: { name: "Luis", phone: "+15125550105", message: "Hola, el calentador gotea. Mañana por la tarde. Estoy en Aurora, 80012" },
+    lead: {
+      name: "Luis",
+      phone: "+15125550105",
+      message: "Hola, el calentador gotea. Mañana por la tarde. Estoy en Aurora, 80012",
+    },
     messages: [],
   });
   assertEquals(summary.timing_start, "2026-11-27T19:00:00.000Z"); // 12:00 MST
@@ -82,7 +96,16 @@ Deno.test("Spanish relative timing resolves in the business zone", async () => {
 });
 
 Deno.test("LLM result is used when valid: request shape, zod-checked content, timing_start resolved from words", async () => {
-  const f = fakeFetch(() => chat(JSON.stringify({ need: "unclog kitchen sink", timing: "next Tuesday after 3", location: "Austin 78745", constraints: ["dog"] })));
+  const f = fakeFetch(() =>
+    chat(
+      JSON.stringify({
+        need: "unclog kitchen sink",
+        timing: "next Tuesday after 3",
+        location: "Austin 78745",
+        constraints: ["dog"],
+      }),
+    )
+  );
   const { summary, source } = await summarize(base, { llm, fetch: f.fetch });
   assertEquals(source, "llm");
   assertEquals(summary.need, "unclog kitchen sink");
@@ -96,14 +119,16 @@ Deno.test("LLM result is used when valid: request shape, zod-checked content, ti
   assertEquals(body.response_format, { type: "json_object" });
 });
 
-for (const [name, fetchFn, reason] of [
-  ["garbage content", fakeFetch(() => chat("I think the lead wants a plumber.")).fetch, /invalid_json/],
-  ["wrong JSON shape", fakeFetch(() => chat(JSON.stringify({ need: 42 }))).fetch, /invalid_json/],
-  ["not a chat completion", fakeFetch(() => new Response("{}", { status: 200 })).fetch, /invalid_response/],
-  ["HTTP 503", fakeFetch(() => new Response("down", { status: 503 })).fetch, /http/],
-  ["connection refused", (() => Promise.reject(new TypeError("connection refused"))) as typeof fetch, /network/],
-  ["timeout", hangingFetch, /timeout/],
-] as const) {
+for (
+  const [name, fetchFn, reason] of [
+    ["garbage content", fakeFetch(() => chat("I think the lead wants a plumber.")).fetch, /invalid_json/],
+    ["wrong JSON shape", fakeFetch(() => chat(JSON.stringify({ need: 42 }))).fetch, /invalid_json/],
+    ["not a chat completion", fakeFetch(() => new Response("{}", { status: 200 })).fetch, /invalid_response/],
+    ["HTTP 503", fakeFetch(() => new Response("down", { status: 503 })).fetch, /http/],
+    ["connection refused", (() => Promise.reject(new TypeError("connection refused"))) as typeof fetch, /network/],
+    ["timeout", hangingFetch, /timeout/],
+  ] as const
+) {
   Deno.test(`LLM failure (${name}) falls back to the built-in summary`, async () => {
     const started = Date.now();
     const { summary, source, fallbackReason } = await summarize(base, { llm, fetch: fetchFn });

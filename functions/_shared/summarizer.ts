@@ -4,7 +4,7 @@
 // to the built-in result so a summary is never lost.
 import { z } from "zod";
 import { extractConversation, type ExtractedSlots, missingSlots, type SlotName } from "./extract.ts";
-import { toLocale, type Locale } from "./language.ts";
+import { type Locale, toLocale } from "./language.ts";
 import { resolveTimingWords } from "./timing.ts";
 import { isValidTimeZone } from "./timezone.ts";
 import { segmentInfo, toGsmWhenPossible } from "./sms-segments.ts";
@@ -239,7 +239,9 @@ async function llmSlots(input: ParsedInput, now: Date, cfg: LlmConfig, fetchFn: 
     });
   } catch (err) {
     const name = (err as Error)?.name;
-    if (name === "TimeoutError" || name === "AbortError") throw new LlmError("timeout", `LLM did not answer within ${cfg.timeoutMs} ms`);
+    if (name === "TimeoutError" || name === "AbortError") {
+      throw new LlmError("timeout", `LLM did not answer within ${cfg.timeoutMs} ms`);
+    }
     throw new LlmError("network", `LLM request failed: ${(err as Error)?.message ?? err}`);
   }
   if (!res.ok) {
@@ -286,7 +288,10 @@ function finish(slots: ExtractedSlots, input: ParsedInput): Summary {
     constraints: slots.constraints,
     missing,
   };
-  return { ...base, text: composeOwnerText(base, { name: input.lead.name, phone: input.lead.phone }, locale, input.completion_reason) };
+  return {
+    ...base,
+    text: composeOwnerText(base, { name: input.lead.name, phone: input.lead.phone }, locale, input.completion_reason),
+  };
 }
 
 /** Throws a ZodError for malformed input; never throws because of the LLM. */

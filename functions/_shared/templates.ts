@@ -24,8 +24,10 @@ const en: LocaleTemplates = {
     location: (v) => `${v.acknowledged ? "Thanks! " : ""}What's the address or ZIP code for the job?`,
   },
   closing: {
-    slots_filled: (v) => `Thanks${v.firstName ? ` ${v.firstName}` : ""}! ${v.business} has what they need and will get back to you shortly.`,
-    max_questions: (v) => `Thanks${v.firstName ? ` ${v.firstName}` : ""}! We've passed this on to ${v.business} and they'll reach out soon.`,
+    slots_filled: (v) =>
+      `Thanks${v.firstName ? ` ${v.firstName}` : ""}! ${v.business} has what they need and will get back to you shortly.`,
+    max_questions: (v) =>
+      `Thanks${v.firstName ? ` ${v.firstName}` : ""}! We've passed this on to ${v.business} and they'll reach out soon.`,
     call_requested: (v) => `No problem! ${v.business} will call you at this number shortly.`,
     not_interested: () => `Understood, thanks for letting us know. We won't text you about this request again.`,
     wrong_number: () => `Sorry about that! We won't text this number again.`,
@@ -39,8 +41,10 @@ const es: LocaleTemplates = {
     location: (v) => `${v.acknowledged ? "¡Gracias! " : ""}¿Cuál es la dirección o el código postal del trabajo?`,
   },
   closing: {
-    slots_filled: (v) => `¡Gracias${v.firstName ? ` ${v.firstName}` : ""}! ${v.business} ya tiene lo que necesita y le contactará pronto.`,
-    max_questions: (v) => `¡Gracias${v.firstName ? ` ${v.firstName}` : ""}! Le pasamos su solicitud a ${v.business} y le contactarán pronto.`,
+    slots_filled: (v) =>
+      `¡Gracias${v.firstName ? ` ${v.firstName}` : ""}! ${v.business} ya tiene lo que necesita y le contactará pronto.`,
+    max_questions: (v) =>
+      `¡Gracias${v.firstName ? ` ${v.firstName}` : ""}! Le pasamos su solicitud a ${v.business} y le contactarán pronto.`,
     call_requested: (v) => `¡Claro! ${v.business} le llamará a este número en breve.`,
     not_interested: () => `Entendido, gracias por avisarnos. No le enviaremos más mensajes sobre esta solicitud.`,
     wrong_number: () => `¡Disculpe la molestia! No volveremos a escribir a este número.`,

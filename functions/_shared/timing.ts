@@ -35,11 +35,13 @@ interface Cue {
 
 const patterns: { re: RegExp; make: (m: RegExpExecArray) => Omit<Cue, "span"> }[] = [
   {
-    re: /\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|right away|right now|immediately|urgent(?:ly)?|emergency|lo antes posible|lo mas pronto posible|lo más pronto posible|cuanto antes|urgente|de inmediato|ya mismo|emergencia|ahora mismo)\b/giu,
+    re:
+      /\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|right away|right now|immediately|urgent(?:ly)?|emergency|lo antes posible|lo mas pronto posible|lo más pronto posible|cuanto antes|urgente|de inmediato|ya mismo|emergencia|ahora mismo)\b/giu,
     make: () => ({ kind: "now" }),
   },
   {
-    re: /\b(?:whenever|any ?time|anytime|any (?:week)?day|any day of the week|flexible|no rush|no hurry|not in a rush|not urgent|cuando sea|cuando puedan|no hay prisa|sin prisa|no es urgente|cualquier d[ií]a)\b/giu,
+    re:
+      /\b(?:whenever|any ?time|anytime|any (?:week)?day|any day of the week|flexible|no rush|no hurry|not in a rush|not urgent|cuando sea|cuando puedan|no hay prisa|sin prisa|no es urgente|cualquier d[ií]a)\b/giu,
     make: () => ({ kind: "vague" }),
   },
   { re: /\b(?:weekdays|on a weekday|entre semana|d[ií]as de semana)\b/giu, make: () => ({ kind: "weekday" }) },
@@ -65,7 +67,8 @@ const patterns: { re: RegExp; make: (m: RegExpExecArray) => Omit<Cue, "span"> }[
   { re: /\b(?:noon|midday|lunchtime|mediod[ií]a)\b/giu, make: () => ({ kind: "daypart", dayPart: "noon" }) },
   {
     // "after 3", "around 10:30am", "by 5 pm", "después de las 3", "a las 4 de la tarde"
-    re: /\b(?:after|around|at|by|from|before|anytime after|despu[eé]s de las?|a partir de las?|a eso de las?|a las?|desde las?|antes de las?)\s+(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?(?![\d/-])/giu,
+    re:
+      /\b(?:after|around|at|by|from|before|anytime after|despu[eé]s de las?|a partir de las?|a eso de las?|a las?|desde las?|antes de las?)\s+(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?(?![\d/-])/giu,
     make: (m) => {
       let hour = Number(m[1]);
       const minute = m[2] ? Number(m[2]) : 0;
@@ -90,7 +93,8 @@ const patterns: { re: RegExp; make: (m: RegExpExecArray) => Omit<Cue, "span"> }[
 ];
 
 // Words chrono reads as dates that are not timing in a lead's message.
-const chronoFalsePositives = /^(?:may|march|sat|sun|second|now|today|tonight|hoy|tarde|noche|mañana por la|la|weekdays?|any weekday)$/i;
+const chronoFalsePositives =
+  /^(?:may|march|sat|sun|second|now|today|tonight|hoy|tarde|noche|mañana por la|la|weekdays?|any weekday)$/i;
 const weekdayName =
   /\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\b/iu;
 
@@ -114,7 +118,10 @@ function chronoCues(text: string, now: Date, timeZone: string): Cue[] {
       // "next week" is Monday of next week and "this week" is now; chrono adds 7 days instead.
       if (/\b(?:week|semana)\b/iu.test(words) && !weekdayName.test(words)) continue;
       // Bare times ("3pm") carry no date; our hour patterns handle them.
-      if (!c.isCertain("day") && !c.isCertain("weekday") && !c.isCertain("month") && !/\b(?:tomorrow|mañana|manana|pasado|weekend|fin de semana|week|semana|month|mes)\b/iu.test(words)) continue;
+      if (
+        !c.isCertain("day") && !c.isCertain("weekday") && !c.isCertain("month") &&
+        !/\b(?:tomorrow|mañana|manana|pasado|weekend|fin de semana|week|semana|month|mes)\b/iu.test(words)
+      ) continue;
       seen.push(span);
       const cue: Cue = {
         span,
@@ -216,7 +223,9 @@ function resolveGroup(group: Cue[], now: Date, timeZone: string): string | null 
         break;
       case "weekday":
         // On a weekend "weekdays" starts Monday; on a weekday it starts today.
-        if (today.weekday === 6 || today.weekday === 0) date ??= addDays(today.year, today.month, today.day, today.weekday === 6 ? 2 : 1);
+        if (today.weekday === 6 || today.weekday === 0) {
+          date ??= addDays(today.year, today.month, today.day, today.weekday === 6 ? 2 : 1);
+        }
         break;
       case "nextweek": {
         // Monday of next week.

@@ -20,7 +20,9 @@ export interface SmsToSend {
 }
 
 export function messagesUrl(env: TwilioEnv): string {
-  return `${env.TWILIO_API_BASE_URL.replace(/\/+$/, "")}/2010-04-01/Accounts/${encodeURIComponent(env.TWILIO_ACCOUNT_SID)}/Messages.json`;
+  return `${env.TWILIO_API_BASE_URL.replace(/\/+$/, "")}/2010-04-01/Accounts/${
+    encodeURIComponent(env.TWILIO_ACCOUNT_SID)
+  }/Messages.json`;
 }
 
 export function statusCallbackUrl(env: TwilioEnv): string {
@@ -48,7 +50,9 @@ export async function sendSms(env: TwilioEnv, sms: SmsToSend, fetchFn: typeof fe
       kind: "failed",
       retryable: true,
       code: timedOut ? "timeout" : "network",
-      message: timedOut ? `Twilio did not answer within ${env.TWILIO_REQUEST_TIMEOUT_MS} ms` : `network error: ${(err as Error)?.message ?? err}`,
+      message: timedOut
+        ? `Twilio did not answer within ${env.TWILIO_REQUEST_TIMEOUT_MS} ms`
+        : `network error: ${(err as Error)?.message ?? err}`,
     };
   }
   let payload: unknown = null;
@@ -61,7 +65,9 @@ export async function sendSms(env: TwilioEnv, sms: SmsToSend, fetchFn: typeof fe
   if (res.ok) {
     const ok = successSchema.safeParse(payload);
     // Twilio accepted something we cannot identify: retrying could text the lead twice.
-    if (!ok.success) return { kind: "failed", retryable: false, code: "invalid_response", message: `HTTP ${res.status} without a message sid` };
+    if (!ok.success) {
+      return { kind: "failed", retryable: false, code: "invalid_response", message: `HTTP ${res.status} without a message sid` };
+    }
     return { kind: "sent", sid: ok.data.sid };
   }
   const err = errorSchema.safeParse(payload);

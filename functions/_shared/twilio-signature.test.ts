@@ -19,6 +19,9 @@ Deno.test("rejects a missing, wrong, other-URL or other-token signature", async 
   assertEquals(await isValidTwilioSignature("12345", url, params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="), true);
   assertEquals(await isValidTwilioSignature("12345", url, params, null), false);
   assertEquals(await isValidTwilioSignature("12345", url, params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ"), false);
-  assertEquals(await isValidTwilioSignature("12345", url.replace("foo=1", "foo=2"), params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="), false);
+  assertEquals(
+    await isValidTwilioSignature("12345", url.replace("foo=1", "foo=2"), params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="),
+    false,
+  );
   assertEquals(await isValidTwilioSignature("54321", url, params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="), false);
 });

@@ -3,7 +3,11 @@
 
 const encoder = new TextEncoder();
 
-export async function computeTwilioSignature(authToken: string, url: string, params: Iterable<[string, string]>): Promise<string> {
+export async function computeTwilioSignature(
+  authToken: string,
+  url: string,
+  params: Iterable<[string, string]>,
+): Promise<string> {
   const sorted = [...params].sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   const data = url + sorted.map(([k, v]) => k + v).join("");
   const key = await crypto.subtle.importKey("raw", encoder.encode(authToken), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);

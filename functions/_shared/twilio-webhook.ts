@@ -8,7 +8,11 @@ export function publicWebhookUrl(baseUrl: string, functionName: string, req: Req
   return baseUrl.replace(/\/+$/, "") + "/" + functionName + new URL(req.url).search;
 }
 
-export async function readSignedTwilioForm(req: Request, env: TwilioWebhookEnv, functionName: string): Promise<Record<string, string>> {
+export async function readSignedTwilioForm(
+  req: Request,
+  env: TwilioWebhookEnv,
+  functionName: string,
+): Promise<Record<string, string>> {
   requireMethod(req, "POST");
   const type = req.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {

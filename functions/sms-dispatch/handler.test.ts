@@ -65,20 +65,22 @@ Deno.test("sends every claimed message with Twilio's API shape and drains until 
   assertEquals(sent, ["SM1", "SM2", "SM3"]);
 });
 
-for (const [name, respond, code, retryable] of [
-  ["HTTP 500", () => new Response("oops", { status: 500 }), "http_500", true],
-  ["HTTP 503 with a Twilio body", () => twilioError(503, 20500), "20500", true],
-  ["HTTP 429", () => twilioError(429, 20429, "Too Many Requests"), "20429", true],
-  ["21611 sender queue full", () => twilioError(400, 21611), "21611", true],
-  ["30003 unreachable", () => twilioError(400, 30003), "30003", true],
-  ["30008 unknown", () => twilioError(400, 30008), "30008", true],
-  ["21211 invalid To", () => twilioError(400, 21211, "The 'To' number is not valid"), "21211", false],
-  ["21610 opted out", () => twilioError(400, 21610), "21610", false],
-  ["21614 landline", () => twilioError(400, 21614), "21614", false],
-  ["30007 filtered", () => twilioError(400, 30007), "30007", false],
-  ["HTTP 401 without body", () => new Response("", { status: 401 }), "http_401", false],
-  ["201 without a sid", () => new Response("{}", { status: 201 }), "invalid_response", false],
-] as const) {
+for (
+  const [name, respond, code, retryable] of [
+    ["HTTP 500", () => new Response("oops", { status: 500 }), "http_500", true],
+    ["HTTP 503 with a Twilio body", () => twilioError(503, 20500), "20500", true],
+    ["HTTP 429", () => twilioError(429, 20429, "Too Many Requests"), "20429", true],
+    ["21611 sender queue full", () => twilioError(400, 21611), "21611", true],
+    ["30003 unreachable", () => twilioError(400, 30003), "30003", true],
+    ["30008 unknown", () => twilioError(400, 30008), "30008", true],
+    ["21211 invalid To", () => twilioError(400, 21211, "The 'To' number is not valid"), "21211", false],
+    ["21610 opted out", () => twilioError(400, 21610), "21610", false],
+    ["21614 landline", () => twilioError(400, 21614), "21614", false],
+    ["30007 filtered", () => twilioError(400, 30007), "30007", false],
+    ["HTTP 401 without body", () => new Response("", { status: 401 }), "http_401", false],
+    ["201 without a sid", () => new Response("{}", { status: 201 }), "invalid_response", false],
+  ] as const
+) {
   Deno.test(`Twilio ${name} -> mark_message_failed(code ${code}, retryable ${retryable})`, async () => {
     const r = rpcWith([[message(1)]]);
     const { body } = await run({ rpc: r.rpc, twilio, fetch: fakeFetch(respond).fetch });
@@ -92,8 +94,9 @@ for (const [name, respond, code, retryable] of [
 Deno.test("a timeout and a network error are retryable", async () => {
   const r = rpcWith([[message(1), message(2)]]);
   let i = 0;
-  const fetchFn = ((url: string, init: RequestInit) =>
-    i++ === 0 ? hangingFetch(url, init) : Promise.reject(new TypeError("connection reset"))) as typeof fetch;
+  const fetchFn =
+    ((url: string, init: RequestInit) =>
+      i++ === 0 ? hangingFetch(url, init) : Promise.reject(new TypeError("connection reset"))) as typeof fetch;
   const { body } = await run({ rpc: r.rpc, twilio, fetch: fetchFn, concurrency: 1 });
   const calls = r.callsTo("mark_message_failed").map((c) => [c.args.p_error_code, c.args.p_retryable]);
   assertEquals(calls, [["timeout", true], ["network", true]]);
@@ -140,7 +143,11 @@ Deno.test("claim arguments: batch size and lease", async () => {
 });
 
 Deno.test("an unexpected failure on claim answers 500 without details", async () => {
-  const r = fakeRpc({ claim_outbound_messages: () => { throw new Error("db down"); } });
+  const r = fakeRpc({
+    claim_outbound_messages: () => {
+      throw new Error("db down");
+    },
+  });
   const res = await createDispatchHandler({ rpc: r.rpc, twilio })(post());
   assertEquals(res.status, 500);
 });

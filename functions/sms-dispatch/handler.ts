@@ -2,7 +2,7 @@
 // never send one message twice), sends each through Twilio and records the outcome.
 // A crash mid-batch leaves the claimed messages 'sending' until their lease expires and
 // the sweep puts them back, so none is silently lost.
-import { json, requireMethod, withErrors, type Handler } from "../_shared/http.ts";
+import { type Handler, json, requireMethod, withErrors } from "../_shared/http.ts";
 import type { LeadloopRpc, OutboundMessage } from "../_shared/rpc.ts";
 import type { TwilioEnv } from "../_shared/env.ts";
 import { sendSms } from "../_shared/twilio-client.ts";

@@ -22,7 +22,8 @@ interface Fixture {
 const stop = new Set("a an the and or of for my to de la el los las un una y o para mi en con del".split(" "));
 const tokens = (s: string) => (fold(s).match(/[a-z0-9]+/g) ?? []).filter((t) => !stop.has(t));
 // Prefix match so "leaking" matches "leak", "clogged" matches "clog".
-const has = (haystack: string[], t: string) => haystack.some((h) => h.startsWith(t.slice(0, 4)) || t.startsWith(h.slice(0, 4)) && h.length >= 3);
+const has = (haystack: string[], t: string) =>
+  haystack.some((h) => h.startsWith(t.slice(0, 4)) || t.startsWith(h.slice(0, 4)) && h.length >= 3);
 
 /** Free text slots: both absent, or most expected words present in what was extracted. */
 function textMatches(expected: string | null, actual: string | null, recall: number): boolean {
@@ -37,7 +38,6 @@ function instantMatches(expected: string | null, actual: string | null): boolean
   if (expected === null || actual === null) return expected === actual;
   return new Date(expected).getTime() === new Date(actual).getTime();
 }
-
 
 type Slot = "need" | "timing" | "timing_start" | "location";
 const slots: Slot[] = ["need", "timing", "timing_start", "location"];
@@ -54,7 +54,13 @@ async function measure(fixtures: Fixture[]) {
   const hits: Record<Slot, number> = { need: 0, timing: 0, timing_start: 0, location: 0 };
   const misses: string[] = [];
   for (const f of fixtures) {
-    const { summary } = await summarize({ lead: f.lead, messages: f.messages, locale: f.locale, timezone: f.timezone, now: f.now });
+    const { summary } = await summarize({
+      lead: f.lead,
+      messages: f.messages,
+      locale: f.locale,
+      timezone: f.timezone,
+      now: f.now,
+    });
     const checks: Record<Slot, boolean> = {
       need: textMatches(f.expected.need, summary.need, 0.6),
       timing: textMatches(f.expected.timing, summary.timing, 0.6),

@@ -11,9 +11,21 @@ function due(n: number, overrides: Record<string, unknown> = {}) {
     slots: { need: null, timing: null, location: null, constraints: [] },
     completion_reason: "slots_filled",
     business: { name: "Lone Star Plumbing", timezone: "America/Chicago", owner_phone: "+15125559999" },
-    lead: { name: `Lead ${n}`, phone: `+1512555${String(n).padStart(4, "0")}`, email: null, message: "Water heater leaking", source_url: null, created_at: "2026-11-26T14:00:00Z" },
+    lead: {
+      name: `Lead ${n}`,
+      phone: `+1512555${String(n).padStart(4, "0")}`,
+      email: null,
+      message: "Water heater leaking",
+      source_url: null,
+      created_at: "2026-11-26T14:00:00Z",
+    },
     messages: [
-      { direction: "outbound", kind: "text_back", body: "When do you need this done, and where?", created_at: "2026-11-26T14:01:00Z" },
+      {
+        direction: "outbound",
+        kind: "text_back",
+        body: "When do you need this done, and where?",
+        created_at: "2026-11-26T14:01:00Z",
+      },
       { direction: "inbound", kind: "inbound", body: "tomorrow after 3, 78745", created_at: "2026-11-26T14:02:00Z" },
     ],
     ...overrides,
@@ -75,7 +87,20 @@ Deno.test("an LLM that answers is used", async () => {
   });
   const llm = { url: "http://llm.test", model: "m", apiKey: null, timeoutMs: 100 };
   const ok = fakeFetch(() =>
-    new Response(JSON.stringify({ choices: [{ message: { content: JSON.stringify({ need: "replace water heater", timing: "tomorrow after 3", location: "78745", constraints: [] }) } }] }))
+    new Response(
+      JSON.stringify({
+        choices: [{
+          message: {
+            content: JSON.stringify({
+              need: "replace water heater",
+              timing: "tomorrow after 3",
+              location: "78745",
+              constraints: [],
+            }),
+          },
+        }],
+      }),
+    )
   );
   const res = await createSummarizeHandler({ rpc: r.rpc, llm, fetch: ok.fetch })(post());
   assertEquals((await res.json()).fallbacks, 0);

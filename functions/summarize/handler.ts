@@ -2,7 +2,7 @@
 // LLM failure) and completes it; the database queues exactly one owner summary per
 // conversation. One bad conversation does not stop the batch: its lease expires and it
 // is tried again later.
-import { json, requireMethod, withErrors, zodMessage, type Handler } from "../_shared/http.ts";
+import { type Handler, json, requireMethod, withErrors, zodMessage } from "../_shared/http.ts";
 import { dueSummarySchema, type LeadloopRpc } from "../_shared/rpc.ts";
 import { type LlmConfig, summarize } from "../_shared/summarizer.ts";
 

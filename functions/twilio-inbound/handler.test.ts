@@ -4,7 +4,13 @@ import { fakeRpc, makeContext, type RpcScript, signedTwilioRequest, webhookEnv }
 
 const now = () => new Date("2026-11-26T15:00:00Z");
 const conversationId = "11111111-1111-4111-8111-111111111111";
-const fields = { MessageSid: "SM" + "1".repeat(32), From: "+15125550101", To: "+15005550006", Body: "tomorrow morning", NumMedia: "0" };
+const fields = {
+  MessageSid: "SM" + "1".repeat(32),
+  From: "+15125550101",
+  To: "+15005550006",
+  Body: "tomorrow morning",
+  NumMedia: "0",
+};
 
 function handlerWith(script: RpcScript) {
   const r = fakeRpc(script);
@@ -23,7 +29,10 @@ const replyOutcome = (body = fields.Body) => ({
 });
 
 Deno.test("a reply runs the engine, applies the turn and answers empty TwiML", async () => {
-  const t = handlerWith({ record_inbound_sms: () => replyOutcome(), apply_conversation_turn: () => ({ applied: true, version: 4 }) });
+  const t = handlerWith({
+    record_inbound_sms: () => replyOutcome(),
+    apply_conversation_turn: () => ({ applied: true, version: 4 }),
+  });
   const res = await t.handler(await signedTwilioRequest("twilio-inbound", fields));
   assertEquals(res.status, 200);
   assertEquals(res.headers.get("content-type"), "text/xml");
@@ -80,7 +89,12 @@ Deno.test("a conversation closed meanwhile is not touched on retry", async () =>
 });
 
 Deno.test("an engine/apply failure after the message is stored still answers 200 (a retry would be a duplicate)", async () => {
-  const t = handlerWith({ record_inbound_sms: () => replyOutcome(), apply_conversation_turn: () => { throw new Error("db gone"); } });
+  const t = handlerWith({
+    record_inbound_sms: () => replyOutcome(),
+    apply_conversation_turn: () => {
+      throw new Error("db gone");
+    },
+  });
   const res = await t.handler(await signedTwilioRequest("twilio-inbound", fields));
   assertEquals(res.status, 200);
 });
@@ -98,7 +112,9 @@ Deno.test("a reply without context in the result reads it with get_conversation_
 
 for (const outcome of ["duplicate", "unknown_number", "opted_out", "opted_in", "help", "no_conversation"]) {
   Deno.test(`outcome ${outcome}: no engine turn, empty TwiML`, async () => {
-    const t = handlerWith({ record_inbound_sms: () => ({ outcome, message_id: null, business_id: null, conversation_id: null }) });
+    const t = handlerWith({
+      record_inbound_sms: () => ({ outcome, message_id: null, business_id: null, conversation_id: null }),
+    });
     const res = await t.handler(await signedTwilioRequest("twilio-inbound", { ...fields, Body: "STOP", OptOutType: "STOP" }));
     assertEquals(res.status, 200);
     assertMatch(await res.text(), /<Response\/>/);
@@ -107,18 +123,22 @@ for (const outcome of ["duplicate", "unknown_number", "opted_out", "opted_in", "
 }
 
 Deno.test("OptOutType from Twilio Advanced Opt-Out is passed through", async () => {
-  const t = handlerWith({ record_inbound_sms: () => ({ outcome: "opted_out", message_id: null, business_id: null, conversation_id: null }) });
+  const t = handlerWith({
+    record_inbound_sms: () => ({ outcome: "opted_out", message_id: null, business_id: null, conversation_id: null }),
+  });
   await t.handler(await signedTwilioRequest("twilio-inbound", { ...fields, Body: "stop", OptOutType: "STOP" }));
   assertEquals(t.callsTo("record_inbound_sms")[0].args.p_opt_out_type, "STOP");
 });
 
-for (const [name, opts] of [
-  ["missing signature", { signature: null }],
-  ["wrong signature", { signature: "bm90LWEtc2lnbmF0dXJl" }],
-  ["signature made with another auth token", { token: "someone-elses-token" }],
-  ["signature over the internal request URL", { signatureUrl: "http://127.0.0.1:9999/twilio-inbound" }],
-  ["signature over another function's URL", { signatureUrl: `${webhookEnv.TWILIO_WEBHOOK_BASE_URL}/twilio-status` }],
-] as const) {
+for (
+  const [name, opts] of [
+    ["missing signature", { signature: null }],
+    ["wrong signature", { signature: "bm90LWEtc2lnbmF0dXJl" }],
+    ["signature made with another auth token", { token: "someone-elses-token" }],
+    ["signature over the internal request URL", { signatureUrl: "http://127.0.0.1:9999/twilio-inbound" }],
+    ["signature over another function's URL", { signatureUrl: `${webhookEnv.TWILIO_WEBHOOK_BASE_URL}/twilio-status` }],
+  ] as const
+) {
   Deno.test(`${name}: 403 and nothing stored`, async () => {
     const t = handlerWith({});
     const res = await t.handler(await signedTwilioRequest("twilio-inbound", fields, opts));
@@ -128,7 +148,9 @@ for (const [name, opts] of [
 }
 
 Deno.test("the query string is part of the signed URL", async () => {
-  const t = handlerWith({ record_inbound_sms: () => ({ outcome: "duplicate", message_id: null, business_id: null, conversation_id: null }) });
+  const t = handlerWith({
+    record_inbound_sms: () => ({ outcome: "duplicate", message_id: null, business_id: null, conversation_id: null }),
+  });
   const ok = await t.handler(await signedTwilioRequest("twilio-inbound", fields, { query: "?source=sms" }));
   assertEquals(ok.status, 200);
   const signedWithoutQuery = await signedTwilioRequest("twilio-inbound", fields, {
@@ -141,7 +163,11 @@ Deno.test("the query string is part of the signed URL", async () => {
 Deno.test("a tampered body fails the signature", async () => {
   const t = handlerWith({});
   const req = await signedTwilioRequest("twilio-inbound", fields);
-  const tampered = new Request(req.url, { method: "POST", headers: req.headers, body: new URLSearchParams({ ...fields, Body: "changed" }) });
+  const tampered = new Request(req.url, {
+    method: "POST",
+    headers: req.headers,
+    body: new URLSearchParams({ ...fields, Body: "changed" }),
+  });
   assertEquals((await t.handler(tampered)).status, 403);
   assertEquals(t.calls.length, 0);
 });
@@ -157,13 +183,21 @@ Deno.test("a signed form without MessageSid is a 400 naming the field", async ()
 
 Deno.test("non-form bodies are 415 and non-POST is 405", async () => {
   const t = handlerWith({});
-  const json = new Request("http://fn/twilio-inbound", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  const json = new Request("http://fn/twilio-inbound", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: "{}",
+  });
   assertEquals((await t.handler(json)).status, 415);
   assertEquals((await t.handler(new Request("http://fn/twilio-inbound"))).status, 405);
 });
 
 Deno.test("a database failure while storing answers 5xx so Twilio retries", async () => {
-  const t = handlerWith({ record_inbound_sms: () => { throw new Error("db down"); } });
+  const t = handlerWith({
+    record_inbound_sms: () => {
+      throw new Error("db down");
+    },
+  });
   const res = await t.handler(await signedTwilioRequest("twilio-inbound", fields));
   assert(res.status >= 500);
 });

@@ -2,7 +2,7 @@
 // handles STOP/START/HELP (answers go through the outbox); for a reply in an open
 // conversation this runs the conversation engine and applies the turn.
 import { z } from "zod";
-import { emptyTwiml, withErrors, type Handler } from "../_shared/http.ts";
+import { emptyTwiml, type Handler, withErrors } from "../_shared/http.ts";
 import { readSignedTwilioForm } from "../_shared/twilio-webhook.ts";
 import { type ConversationContext, decideTurn } from "../_shared/conversation-engine.ts";
 import type { LeadloopRpc } from "../_shared/rpc.ts";
@@ -24,7 +24,7 @@ export interface InboundDeps {
 
 const openStatuses = new Set(["pending", "awaiting_reply", "active"]);
 
-async function applyTurn(rpc: LeadloopRpc, context: ConversationContext, body: string, now: Date) {
+function applyTurn(rpc: LeadloopRpc, context: ConversationContext, body: string, now: Date) {
   const d = decideTurn(context, body, now);
   return rpc.applyConversationTurn({
     conversationId: context.conversation_id,
@@ -39,7 +39,13 @@ async function applyTurn(rpc: LeadloopRpc, context: ConversationContext, body: s
 }
 
 /** Runs the engine; on a version conflict re-reads the context and tries once more. */
-export async function runConversationTurn(rpc: LeadloopRpc, conversationId: string, context: ConversationContext | null, body: string, now: Date) {
+export async function runConversationTurn(
+  rpc: LeadloopRpc,
+  conversationId: string,
+  context: ConversationContext | null,
+  body: string,
+  now: Date,
+) {
   let ctx = context ?? (await rpc.getConversationContext(conversationId));
   for (let attempt = 0; attempt < 2 && ctx; attempt++) {
     if (!openStatuses.has(ctx.status)) return { applied: false, reason: `conversation is ${ctx.status}` };
@@ -65,7 +71,13 @@ export function createInboundHandler(deps: InboundDeps): Handler {
       // The message is stored; a Twilio retry would only be a duplicate, so engine
       // failures are logged (the idle sweep still completes the conversation).
       try {
-        const turn = await runConversationTurn(deps.rpc, result.conversation_id, result.context ?? null, form.Body, (deps.now ?? (() => new Date()))());
+        const turn = await runConversationTurn(
+          deps.rpc,
+          result.conversation_id,
+          result.context ?? null,
+          form.Body,
+          (deps.now ?? (() => new Date()))(),
+        );
         if (!turn.applied) console.warn(`[twilio-inbound] turn not applied for ${result.conversation_id}: ${turn.reason}`);
       } catch (err) {
         console.error(`[twilio-inbound] conversation ${result.conversation_id}: ${(err as Error)?.message ?? err}`);

@@ -10,7 +10,9 @@ function handlerWith(script: RpcScript) {
 
 Deno.test("records the delivery status and answers 204", async () => {
   const t = handlerWith({ record_message_status: () => ({ found: true, status: "delivered" }) });
-  const res = await t.handler(await signedTwilioRequest("twilio-status", { MessageSid: sid, MessageStatus: "delivered", AccountSid: "AC1" }));
+  const res = await t.handler(
+    await signedTwilioRequest("twilio-status", { MessageSid: sid, MessageStatus: "delivered", AccountSid: "AC1" }),
+  );
   assertEquals(res.status, 204);
   assertEquals(t.callsTo("record_message_status")[0].args, { p_twilio_sid: sid, p_status: "delivered", p_error_code: null });
 });
@@ -31,7 +33,9 @@ Deno.test("SmsStatus is accepted when MessageStatus is absent; an unknown sid is
 Deno.test("bad or missing signature: 403, nothing recorded", async () => {
   const t = handlerWith({});
   for (const opts of [{ signature: null }, { signatureUrl: `${webhookEnv.TWILIO_WEBHOOK_BASE_URL}/twilio-inbound` }]) {
-    const res = await t.handler(await signedTwilioRequest("twilio-status", { MessageSid: sid, MessageStatus: "delivered" }, opts));
+    const res = await t.handler(
+      await signedTwilioRequest("twilio-status", { MessageSid: sid, MessageStatus: "delivered" }, opts),
+    );
     assertEquals(res.status, 403);
   }
   assertEquals(t.calls.length, 0);

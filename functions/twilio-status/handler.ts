@@ -1,7 +1,7 @@
 // Twilio's delivery status callback: records the status (never backwards; carrier
 // opt-out codes suppress the number in the database).
 import { z } from "zod";
-import { withErrors, type Handler } from "../_shared/http.ts";
+import { type Handler, withErrors } from "../_shared/http.ts";
 import { readSignedTwilioForm } from "../_shared/twilio-webhook.ts";
 import type { LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioWebhookEnv } from "../_shared/env.ts";

@@ -1,6 +1,6 @@
 // Test doubles for handler tests: an in-memory RPC and a scripted fetch.
 import type { ConversationContext } from "../conversation-engine.ts";
-import { typedRpc, type LeadloopRpc } from "../rpc.ts";
+import { type LeadloopRpc, typedRpc } from "../rpc.ts";
 import { computeTwilioSignature } from "../twilio-signature.ts";
 
 export interface RpcCall {
@@ -46,11 +46,12 @@ export function fakeFetch(respond: (call: FetchCall, index: number) => Response 
 }
 
 /** A fetch that never answers until its AbortSignal fires. */
-export const hangingFetch = ((_input: string | URL | Request, init: RequestInit = {}) =>
-  new Promise<Response>((_resolve, reject) => {
-    const signal = init.signal;
-    signal?.addEventListener("abort", () => reject(signal.reason ?? new DOMException("aborted", "AbortError")));
-  })) as typeof fetch;
+export const hangingFetch =
+  ((_input: string | URL | Request, init: RequestInit = {}) =>
+    new Promise<Response>((_resolve, reject) => {
+      const signal = init.signal;
+      signal?.addEventListener("abort", () => reject(signal.reason ?? new DOMException("aborted", "AbortError")));
+    })) as typeof fetch;
 
 export const webhookEnv = {
   TWILIO_AUTH_TOKEN: "test-auth-token",
@@ -67,7 +68,11 @@ export async function signedTwilioRequest(
   const publicUrl = `${webhookEnv.TWILIO_WEBHOOK_BASE_URL}/${functionName}${query}`;
   const body = new URLSearchParams(fields);
   const signature = opts.signature === undefined
-    ? await computeTwilioSignature(opts.token ?? webhookEnv.TWILIO_AUTH_TOKEN, opts.signatureUrl ?? publicUrl, Object.entries(fields))
+    ? await computeTwilioSignature(
+      opts.token ?? webhookEnv.TWILIO_AUTH_TOKEN,
+      opts.signatureUrl ?? publicUrl,
+      Object.entries(fields),
+    )
     : opts.signature;
   const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };
   if (signature !== null) headers["X-Twilio-Signature"] = signature;
@@ -92,7 +97,8 @@ export function makeContext(overrides: Partial<ConversationContext> = {}): Conve
       {
         direction: "outbound",
         kind: "text_back",
-        body: "Hi Dana, this is Lone Star Plumbing. Thanks for your request! When do you need this done, and where (address or area)? Reply STOP to opt out.",
+        body:
+          "Hi Dana, this is Lone Star Plumbing. Thanks for your request! When do you need this done, and where (address or area)? Reply STOP to opt out.",
         created_at: "2026-11-26T15:00:00Z",
       },
     ],
