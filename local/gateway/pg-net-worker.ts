@@ -33,7 +33,6 @@ export interface PgNetWorker {
 }
 
 export async function startPgNetWorker({ config }: { config: InstanceConfig }): Promise<PgNetWorker> {
-  const listener = new pg.Client({ connectionString: config.dbUrl, application_name: "leadloop pg_net listener" });
   const pool = new pg.Pool({ connectionString: config.dbUrl, max: 2, application_name: "leadloop pg_net worker" });
   pool.on("error", (error) => console.error("[pg_net] idle connection error:", error.message));
 
@@ -109,26 +108,49 @@ export async function startPgNetWorker({ config }: { config: InstanceConfig }): 
     });
   }
 
-  listener.on("notification", (message) => {
-    if (message.channel === WAKE_CHANNEL) wake();
-  });
-  listener.on("error", (error) => {
-    if (!stopped) console.error("[pg_net] listener connection error:", error.message);
-  });
-  await listener.connect();
-  await listener.query(`listen ${WAKE_CHANNEL}`);
+  // LISTEN is the fast path; if its connection drops it is re-opened, and the poll covers the gap.
+  let listener: pg.Client | undefined;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  async function listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: config.dbUrl, application_name: "leadloop pg_net listener" });
+    client.on("notification", (message) => {
+      if (message.channel === WAKE_CHANNEL) wake();
+    });
+    client.on("error", (error) => {
+      if (!stopped) console.error("[pg_net] listener connection error:", error.message);
+    });
+    client.on("end", () => {
+      if (listener === client) {
+        listener = undefined;
+        scheduleListen();
+      }
+    });
+    await client.connect();
+    await client.query(`listen ${WAKE_CHANNEL}`);
+    listener = client;
+    wake(); // whatever was queued while nobody listened
+  }
+  function scheduleListen(): void {
+    if (stopped || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      listen().catch(() => scheduleListen());
+    }, 1000);
+    reconnectTimer.unref();
+  }
+  await listen();
   const fallbackTimer = setInterval(wake, FALLBACK_POLL_MS);
   fallbackTimer.unref();
-  wake(); // requests queued while no worker was running
 
   return {
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(fallbackTimer);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
       await running;
       await Promise.allSettled([...inFlight]);
-      await listener.end().catch(() => undefined);
+      await listener?.end().catch(() => undefined);
       await pool.end().catch(() => undefined);
     },
   };

@@ -169,6 +169,19 @@ describe("pg_net worker", { timeout: 60_000 }, () => {
     assert.deepEqual([...bodies].sort((a, b) => a - b), Array.from({ length: 250 }, (_, i) => i + 1));
   });
 
+  it("re-opens its LISTEN connection after losing it, and keeps sending", async () => {
+    const listeners = () =>
+      db.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = 'leadloop pg_net listener'").then((r) => r.rows[0].n);
+    const before = await listeners();
+    assert.ok(before >= 1);
+    await db.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'leadloop pg_net listener'");
+    const deadline = Date.now() + 8000;
+    while ((await listeners()) < before && Date.now() < deadline) await sleep(100);
+    assert.ok((await listeners()) >= before, "the listener came back");
+    const { rows } = await db.query<{ id: string }>("select net.http_get($1)::text as id", [`${baseUrl}/after-reconnect`]);
+    assert.equal((await responseFor(rows[0].id)).status_code, 200);
+  });
+
   it("database webhooks post {type, table, schema, record, old_record} after commit", async () => {
     const table = `pgnet_hook_${run.replace(/-/g, "").slice(0, 10)}`;
     await db.query(`create table public.${table} (id int primary key, name text)`);

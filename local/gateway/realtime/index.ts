@@ -20,6 +20,8 @@ const MAX_FRAME_BYTES = 1024 * 1024;
 const TOKEN_RECHECK_MAX_MS = 5 * 60 * 1000;
 const PUBLICATION = "supabase_realtime";
 const CHECKS_PER_ROUND_TRIP = 100;
+/** Sockets that answer no websocket ping within this long are dropped (a vanished client, a dead link). */
+const LIVENESS_INTERVAL_MS = 30_000;
 /** LEADLOOP_REALTIME_DEBUG=1 logs every frame in and out. */
 const DEBUG = process.env.LEADLOOP_REALTIME_DEBUG === "1";
 
@@ -65,6 +67,7 @@ interface Channel {
 }
 
 interface Connection {
+  alive: boolean;
   ws: WebSocket;
   vsn: Vsn;
   claims: Claims;
@@ -371,7 +374,10 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
   }
 
   function onConnection(ws: WebSocket, vsn: Vsn, claims: Claims): void {
-    const conn: Connection = { ws, vsn, claims, channels: new Map() };
+    const conn: Connection = { alive: true, ws, vsn, claims, channels: new Map() };
+    ws.on("pong", () => {
+      conn.alive = true;
+    });
     connections.add(conn);
     // Frames of one socket are handled strictly in order (a join must finish before the next message).
     let queue: Promise<void> = Promise.resolve();
@@ -656,6 +662,18 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
     }
   }
 
+  const livenessTimer = setInterval(() => {
+    for (const conn of connections) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, LIVENESS_INTERVAL_MS);
+  livenessTimer.unref();
+
   const capture: Capture = await startCapture({
     dbUrl: config.dbUrl,
     pollIntervalMs,
@@ -710,6 +728,7 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
     async close() {
       if (closing) return;
       closing = true;
+      clearInterval(livenessTimer);
       await capture.close();
       for (const conn of connections) {
         for (const channel of conn.channels.values()) dropChannel(conn, channel);
