@@ -54,7 +54,13 @@ export const dueSummarySchema = z.object({
     })
     .nullish(),
   completion_reason: z.string().nullish(),
-  business: z.object({ name: z.string(), timezone: z.string(), owner_phone: z.string().nullish() }),
+  business: z.object({
+    name: z.string(),
+    timezone: z.string(),
+    owner_phone: z.string().nullish(),
+    /** The owner's language, when the database provides it (labels of the owner text). */
+    default_locale: z.string().nullish(),
+  }),
   lead: z.object({
     name: z.string().nullish(),
     phone: z.string(),

@@ -124,6 +124,24 @@ Deno.test("the completion reason is visible in the owner text", async () => {
   assertMatch(String(r.callsTo("complete_conversation_summary")[0].args.p_owner_text), /Wants a call back/);
 });
 
+Deno.test("the owner text uses the owner's language when the database provides it", async () => {
+  const spanishLead = { locale: "es", lead: { ...due(1).lead, message: "Tengo una fuga en el baño" } };
+  const r = fakeRpc({
+    claim_due_summaries: (_a, i) =>
+      i === 0
+        ? [
+          due(1, spanishLead),
+          due(2, { ...spanishLead, business: { ...due(2).business, default_locale: "en" } }),
+        ]
+        : [],
+    complete_conversation_summary: () => ({ queued: true }),
+  });
+  await createSummarizeHandler({ rpc: r.rpc, llm: null })(post());
+  const [first, second] = r.callsTo("complete_conversation_summary").map((c) => String(c.args.p_owner_text));
+  assertMatch(first, /^Resumen de cliente/);
+  assertMatch(second, /^Lead summary/);
+});
+
 Deno.test("only POST is accepted", async () => {
   const r = fakeRpc({});
   assertEquals((await createSummarizeHandler({ rpc: r.rpc, llm: null })(new Request("http://fn/summarize"))).status, 405);

@@ -41,7 +41,8 @@ export async function summarizeDue(deps: SummarizeDeps): Promise<SummarizeCounts
           {
             lead: due.lead,
             messages: due.messages,
-            locale: due.locale,
+            // The summary is read by the owner: their language when known, else the conversation's.
+            locale: due.business.default_locale ?? due.locale,
             timezone: due.business.timezone,
             now: new Date(due.now).toISOString(),
             slots: due.slots,
