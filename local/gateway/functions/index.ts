@@ -107,6 +107,15 @@ function denoCommand(): { command: string; prefixArgs: string[] } {
   }
 }
 
+function proxyEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"]) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
 /** KEY=VALUE lines as `supabase functions serve --env-file` reads them (comments, `export`, quotes). */
 export function parseEnvFile(contents: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -232,6 +241,9 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
       DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
+      // How Deno reaches the npm registry for a dependency not cached yet (as `deno cache` does here).
+      DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla",
+      ...proxyEnv(),
     };
   }
 
