@@ -4,7 +4,7 @@
 // sms-dispatch -> Twilio Messages API.
 //   LEADLOOP_INSTANCE=dev npx tsx bench/speed-to-lead.ts   (env BENCH_SINGLE_RUNS=10, BENCH_BURST_ROUNDS=3, BENCH_BURST=20)
 import { TwilioEmulatorControl } from "../local/twilio/client.ts";
-import { closeDb, createBusiness, deleteBusiness, randomPhone, stack, submitLead, type TestBusiness, widgetClient } from "../tests/loop/loop-support.ts";
+import { closeDb, createBusiness, db, deleteBusiness, randomPhone, stack, submitLead, type TestBusiness, widgetClient } from "../tests/loop/loop-support.ts";
 
 const singleRuns = Number(process.env.BENCH_SINGLE_RUNS ?? 10);
 const burstRounds = Number(process.env.BENCH_BURST_ROUNDS ?? 3);
@@ -62,6 +62,13 @@ try {
   const ins1 = describe(insertTimes.single);
   const insN = describe(insertTimes.burst);
   console.log(`  of which the insert request itself: single p50 ${ms(ins1.p50)} p95 ${ms(ins1.p95)}; burst p50 ${ms(insN.p50)} p95 ${ms(insN.p95)}`);
+  // Outbox share: from the lead's transaction (created_at) to Twilio accepting (sent_at).
+  const { rows } = await db().query(
+    "select extract(epoch from sent_at - created_at) * 1000 as ms from public.messages where business_id = $1 and kind = 'owner_alert' and sent_at is not null",
+    [business.id],
+  );
+  const outbox = describe(rows.map((r: { ms: string }) => Number(r.ms)));
+  console.log(`  outbox (lead transaction start -> Twilio accepted, all alerts): p50 ${ms(outbox.p50)} p95 ${ms(outbox.p95)}`);
 } finally {
   events.close();
   await deleteBusiness(business);
