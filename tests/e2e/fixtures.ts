@@ -63,6 +63,13 @@ export async function createOwnBusiness(stack: Stack, origin: string): Promise<O
   if (business.error) throw new Error(`business insert failed: ${business.error.message}`);
   const businessId = business.data.id as string;
   const twilioNumber = business.data.twilio_number as string;
+  // Like buying a number in the Twilio console: without it every text from this business fails 21606.
+  const numberResponse = await fetch(`${stack.twilioUrl.replace(/\/+$/, "")}/emulator/numbers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ phoneNumber: twilioNumber, smsUrl: `${stack.functionsUrl}/twilio-inbound`, friendlyName: businessName }),
+  });
+  if (!numberResponse.ok) throw new Error(`registering ${twilioNumber} with the Twilio emulator failed: ${numberResponse.status}`);
   const steps = [
     admin.from("business_members").insert({ business_id: businessId, user_id: userId, role: "owner" }),
     admin.from("subscriptions").insert({
