@@ -415,6 +415,13 @@ describe("realtime", { timeout: 120_000 }, () => {
       assert.equal(eventsB.length, 0);
       await ownerA.client.removeAllChannels();
       await ownerB.client.removeAllChannels();
+
+      // Only tables in the supabase_realtime publication produce events.
+      await f.db.query(`alter publication supabase_realtime drop table public.${docs}`);
+      await f.db.query(`insert into public.${docs} values (3, $1, 'unpublished', 'new')`, [ownerA.userId]);
+      await f.db.query(`insert into public.${nopk} values ('still published')`);
+      await raw.waitFor((m) => m[3] === "postgres_changes" && m[4].data.table === nopk && raw.frames.filter((x: any) => x[4]?.data?.table === nopk).length === 2);
+      assert.ok(!raw.frames.some((m: any) => m[3] === "postgres_changes" && m[4].data.record?.id === 3));
     } finally {
       await f.db.query(`drop table public.${nopk}, public.${docs}; drop function public.${docs}_guard(uuid)`);
     }

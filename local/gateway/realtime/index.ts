@@ -439,11 +439,13 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
          from unnest($1::text[], $2::text[]) as wanted(schema_name, table_name)
          join pg_namespace n on n.nspname = wanted.schema_name
          join pg_class c on c.relnamespace = n.oid and c.relname = wanted.table_name
+         join pg_publication_tables pt on pt.pubname = $4 and pt.schemaname = n.nspname and pt.tablename = c.relname
          join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
          join pg_type ty on ty.oid = a.atttypid
         group by n.nspname, c.relname, c.relrowsecurity`,
-      [schemas, tables, roles],
+      [schemas, tables, roles, PUBLICATION],
     );
+    // A table dropped from the publication after a join stops producing events, as with Realtime.
     return new Map(rows.map((r) => [relationKey(r.schema, r.table), { rls: r.rls, columns: r.columns }]));
   }
 
