@@ -175,6 +175,8 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
 
   /** Resolves a binding to published tables and validates role and filters; returns an error text on failure. */
   async function subscribeBinding(binding: Binding, role: string): Promise<string | undefined> {
+    // Tables resolved for an earlier role must not outlive a failed re-subscribe.
+    binding.tables = new Map();
     const p = binding.params;
     const describe = () =>
       `Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [event: ${String(p.event ?? "*")}, schema: ${String(p.schema ?? "")}, table: ${String(p.table ?? "")}, filters: ${JSON.stringify(binding.filters.map((f) => [f.column, `${f.negate ? "not." : ""}${f.op}`, f.value]))}]`;
