@@ -76,7 +76,7 @@ function notFound(res: ServerResponse): void {
 
 export async function startGateway({ config, port }: { config: InstanceConfig; port?: number }): Promise<Gateway> {
   const keys = config.keys;
-  const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 20, application_name: "leadloop-gateway-rest" });
+  const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
   pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
   const cache = new SchemaCache(pool);
   await cache.reload();

@@ -152,7 +152,7 @@ export function createAuthService({
   publicUrl: () => string;
 }): AuthService {
   // GoTrue connects as its own admin role; the superuser URL stands in for supabase_auth_admin locally.
-  const pool = new pg.Pool({ connectionString: config.dbUrl, max: 8, application_name: "leadloop-gateway-auth" });
+  const pool = new pg.Pool({ connectionString: config.dbUrl, max: 4, application_name: "leadloop-gateway-auth" });
   pool.on("error", (err) => console.error("[gateway] idle auth connection failed:", err.message));
   const secret = config.keys.jwtSecret;
 

@@ -715,7 +715,7 @@ function chooseFunction(overloads: DbFunction[], keys: string[], rawBodyAllowed:
   if (rawBodyAllowed) {
     for (const fn of overloads) {
       const args = inArgs(fn);
-      if (args.length === 1 && (args[0].name === "" || keys.length > 0) && (args[0].type === "json" || args[0].type === "jsonb")) {
+      if (args.length === 1 && args[0].name === "" && (args[0].type === "json" || args[0].type === "jsonb")) {
         return { fn, singleJson: true };
       }
     }
