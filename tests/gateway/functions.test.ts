@@ -274,6 +274,11 @@ describe("functions gateway", { timeout: 180_000 }, () => {
       assert.equal(response.headers.get("content-type"), "text/plain");
       assert.equal(await response.text(), "Function not found");
     }
+    for (const path of ["/functions/v1/%E0%A4%A", "/functions/v1/", "/functions/v1/..%2Fsecrets", "/functions/v1/_shared/greeting.ts"]) {
+      const response = await fetch(`${h.url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${h.config.keys.anonKey}` } });
+      assert.equal(response.status, 404, path);
+      assert.equal(await response.text(), "Function not found");
+    }
   });
 
   it("a function that fails to boot gives 503 BOOT_ERROR", async () => {

@@ -485,7 +485,12 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
         return;
       }
       const path = rest.startsWith("/") ? rest : `/${rest}`;
-      const name = decodeURIComponent(path.split("?")[0].split("/")[1] ?? "");
+      let name = "";
+      try {
+        name = decodeURIComponent(path.split("?")[0].split("/")[1] ?? "");
+      } catch {
+        // malformed %-escape: no function has such a name
+      }
       const settings = name ? resolveFunction(name) : undefined;
       if (!settings) {
         req.resume();
