@@ -165,7 +165,10 @@ async function openSlot(options: CaptureOptions, slotName: string): Promise<pg.C
     await client.query(`select pg_create_logical_replication_slot($1, 'wal2json', true)`, [slotName]);
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw error;
+    throw new Error(
+      `realtime could not open its wal2json replication slot (needs wal_level=logical, a free replication slot and wal2json installed): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return client;
 }
