@@ -89,7 +89,8 @@ const serviceWords = (
   "divorcio accidente dentista muela dientes perro perrita perrito gato baño corte uñas pintar pintura " +
   "reparar reparación reparacion arreglar instalar instalación instalacion cambiar presupuesto cotización " +
   "cotizacion enchufe luz luces cableado ventilador cerca puerta ventana lavadora secadora refrigerador " +
-  "descompuesto descompuesta funciona sirve"
+  "descompuesto descompuesta funciona sirve consulta asesoría asesoria trámite tramite revisión revision " +
+  "mantenimiento servicio lavar cortar boiler plomero electricista jardinero mecánico mecanico"
 ).split(/\s+/);
 const serviceSet = new Set(serviceWords.map(fold));
 
@@ -100,7 +101,7 @@ const greeting =
   /^(?:(?:hi|hello|hey|good (?:morning|afternoon|evening)|hola|buenas(?: tardes| noches)?|buenos d[ií]as|yes|yeah|yep|sure|ok(?:ay)?|s[ií]|claro|thanks|thank you|gracias)(?:\s+there)?[\s,!.:-]*)+/iu;
 
 const needLead =
-  /^(?:(?:so|well|um|uh|basically|pues|bueno)[\s,]+)?(?:i|we)\s+(?:really\s+|may\s+|might\s+|will\s+|probably\s+)?(?:need|want|would like|'d like|am looking for|are looking for|'m looking for|'re looking for)\s+(?:to\s+(?:get|have|schedule|book)\s+|someone to\s+|somebody to\s+|a\s+quote\s+(?:for|on)\s+|an?\s+estimate\s+(?:for|on)\s+)?|^(?:necesito|necesitamos|ocupo|busco|quiero|quisiera)\s+(?:que\s+(?:me|nos)\s+|alguien\s+(?:que|para)\s+|una?\s+cotizaci[oó]n\s+(?:para|de)\s+)?|^(?:looking for|need|want)\s+|^(?:can|could)\s+(?:you|someone|somebody)\s+(?:come\s+(?:out\s+)?(?:and\s+|to\s+))?/iu;
+  /^(?:(?:so|well|um|uh|basically|pues|bueno)[\s,]+)?(?:i|we)\s+(?:really\s+|may\s+|might\s+|will\s+|probably\s+)?(?:need|want|would like|'d like|am looking for|are looking for|'m looking for|'re looking for)\s+(?:to\s+(?:get|have|schedule|book)\s+|someone to\s+|somebody to\s+|a\s+quote\s+(?:for|on)\s+|an?\s+estimate\s+(?:for|on)\s+)?|^(?:necesito|necesitamos|ocupo|busco|quiero|quisiera)\s+(?:que\s+(?:me|nos)\s+|alguien\s+(?:que|para)\s+|una?\s+cotizaci[oó]n\s+(?:para|de)\s+)?|^(?:looking for|need|want|curious about|interested in|info(?:rmation)? (?:on|about)|pricing (?:on|for)|price (?:on|for)|quote (?:on|for))\s+|^(?:can|could)\s+(?:you|someone|somebody)\s+(?:come\s+(?:out\s+)?(?:and\s+|to\s+))?/iu;
 
 function splitClauses(text: string): Span[] {
   const spans: Span[] = [];
@@ -151,6 +152,18 @@ function cleanNeed(raw: string): string | null {
   return capLength(t, 110);
 }
 
+const explicitNeed =
+  /\b(?:i|we)\s+(?:really\s+)?(?:need|want|would like|'d like)\b|\b(?:looking for|necesito|necesitamos|ocupo|busco|quiero|quisiera|queremos)\b|^\s*(?:need|want)\b|\bneed(?:s)? (?:a|an|my|the|to|some|someone)\b|\b(?:curious about|interested in|info(?:rmation)? (?:on|about)|pricing (?:on|for)|price (?:on|for)|quote (?:on|for))\b|\b(?:locked out|lockout)\b/iu;
+const genericWords = new Set(
+  "done someone somebody help asap please today tomorrow this that with come come out there here time soon quote estimate info information someone's alguien ayuda pronto hoy favor"
+    .split(" "),
+);
+
+/** At least one word that says what the job is ("adjustment"), not just "someone asap". */
+function hasContent(need: string): boolean {
+  return (fold(need).match(/[a-z]{4,}/g) ?? []).some((w) => !genericWords.has(w));
+}
+
 export function findNeed(text: string, masked: Span[] = []): { text: string; spans: Span[] } | null {
   const source = maskSpans(text, masked);
   let best: { span: Span; score: number } | null = null;
@@ -158,7 +171,16 @@ export function findNeed(text: string, masked: Span[] = []): { text: string; spa
     const score = scoreClause(source.slice(span.start, span.end));
     if (score >= 2 && (!best || score > best.score)) best = { span, score };
   }
-  if (!best) return null;
+  if (!best) {
+    // No trade word, but an explicit "I need ..." / "necesito ..." with real content.
+    for (const span of splitClauses(source)) {
+      const clause = source.slice(span.start, span.end);
+      if (!explicitNeed.test(clause)) continue;
+      const cleaned = cleanNeed(clause);
+      if (cleaned && hasContent(cleaned)) return { text: cleaned, spans: [span] };
+    }
+    return null;
+  }
   const cleaned = cleanNeed(source.slice(best.span.start, best.span.end));
   return cleaned ? { text: cleaned, spans: [best.span] } : null;
 }
@@ -267,10 +289,19 @@ export interface ConversationExtraction {
   filledByLast: SlotName[];
 }
 
+/** A need of one or two words ("roof", "AC") says what, not what is wrong. */
+function isVagueNeed(need: string): boolean {
+  return (need.match(/[\p{L}\d/-]+/gu) ?? []).length <= 2;
+}
+
 function applyExtraction(slots: ExtractedSlots, x: TextExtraction, locationSpecificity: { value: number }, override: boolean) {
   const filled: SlotName[] = [];
   if (x.need && !slots.need) {
     slots.need = x.need;
+    filled.push("need");
+  } else if (x.need && slots.need && isVagueNeed(slots.need) && !fold(x.need).includes(fold(slots.need))) {
+    // "roof" in the form, then "some shingles blew off": keep both.
+    slots.need = capLength(`${slots.need}: ${x.need}`, 110);
     filled.push("need");
   }
   if (x.timing && (!slots.timing || (override && (x.timing.start || !slots.timing_start)))) {
@@ -325,6 +356,12 @@ export function extractConversation(input: ConversationInput): ConversationExtra
     const body = msg.body ?? "";
     const x = extractFromText(body, now, timeZone);
     lastIntent = x.intent;
+    if (x.intent === "not_interested" || x.intent === "wrong_number") {
+      // "never mind, not interested right now" says nothing about the job.
+      filledByLast = [];
+      pendingQuestion = null;
+      continue;
+    }
     filledByLast = applyExtraction(slots, x, specificity, true);
     if (pendingQuestion && !x.intent && !filledByLast.includes(pendingQuestion) && !nonAnswer.test(body.trim())) {
       if (pendingQuestion === "location" && !slots.location) {

@@ -41,7 +41,8 @@ function fold(s: string): string {
 
 const cityWord = String.raw`(?:[\p{Lu}][\p{L}'.-]+|St\.?|Ft\.?|Mt\.?|de|del|la|los|las|of)`;
 const cityAfterPreposition = new RegExp(
-  String.raw`\b(?:in|near|around|by|at|en|cerca de)\s+(?:the\s+)?((?:[\p{Lu}][\p{L}'.-]+)(?:\s+` + cityWord +
+  String.raw`\b(?:in|near|around|by|at|en|cerca de)\s+(?:the\s+|el\s+|la\s+|los\s+|las\s+)?((?:[\p{Lu}][\p{L}'.-]+)(?:\s+` +
+    cityWord +
     String.raw`){0,3})(?:,\s*([A-Z]{2})\b)?(\s+area|\s+side)?`,
   "gu",
 );

@@ -26,7 +26,7 @@ type DayPart = keyof typeof dayPartHours;
 
 interface Cue {
   span: Span;
-  kind: "date" | "daypart" | "hour" | "now" | "vague" | "nextweek" | "thisweek" | "today" | "weekday";
+  kind: "date" | "daypart" | "hour" | "now" | "vague" | "nextweek" | "thisweek" | "today" | "weekday" | "deadline";
   dayPart?: DayPart;
   hour?: number;
   minute?: number;
@@ -36,12 +36,18 @@ interface Cue {
 const patterns: { re: RegExp; make: (m: RegExpExecArray) => Omit<Cue, "span"> }[] = [
   {
     re:
-      /\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|right away|right now|immediately|urgent(?:ly)?|emergency|lo antes posible|lo mas pronto posible|lo más pronto posible|cuanto antes|urgente|de inmediato|ya mismo|emergencia|ahora mismo)\b/giu,
+      /(?<!\b(?:no es|not|isn'?t|no|nada|not that|no tan|not super)\s+)\b(?:asap|a\.s\.a\.p|as soon as (?:possible|you can)|right away|right now|immediately|urgent(?:ly)?|emergency|lo antes posible|lo mas pronto posible|lo más pronto posible|cuanto antes|urgente|de inmediato|ya mismo|emergencia|ahora mismo)\b/giu,
     make: () => ({ kind: "now" }),
   },
   {
     re:
       /\b(?:whenever|any ?time|anytime|any (?:week)?day|any day of the week|flexible|no rush|no hurry|not in a rush|not urgent|cuando sea|cuando puedan|no hay prisa|sin prisa|no es urgente|cualquier d[ií]a)\b/giu,
+    make: () => ({ kind: "vague" }),
+  },
+  {
+    // Holidays are deadlines more than start times: the words matter, the start stays unknown.
+    re:
+      /\b(?:(?:before|by|until|after|around|antes de|para|despu[eé]s de)\s+)?(?:christmas|xmas|thanksgiving|new year'?s?|easter|the holidays|navidad|a[nñ]o nuevo|semana santa|las fiestas)\b/giu,
     make: () => ({ kind: "vague" }),
   },
   { re: /\b(?:weekdays|on a weekday|entre semana|d[ií]as de semana)\b/giu, make: () => ({ kind: "weekday" }) },
@@ -68,11 +74,13 @@ const patterns: { re: RegExp; make: (m: RegExpExecArray) => Omit<Cue, "span"> }[
   {
     // "after 3", "around 10:30am", "by 5 pm", "después de las 3", "a las 4 de la tarde"
     re:
-      /\b(?:after|around|at|by|from|before|anytime after|despu[eé]s de las?|a partir de las?|a eso de las?|a las?|desde las?|antes de las?)\s+(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?(?![\d/-])/giu,
+      /\b(after|around|at|by|from|before|anytime after|despu[eé]s de las?|a partir de las?|a eso de las?|a las?|desde las?|antes de las?)\s+(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?(?![\d/-])/giu,
     make: (m) => {
-      let hour = Number(m[1]);
-      const minute = m[2] ? Number(m[2]) : 0;
-      const mer = (m[3] ?? "").replace(/\./g, "").toLowerCase();
+      // "before 5" / "antes de las 5" is a deadline: the window starts now, not at 5.
+      if (/^(?:by|before|antes)/i.test(m[1])) return { kind: "deadline" };
+      let hour = Number(m[2]);
+      const minute = m[3] ? Number(m[3]) : 0;
+      const mer = (m[4] ?? "").replace(/\./g, "").toLowerCase();
       if (mer === "pm" && hour < 12) hour += 12;
       else if (mer === "am" && hour === 12) hour = 0;
       // Without am/pm, trades mean the afternoon for 1-6 ("after 3").

@@ -9,8 +9,8 @@ const dir = new URL("../../tests/fixtures/conversations/", import.meta.url);
 
 interface Fixture {
   id: string;
-  /** "holdout" conversations were written after the extractor was tuned on the rest. */
-  split?: "holdout";
+  /** "holdout" conversations were written after the extractor was tuned on the rest ("dev"). */
+  split?: "holdout" | "dev";
   locale: string;
   timezone: string;
   now: string;
@@ -84,9 +84,13 @@ function report(name: string, m: Awaited<ReturnType<typeof measure>>) {
 
 // Floors sit just under the measured result: the dev set was used to tune the extractor,
 // the holdout was written afterwards and never tuned on, so its floors are the honest ones.
+// History (each holdout measured once, blind, then fixed on and moved to the dev set):
+//   holdout-* (14): need 85.7%, timing 92.9%, timing_start 92.9%, location 100%
+//   blind-*   (14): need 71.4%, timing 92.9%, timing_start 78.6%, location 92.9%
+//   fresh-*   (14): need 100%,  timing 92.9%, timing_start 92.9%, location 92.9%  <- current holdout
 const floors: Record<"dev" | "holdout", Record<Slot, number>> = {
-  dev: { need: 0.9, timing: 0.9, timing_start: 0.9, location: 0.95 },
-  holdout: { need: 0.78, timing: 0.85, timing_start: 0.85, location: 0.9 },
+  dev: { need: 0.95, timing: 0.95, timing_start: 0.95, location: 0.95 },
+  holdout: { need: 0.85, timing: 0.85, timing_start: 0.85, location: 0.85 },
 };
 
 Deno.test("built-in extractor accuracy on the conversation fixtures (dev and holdout)", async () => {
