@@ -101,6 +101,11 @@ describe("signup and sign-in", () => {
     assert.ok(ok.data.user?.last_sign_in_at);
     const { data } = await c.auth.getSession();
     assert.equal(data.session?.access_token, ok.data.session?.access_token);
+    // HS256 tokens are validated by getClaims through GET /user.
+    const claims = await c.auth.getClaims();
+    assert.equal(claims.error, null);
+    assert.equal(claims.data?.claims.sub, ok.data.user?.id);
+    assert.equal(claims.data?.claims.email, email);
   });
 });
 

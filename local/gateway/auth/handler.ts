@@ -622,6 +622,10 @@ export function createAuthService({
             headers: {},
           });
         }
+        if (path === "/.well-known/jwks.json" && method === "GET") {
+          // Only the symmetric HS256 secret signs tokens here, and GoTrue never publishes symmetric keys.
+          return ok({ body: { keys: [] }, headers: {} });
+        }
         if (path === "/signup" && method === "POST") return ok(await signup(req, body));
         if (path === "/token" && method === "POST") {
           const grant = url.searchParams.get("grant_type");
