@@ -599,7 +599,12 @@ export function createAuthService({
 
   return {
     async handle(req, res, rest) {
-      const url = new URL(rest, "http://localhost");
+      let url: URL;
+      try {
+        url = new URL(`http://localhost${rest}`);
+      } catch {
+        return respondError(res, new AuthError(404, "not_found", "Not Found"));
+      }
       const method = (req.method ?? "GET").toUpperCase();
       const path = url.pathname.replace(/\/+$/, "") || "/";
       const ok = (result: { body: unknown; headers: Record<string, string> }, status = 200) =>

@@ -860,7 +860,13 @@ async function withRelationshipRetry(ctx: RestContext, run: () => Promise<Respon
 
 async function route(ctx: RestContext, req: IncomingMessage, rest: string, setRole: (r: string) => void): Promise<Response> {
   const method = (req.method ?? "GET").toUpperCase();
-  const url = new URL(rest, "http://localhost");
+  // Concatenate rather than resolve, so a path like `//x` stays a path instead of becoming a host.
+  let url: URL;
+  try {
+    url = new URL(`http://localhost${rest}`);
+  } catch {
+    throw new ApiError(404, "PGRST125", "Invalid path specified in request URL");
+  }
   const target = parsePath(url.pathname);
   const readMethod = method === "GET" || method === "HEAD";
   const profileName = readMethod ? "accept-profile" : "content-profile";
