@@ -277,6 +277,17 @@ describe("realtime", { timeout: 120_000 }, () => {
     assert.deepEqual(unmatched, [null, "8", "realtime:claims", "phx_reply", { status: "error", response: { reason: "unmatched topic" } }]);
   });
 
+  it("closes a channel when its token expires while joined", async () => {
+    const raw = await RawSocket.open(h, { apikey: h.config.keys.publishableKey, vsn: "2.0.0" });
+    sockets.push(raw);
+    const shortLived = signHs256({ sub: ownerA.userId, role: "authenticated", exp: Math.floor(Date.now() / 1000) + 2 }, h.config.keys.jwtSecret);
+    raw.send(["9", "9", "realtime:short", "phx_join", { config: { postgres_changes: [] }, access_token: shortLived }]);
+    assert.equal((await raw.waitFor((m) => m[1] === "9"))[4].status, "ok");
+    const system = await raw.waitFor((m) => m[3] === "system" && m[2] === "realtime:short", 6000);
+    assert.deepEqual(system[4], { extension: "system", status: "error", message: "Token has expired", channel: "short" });
+    assert.deepEqual(await raw.waitFor((m) => m[3] === "phx_close" && m[2] === "realtime:short"), ["9", "9", "realtime:short", "phx_close", {}]);
+  });
+
   it("filters: eq, neq, lt, lte, gt, gte, in and their combination, per binding", async () => {
     const raw = await RawSocket.open(h, { apikey: h.config.keys.secretKey, vsn: "2.0.0" });
     sockets.push(raw);
