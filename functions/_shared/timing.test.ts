@@ -17,7 +17,15 @@ Deno.test("relative phrases resolve to the start of the window in the business z
 
 Deno.test("vague or absent timing has no start", () => {
   assertEquals(start("whenever, no rush"), null);
+  assertEquals(start("cuando tengan espacio, no es urgente"), null);
+  assertEquals(start("before Christmas if possible"), null);
+  assertEquals(findTiming("before Christmas if possible", chicagoThu9am, "America/Chicago")?.text, "before Christmas");
   assertEquals(findTiming("my sink is clogged", chicagoThu9am, "America/Chicago"), null);
+});
+
+Deno.test("a deadline ('today before 5') starts now, not at the deadline", () => {
+  assertEquals(start("today before 5 if at all possible"), chicagoThu9am.toISOString());
+  assertEquals(start("tomorrow before noon"), "2026-11-27T14:00:00.000Z");
 });
 
 Deno.test("'after 3' said after 3 p.m. means tomorrow", () => {

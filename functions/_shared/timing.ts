@@ -28,6 +28,8 @@ interface Cue {
   span: Span;
   kind: "date" | "daypart" | "hour" | "now" | "vague" | "nextweek" | "thisweek" | "today" | "weekday" | "deadline";
   dayPart?: DayPart;
+  /** A date phrase holding "before/by ...": its time of day is a deadline, not the start. */
+  deadline?: boolean;
   hour?: number;
   minute?: number;
   date?: { year: number; month: number; day: number; certainDay: boolean };
@@ -69,6 +71,10 @@ const patterns: { re: RegExp; make: (m: RegExpExecArray) => Omit<Cue, "span"> }[
   {
     re: /\b(?:in the )?evening(?:s)?\b|\b(?:por|en|de) la noche\b|\bafter work\b/giu,
     make: () => ({ kind: "daypart", dayPart: "evening" }),
+  },
+  {
+    re: /\b(?:before|by|antes del?)\s+(?:noon|midday|lunch(?:time)?|mediod[ií]a)\b/giu,
+    make: () => ({ kind: "deadline" }),
   },
   { re: /\b(?:noon|midday|lunchtime|mediod[ií]a)\b/giu, make: () => ({ kind: "daypart", dayPart: "noon" }) },
   {
@@ -141,7 +147,8 @@ function chronoCues(text: string, now: Date, timeZone: string): Cue[] {
           certainDay: c.isCertain("day") || c.isCertain("weekday") || /tomorrow|mañana|manana|pasado/iu.test(words),
         },
       };
-      if (c.isCertain("hour")) {
+      // "tomorrow before noon" is a deadline: keep the day, not the hour.
+      if (c.isCertain("hour") && !/\b(?:before|by|until|antes|hasta)\b/iu.test(words)) {
         let hour = c.get("hour") ?? startOfBusinessDay;
         if (!c.isCertain("meridiem") && hour >= 1 && hour <= 6) hour += 12;
         cue.hour = hour;
@@ -164,11 +171,12 @@ function collectCues(text: string, now: Date, timeZone: string): Cue[] {
       const inside = cues.find((c) => c.span.start <= span.start && span.end <= c.span.end);
       const cue = { span, ...p.make(m) };
       if (inside) {
-        if (inside.kind === "date" && cue.kind === "hour" && inside.hour === undefined) {
+        if (inside.kind === "date" && cue.kind === "deadline") inside.deadline = true;
+        if (inside.kind === "date" && cue.kind === "hour" && inside.hour === undefined && !inside.deadline) {
           inside.hour = cue.hour;
           inside.minute = cue.minute;
         }
-        if (inside.kind === "date" && cue.kind === "daypart") inside.dayPart = cue.dayPart;
+        if (inside.kind === "date" && cue.kind === "daypart" && !inside.deadline) inside.dayPart = cue.dayPart;
         continue;
       }
       // "Sunday" inside "this week" etc: keep the longer one.
