@@ -333,7 +333,13 @@ describe("mutations", () => {
     assert.equal(merged.status, 200);
     assert.deepEqual(merged.data, [{ key: "a", n: 5 }]);
     const ignored = await c.from(T("counters")).upsert({ key: "a", n: 99 }, { ignoreDuplicates: true }).select("key, n");
+    assert.equal(ignored.status, 200);
     assert.deepEqual(ignored.data, []);
+    const ignoredMinimal = await c.from(T("counters")).upsert({ key: "a", n: 98 }, { ignoreDuplicates: true });
+    assert.equal(ignoredMinimal.status, 200);
+    const insertedMinimal = await c.from(T("counters")).upsert({ key: "b", n: 1 }, { ignoreDuplicates: true });
+    assert.equal(insertedMinimal.status, 201);
+    assert.deepEqual((await c.from(T("counters")).select("n").eq("key", "a").single()).data, { n: 5 });
     const byEmail = await c
       .from(T("authors"))
       .upsert({ id: 1, name: "Ada Lovelace", email: "ada@example.test" }, { onConflict: "email" })

@@ -420,6 +420,7 @@ async function runAndRespond(
     rpcVoid?: boolean;
     rpcScalar?: boolean;
     location?: (row: Record<string, unknown>) => string;
+    payloadRows?: number;
   },
 ): Promise<Response> {
   const { prefer, accept } = common;
@@ -481,7 +482,7 @@ async function runAndRespond(
     case "update":
     case "delete": {
       headers["Content-Range"] = plan.kind === "update" ? contentRange(0, page, total) : `*/${total ?? "*"}`;
-      const status = plan.kind === "insert" ? (row.inserted !== undefined && row.inserted !== null && Number(row.inserted) === 0 && page > 0 ? 200 : 201) : prefer.return === "representation" ? 200 : 204;
+      const status = plan.kind === "insert" ? (row.inserted !== undefined && row.inserted !== null && Number(row.inserted) === 0 && (plan.payloadRows ?? 0) > 0 ? 200 : 201) : prefer.return === "representation" ? 200 : 204;
       if (prefer.return === "representation") return withBody(status);
       if (prefer.return === "headers-only" && plan.location && row.body) {
         const rows = JSON.parse(row.body) as Record<string, unknown>[];
@@ -636,10 +637,17 @@ async function handleInsert(ctx: RestContext, req: IncomingMessage, common: Comm
   const detectInserted = resolution === "merge-duplicates" && ret.needsRows;
   insert += ret.needsRows ? ` RETURNING ${alias}.*${detectInserted ? ", (xmax = 0) AS pgrst_inserted" : ""}` : " RETURNING 1";
   const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias})`, common.accept.singular) : "NULL::text";
-  const inserted = detectInserted ? `(SELECT count(*) FROM pgrst_source WHERE pgrst_inserted)` : "NULL::bigint";
+  // Upserts answer 200 when nothing was inserted (PostgREST #2926). With DO NOTHING every returned row is an
+  // insert; merge-duplicates needs xmax, which is only read when rows are returned anyway (reading it would
+  // otherwise subject a minimal insert to SELECT policies).
+  const inserted = detectInserted
+    ? `(SELECT count(*) FROM pgrst_source WHERE pgrst_inserted)`
+    : resolution === "ignore-duplicates"
+      ? "(SELECT count(*) FROM pgrst_source)"
+      : "NULL::bigint";
   const sql = `WITH pgrst_source AS (${insert}) SELECT (SELECT count(*) FROM pgrst_source) AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body, ${inserted} AS inserted`;
   const response = await runAndRespond(ctx, req, { ...common, prefer: { ...common.prefer } }, {
-    readOnly: false, sql, params: b.params, kind: "insert", location: locationFor(rel),
+    readOnly: false, sql, params: b.params, kind: "insert", location: locationFor(rel), payloadRows: rows.length,
   });
   if (!common.prefer.count) {
     response.headers["Content-Range"] = "*/*";
