@@ -277,6 +277,28 @@ describe("realtime", { timeout: 120_000 }, () => {
     assert.deepEqual(unmatched, [null, "8", "realtime:claims", "phx_reply", { status: "error", response: { reason: "unmatched topic" } }]);
   });
 
+  it("handles table names with dots, spaces and quotes", async () => {
+    const name = `rt weird.name "${randomUUID().slice(0, 6)}"`;
+    const quoted = `"${name.replace(/"/g, '""')}"`;
+    await f.db.query(`create table public.${quoted} (id int primary key, "the.value" text); alter publication supabase_realtime add table public.${quoted}`);
+    try {
+      const raw = await RawSocket.open(h, { apikey: h.config.keys.secretKey, vsn: "2.0.0" });
+      sockets.push(raw);
+      raw.send(["1", "1", "realtime:weird", "phx_join", { config: { postgres_changes: [{ event: "*", schema: "public", table: name, filter: "the.value=eq.a,b" }] } }]);
+      // "the.value=eq.a,b" is two clauses; the second has no "=", so the filter is refused...
+      assert.equal((await raw.waitFor((m) => m[3] === "system" && m[2] === "realtime:weird"))[4].status, "error");
+      raw.send(["2", "2", "realtime:weird2", "phx_join", { config: { postgres_changes: [{ event: "*", schema: "public", table: name, filter: 'the.value=eq."a,b"' }] } }]);
+      assert.equal((await raw.waitFor((m) => m[3] === "system" && m[2] === "realtime:weird2"))[4].status, "ok");
+      await f.db.query(`insert into public.${quoted} values (1, 'a,b'), (2, 'other')`);
+      const frame = await raw.waitFor((m) => m[3] === "postgres_changes" && m[2] === "realtime:weird2");
+      assert.deepEqual(frame[4].data.record, { id: 1, "the.value": "a,b" });
+      await sleep(200);
+      assert.equal(raw.frames.filter((m: any) => m[3] === "postgres_changes").length, 1);
+    } finally {
+      await f.db.query(`drop table public.${quoted}`);
+    }
+  });
+
   it("closes a channel when its token expires while joined", async () => {
     const raw = await RawSocket.open(h, { apikey: h.config.keys.publishableKey, vsn: "2.0.0" });
     sockets.push(raw);

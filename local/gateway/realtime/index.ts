@@ -79,8 +79,9 @@ interface TableMeta {
   columns: Array<{ name: string; type: string; sql: string; grantedTo: string[] }>;
 }
 
+/** Map key of a relation; names may contain dots, so it is a JSON pair rather than "schema.table". */
 function relationKey(schema: string, table: string): string {
-  return `${schema}.${table}`;
+  return JSON.stringify([schema, table]);
 }
 
 function quoteIdent(name: string): string {
@@ -427,9 +428,9 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
     const schemas: string[] = [];
     const tables: string[] = [];
     for (const key of keys) {
-      const dot = key.indexOf(".");
-      schemas.push(key.slice(0, dot));
-      tables.push(key.slice(dot + 1));
+      const [schema, table] = JSON.parse(key) as [string, string];
+      schemas.push(schema);
+      tables.push(table);
     }
     const { rows } = await pool.query<{ schema: string; table: string; rls: boolean; columns: TableMeta["columns"] }>(
       `select n.nspname as schema, c.relname as table, c.relrowsecurity as rls,
