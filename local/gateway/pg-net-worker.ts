@@ -2,6 +2,8 @@
 // (spec §4.1): requests queued by net.http_get/http_post/http_delete are sent only after the calling
 // transaction commits (we only ever see committed rows), each with its own timeout, and every outcome
 // lands in net._http_response with id = request id. Like pg_net, nothing is retried here.
+import http from "node:http";
+import https from "node:https";
 import pg from "pg";
 import type { InstanceConfig } from "../config.ts";
 
@@ -156,6 +158,53 @@ export async function startPgNetWorker({ config }: { config: InstanceConfig }): 
   };
 }
 
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const MAX_REDIRECTS = 20;
+
+class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One HTTP exchange with node:http(s), not fetch: fetch refuses "bad ports" and some headers that
+ * pg_net (libcurl) sends without complaint.
+ */
+function exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | null, signal: AbortSignal): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const transport = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
+    if (!transport) {
+      reject(new TransportError(`unsupported protocol ${url.protocol}`, "ERR_UNSUPPORTED_PROTOCOL"));
+      return;
+    }
+    const outgoing = { ...headers };
+    if (body && !Object.keys(outgoing).some((h) => h.toLowerCase() === "content-length")) outgoing["Content-Length"] = String(body.length);
+    const req = transport.request(url, { method, headers: outgoing, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const responseHeaders: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks) });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body ?? undefined);
+  });
+}
+
 async function sendRequest(request: QueuedRequest): Promise<RequestOutcome> {
   const started = performance.now();
   const timeoutMs = Math.max(1, request.timeout_milliseconds);
@@ -171,35 +220,72 @@ async function sendRequest(request: QueuedRequest): Promise<RequestOutcome> {
     errorMessage: null,
   };
   try {
-    const headers = new Headers();
+    const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       if (value === null || value === undefined) continue;
-      headers.set(name, typeof value === "string" ? value : JSON.stringify(value));
+      headers[name] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    const method = request.method.toUpperCase();
-    const response = await fetch(request.url, {
-      method,
-      headers,
-      body: request.body && method !== "GET" ? new Uint8Array(request.body) : undefined,
-      signal: controller.signal,
-      redirect: "follow",
-    });
-    const content = await response.text();
+    let method = request.method.toUpperCase();
+    let body = request.body && method !== "GET" ? request.body : null;
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      throw new TransportError("invalid URL", "ERR_INVALID_URL");
+    }
+    let response = await exchange(url, method, headers, body, controller.signal);
+    // pg_net sets CURLOPT_FOLLOWLOCATION; like libcurl, 301/302/303 turn a POST into a GET.
+    for (let hops = 0; response.status >= 300 && response.status < 400 && response.headers.location; hops++) {
+      if (hops >= MAX_REDIRECTS) throw new TransportError("Number of redirects hit maximum amount", "TOO_MANY_REDIRECTS");
+      url = new URL(response.headers.location, url);
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+        method = "GET";
+        body = null;
+        for (const name of Object.keys(headers)) if (/^content-(type|length)$/i.test(name)) delete headers[name];
+      }
+      response = await exchange(url, method, headers, body, controller.signal);
+    }
+    const content = response.body.toString("utf8");
     outcome.statusCode = response.status;
-    outcome.contentType = response.headers.get("content-type");
-    outcome.headers = Object.fromEntries(response.headers.entries());
-    outcome.content = content;
+    outcome.contentType = response.headers["content-type"] ?? null;
+    outcome.headers = response.headers;
+    outcome.content = content === "" ? null : content; // pg_net stores no content for an empty body
   } catch (error) {
     const elapsed = (performance.now() - started).toFixed(1);
     if (controller.signal.aborted) {
       outcome.timedOut = true;
       outcome.errorMessage = `Timeout of ${timeoutMs} ms reached. Total time: ${elapsed} ms`;
     } else {
-      const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-      outcome.errorMessage = cause?.message ?? cause?.code ?? (error as Error).message;
+      outcome.errorMessage = transportErrorMessage(error);
     }
   } finally {
     clearTimeout(timer);
   }
   return outcome;
+}
+
+/** libcurl's wording (curl_easy_strerror, which pg_net records) for the failures Node reports by code. */
+const curlMessages: Record<string, string> = {
+  ECONNREFUSED: "Couldn't connect to server",
+  EHOSTUNREACH: "Couldn't connect to server",
+  ENETUNREACH: "Couldn't connect to server",
+  ENOTFOUND: "Couldn't resolve host name",
+  EAI_AGAIN: "Couldn't resolve host name",
+  ECONNRESET: "Failure when receiving data from the peer",
+  UND_ERR_SOCKET: "Failure when receiving data from the peer",
+  ERR_INVALID_URL: "URL using bad/illegal format or missing URL",
+  ERR_UNSUPPORTED_PROTOCOL: "Unsupported protocol",
+  TOO_MANY_REDIRECTS: "Number of redirects hit maximum amount",
+  ECONNABORTED: "Failure when receiving data from the peer",
+  EPIPE: "Failed sending data to the peer",
+  CERT_HAS_EXPIRED: "SSL peer certificate or SSH remote key was not OK",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "SSL peer certificate or SSH remote key was not OK",
+  SELF_SIGNED_CERT_IN_CHAIN: "SSL peer certificate or SSH remote key was not OK",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "SSL peer certificate or SSH remote key was not OK",
+};
+
+function transportErrorMessage(error: unknown): string {
+  const err = error as { message?: string; code?: string };
+  if (err.code && curlMessages[err.code]) return curlMessages[err.code];
+  return err.message ?? String(error);
 }

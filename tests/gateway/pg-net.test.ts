@@ -46,6 +46,11 @@ describe("pg_net worker", { timeout: 60_000 }, () => {
       req.on("end", () => {
         received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
         const url = new URL(req.url ?? "/", "http://x");
+        const redirectTo = url.searchParams.get("to");
+        if (redirectTo) {
+          res.writeHead(302, { Location: redirectTo }).end();
+          return;
+        }
         const delay = Number(url.searchParams.get("delay") ?? 0);
         setTimeout(() => {
           if (res.destroyed) return;
@@ -130,11 +135,16 @@ describe("pg_net worker", { timeout: 60_000 }, () => {
   });
 
   it("records transport errors without retrying", async () => {
+    // Port 1 is on fetch's "bad ports" list; pg_net (libcurl) just tries it, and so does the worker.
     const { rows } = await db.query<{ id: string }>("select net.http_get('http://127.0.0.1:1/unreachable', timeout_milliseconds => 2000)::text as id");
     const response = await responseFor(rows[0].id);
     assert.equal(response.status_code, null);
     assert.equal(response.timed_out, false);
-    assert.ok(response.error_msg && response.error_msg.length > 0);
+    assert.equal(response.error_msg, "Couldn't connect to server");
+    const { rows: bad } = await db.query<{ id: string }>("select net.http_get('not a url')::text as id");
+    const badResponse = await responseFor(bad[0].id);
+    assert.equal(badResponse.status_code, null);
+    assert.equal(badResponse.error_msg, "URL using bad/illegal format or missing URL");
   });
 
   it("http_get passes params and headers; http_delete sends its body; error statuses are recorded as is", async () => {
@@ -153,6 +163,20 @@ describe("pg_net worker", { timeout: 60_000 }, () => {
     const del = received.find((r) => r.url.startsWith(`/${run}/delete`));
     assert.equal(del?.method, "DELETE");
     assert.deepEqual(JSON.parse(del?.body ?? "null"), { gone: true });
+  });
+
+  it("follows redirects like libcurl: a 302 turns a POST into a GET", async () => {
+    const target = `${baseUrl}/landed`;
+    const { rows } = await db.query<{ id: string }>(
+      "select net.http_post($1, '{\"x\":1}'::jsonb)::text as id",
+      [`${baseUrl}/redirect?to=${encodeURIComponent(target)}`],
+    );
+    const response = await responseFor(rows[0].id);
+    assert.equal(response.status_code, 200);
+    assert.deepEqual(JSON.parse(response.content ?? "null"), { ok: true, path: `/${run}/landed` });
+    const landed = received.find((r) => r.url === `/${run}/landed`);
+    assert.equal(landed?.method, "GET");
+    assert.equal(landed?.body, "");
   });
 
   it("drains more than one batch, each response under its own request id", async () => {
