@@ -1,7 +1,7 @@
 -- Lead intake: every BEFORE INSERT rule, the server-set evidence, duplicates, the owner alert and the text-back.
 begin;
 \ir _helpers.psql
-select plan(46);
+select plan(48);
 
 create temp table t as select pg_temp.new_business() as business;
 alter table t add column widget uuid;
@@ -120,6 +120,15 @@ set constraints all immediate;
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/sms-dispatch'), 1,
           'all the texts queued in one transaction wake sms-dispatch once');
 select is((select headers ->> 'Authorization' from net.http_request_queue where url like 'http://functions.test/%' limit 1), 'Bearer test-service-key', 'the wake carries the service key from the vault');
+
+-- a broken vault URL costs the wake, never the lead
+alter function net.http_post(text, jsonb, jsonb, jsonb, integer) rename to http_post_real;
+create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}', headers jsonb default '{}', timeout_milliseconds integer default 5000)
+returns bigint language plpgsql as $$ begin raise exception 'pg_net refused the request'; end $$;
+update private.dispatch_wake_state set wake_pending = false;
+select set_config('leadloop.dispatch_wake_decided', '', false);
+select lives_ok($$select pg_temp.submit((select widget from t), '+15553330099')$$, 'a lead is saved even when posting the wake fails');
+select is((select count(*)::int from public.leads where phone = '+15553330099'), 1, '...and it is there');
 
 select * from finish();
 rollback;
