@@ -1,6 +1,6 @@
 -- Structure the rest of the system relies on: grants, function hygiene, indexes, realtime, cron.
 begin;
-select plan(16);
+select plan(17);
 
 select is(
   (select array_agg(column_name::text order by column_name) from information_schema.column_privileges
@@ -56,6 +56,23 @@ select is(
 select is((select schedule from cron.job where jobname = 'leadloop-lifecycle-sweep'), '* * * * *', 'the lifecycle sweep runs every minute');
 select is((select command from cron.job where jobname = 'leadloop-lifecycle-sweep'), 'select private.lifecycle_sweep()', 'through pg_cron');
 select is((select count(*)::int from pg_tables where schemaname = 'private' and not rowsecurity), 0, 'private tables have RLS enabled too');
+
+-- plpgsql_check compiles every PL/pgSQL function against the schema (triggers against their table).
+select is(
+  (select count(*)::int
+     from pg_proc p
+     join lateral (
+       select t.tgrelid from pg_trigger t where t.tgfoid = p.oid limit 1
+     ) trig on true
+     cross join lateral extensions.plpgsql_check_function_tb(p.oid, trig.tgrelid) r
+    where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace) and p.prorettype = 'trigger'::regtype
+      and r.level = 'error')
+  + (select count(*)::int
+     from pg_proc p
+     cross join lateral extensions.plpgsql_check_function_tb(p.oid) r
+    where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace) and p.prorettype <> 'trigger'::regtype
+      and p.prolang = (select oid from pg_language where lanname = 'plpgsql') and r.level = 'error'),
+  0, 'plpgsql_check finds no error in any function or trigger');
 
 select * from finish();
 rollback;
