@@ -305,7 +305,7 @@ describe("functions gateway", { timeout: 180_000 }, () => {
     assert.equal(before.data?.greeting, "hello v1");
     writeFileSync(join(h.root, "functions", "_shared", "greeting.ts"), `export const greeting = "hello v2";\n`);
     const deadline = Date.now() + 20_000;
-    let greeting = before.data?.greeting;
+    let greeting: string | undefined = before.data?.greeting;
     while (greeting !== "hello v2" && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
       greeting = (await supabase.functions.invoke<Echo>("echo")).data?.greeting;

@@ -52,7 +52,7 @@ describe("realtime restarts", { timeout: 120_000 }, () => {
         .subscribe((status) => statuses.push(status));
       await waitFor(systemOks, () => true);
       await f.db.query(`insert into public.${f.items} (business_id, title) values ($1, 'before')`, [f.businessA]);
-      await waitFor(events, (e) => e.new.title === "before");
+      await waitFor(events, (e) => (e.new as Record<string, unknown>).title === "before");
 
       const port = h.port;
       await h.stop();
@@ -61,8 +61,8 @@ describe("realtime restarts", { timeout: 120_000 }, () => {
       // realtime-js retries after 1 s, 2 s, 5 s, then every 10 s.
       await waitFor(systemOks, () => systemOks.length >= 2, 30_000);
       await f.db.query(`insert into public.${f.items} (business_id, title) values ($1, 'after')`, [f.businessA]);
-      const afterRestart = await waitFor(events, (e) => e.new.title === "after");
-      assert.equal(afterRestart.new.business_id, f.businessA);
+      const afterRestart = await waitFor(events, (e) => (e.new as Record<string, unknown>).title === "after");
+      assert.equal((afterRestart.new as Record<string, unknown>).business_id, f.businessA);
     } finally {
       await owner.client.removeAllChannels();
       await f.drop();
@@ -122,7 +122,7 @@ describe("realtime restarts", { timeout: 120_000 }, () => {
         .subscribe();
       await waitFor(ok, (v) => v);
       await f.db.query(`insert into public.${f.items} (business_id, title) values ($1, 'after crash')`, [f.businessA]);
-      await waitFor(events, (e) => e.new.title === "after crash");
+      await waitFor(events, (e) => (e.new as Record<string, unknown>).title === "after crash");
       // The crashed process's session ended, and its temporary slot with it.
       const deadline = Date.now() + 10_000;
       while ((await childSlots()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
