@@ -3,7 +3,7 @@
 // without triggers, with the same per-request session setup. The ratio is what the rules cost.
 //   LEADLOOP_INSTANCE=dev npx tsx bench/intake.ts   (env BENCH_LEADS, BENCH_CONNECTIONS)
 import type pg from "pg";
-import { connect, createBenchBusiness, dropBenchBusiness, formatRate, randomPhone } from "./_db.ts";
+import { connect, createBenchBusiness, dropBenchBusiness, formatRate } from "./_db.ts";
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 2000);
 const connectionCount = Number(process.env.BENCH_CONNECTIONS ?? 4);
@@ -18,10 +18,13 @@ interface Row {
   headers: string;
 }
 
+// Distinct phones for every row of the run, so no lead is a duplicate and each does the full work.
+let nextPhone = Math.floor(Math.random() * 5_000_000);
+
 function makeRows(origin: string): Row[] {
   return Array.from({ length: totalLeads }, (_, i) => ({
     name: `Bench Lead ${i}`,
-    phone: randomPhone("+1559"),
+    phone: "+1559" + String(nextPhone++ % 10_000_000).padStart(7, "0"),
     message: "Water heater is leaking in the garage, need someone this week",
     headers: JSON.stringify({
       origin,

@@ -2,7 +2,7 @@
 -- deferral, DST-correct.
 begin;
 \ir _helpers.psql
-select plan(38);
+select plan(42);
 
 create function pg_temp.reason_for(p_business uuid, p_phone text, p_consent boolean default true) returns text
 language plpgsql as $$
@@ -75,6 +75,16 @@ update public.businesses set twilio_number = null where id = (select id from b);
 select is(pg_temp.reason_for((select id from b), '+15554440021'), 'no_sending_number', 'a business without a sending number cannot text');
 select is((select owner_alert_status from public.leads where phone = '+15554440021'), 'failed', '...nor alert its owner, and says so');
 update public.businesses set twilio_number = pg_temp.random_phone('+1557') where id = (select id from b);
+
+-- a second submission while the first conversation is still open starts nothing new
+create temp table open_again as select id from pg_temp.new_business() as id;
+update public.businesses set duplicate_window_minutes = 0 where id = (select id from open_again);
+select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'started', 'the first submission starts a conversation');
+select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'conversation_open', 'the same phone again while it is open: not texted a second time');
+select is((select count(*)::int from public.messages m join public.leads l on l.id = m.lead_id where l.phone = '+15554440040' and m.kind = 'owner_alert'), 2,
+          '...but the owner hears about the new submission');
+update public.conversations set status = 'completed', completion_reason = 'slots_filled', next_action_at = null where lead_phone = '+15554440040';
+select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'started', 'once that conversation has ended, a new submission starts a new one');
 
 -- quiet hours at intake: choose a window that excludes the current local time
 create temp table q as
