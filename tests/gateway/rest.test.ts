@@ -494,6 +494,19 @@ describe("schemas and errors", () => {
     await f.sql(`alter table public.${name} add column label text; notify pgrst, 'reload schema'`);
     const ins = await f.client().from(name).insert({ id: 8, label: "new column" }).select("label");
     assert.deepEqual(ins.data, [{ label: "new column" }]);
+    // A column type change plus NOTIFY: statements prepared for the old type must not be reused.
+    // Concurrent requests so every pooled connection has prepared the statement for an int column.
+    const warm = await Promise.all(Array.from({ length: 30 }, () => f.client().from(name).select("id").eq("id", 7)));
+    assert.ok(warm.every((r) => r.error === null));
+    await f.sql(`alter table public.${name} alter column id type text using 'n' || id; notify pgrst, 'reload schema'`);
+    let afterAlter: unknown = null;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const res = await f.client().from(name).select("id").eq("id", "n7");
+      afterAlter = res.data ?? res.error;
+      if (res.error === null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(afterAlter, [{ id: "n7" }]);
     await f.sql(`drop table public.${name}`);
   });
 

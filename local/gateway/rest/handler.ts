@@ -27,6 +27,8 @@ const ANON_ROLE = "anon";
 /** Holds the schema cache; reloads are coalesced so a burst of misses triggers one catalog read. */
 export class SchemaCache {
   data: SchemaCacheData | undefined;
+  /** Bumped on every reload; connections from an older generation are recycled (their prepared plans may be stale). */
+  generation = 0;
   private loading: Promise<SchemaCacheData> | undefined;
   constructor(private readonly pool: pg.Pool) {}
 
@@ -37,7 +39,10 @@ export class SchemaCache {
   reload(): Promise<SchemaCacheData> {
     if (!this.loading) {
       this.loading = loadSchemaCache(this.pool, EXPOSED_SCHEMAS)
-        .then((d) => (this.data = d))
+        .then((d) => {
+          this.generation++;
+          return (this.data = d);
+        })
         .finally(() => (this.loading = undefined));
     }
     return this.loading;
@@ -264,11 +269,33 @@ async function findRelation(cache: SchemaCache, schema: string, name: string): P
   return rel;
 }
 
-const preambleIds = new Map<string, number>();
-function preambleId(text: string): number {
-  let id = preambleIds.get(text);
-  if (id === undefined) preambleIds.set(text, (id = preambleIds.size + 1));
-  return id;
+// Statements are prepared per connection, as PostgREST does by default: request shapes repeat, so parsing and
+// planning are paid once. The texts are bounded so a stream of odd queries cannot grow every connection forever;
+// past the bound, statements run unnamed.
+const MAX_PREPARED_STATEMENTS = 500;
+const statementIds = new Map<string, string>();
+function statementName(text: string): string | undefined {
+  let name = statementIds.get(text);
+  if (name === undefined && statementIds.size < MAX_PREPARED_STATEMENTS) {
+    statementIds.set(text, (name = `pgrst_${statementIds.size + 1}`));
+  }
+  return name;
+}
+
+const connectionGeneration = new WeakMap<pg.PoolClient, number>();
+
+/** A pooled connection prepared under the current schema cache (PostgREST flushes its pool on reload too). */
+async function connectCurrent(ctx: RestContext): Promise<pg.PoolClient> {
+  for (;;) {
+    const client = await ctx.pool.connect();
+    const generation = connectionGeneration.get(client);
+    if (generation === undefined || generation === ctx.cache.generation) {
+      connectionGeneration.set(client, ctx.cache.generation);
+      return client;
+    }
+    connectionGeneration.delete(client);
+    client.release(true);
+  }
 }
 
 /** Runs `work` in one transaction with PostgREST's preamble; rolls back on error or when asked. */
@@ -287,7 +314,7 @@ async function inTransaction<T>(
 ): Promise<T> {
   let client: pg.PoolClient;
   try {
-    client = await ctx.pool.connect();
+    client = await connectCurrent(ctx);
   } catch (err) {
     throw new ApiError(503, "PGRST000", "Database connection error. Retrying the connection.", String((err as Error).message));
   }
@@ -323,7 +350,7 @@ async function inTransaction<T>(
       if (opts.timezone) parts.push(`set_config('timezone', ${p(opts.timezone)}, true)`);
       // The preamble's text depends only on the role's settings, so it is prepared once per connection.
       const preamble = `SELECT ${parts.join(", ")}`;
-      await client.query({ name: `pgrst_preamble_${preambleId(preamble)}`, text: preamble, values });
+      await client.query({ name: statementName(preamble), text: preamble, values });
       const { result, rollback } = await work(client);
       await client.query(rollback ? "ROLLBACK" : "COMMIT");
       return result;
@@ -430,7 +457,7 @@ async function runAndRespond(
     async (client) => {
       // response.status / response.headers may be set by the SQL the request ran (PostgREST's response GUCs).
       const text = `${plan.sql}, nullif(current_setting('response.headers', true), '') AS response_headers, nullif(current_setting('response.status', true), '') AS response_status`;
-      const r = await client.query({ text, values: plan.params });
+      const r = await client.query({ name: statementName(text), text, values: plan.params });
       const out = r.rows[0] as {
         total: string | null;
         page: string;
