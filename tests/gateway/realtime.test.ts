@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { RealtimePostgresChangesPayload, SupabaseClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
 import { signHs256 } from "../../local/keys.ts";
 import {
   createTenantFixture,
@@ -296,6 +297,28 @@ describe("realtime", { timeout: 120_000 }, () => {
       assert.equal(raw.frames.filter((m: any) => m[3] === "postgres_changes").length, 1);
     } finally {
       await f.db.query(`drop table public.${quoted}`);
+    }
+  });
+
+  it("schema-only and '*' bindings cover every published table; x-api-key works like the apikey param", async () => {
+    const url = new URL("/realtime/v1/websocket?vsn=2.0.0", h.url.replace(/^http/, "ws"));
+    const ws = new WebSocket(url, { headers: { "x-api-key": h.config.keys.serviceRoleKey } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const frames: any[] = [];
+    ws.on("message", (d) => frames.push(JSON.parse(d.toString())));
+    try {
+      ws.send(JSON.stringify(["1", "1", "realtime:wide", "phx_join", { config: { postgres_changes: [{ event: "INSERT", schema: "public" }, { event: "INSERT", schema: "*", table: "*" }] } }]));
+      const reply = await waitFor(frames, (m) => m[1] === "1");
+      const [schemaOnly, everything] = reply[4].response.postgres_changes.map((b: { id: number }) => b.id);
+      assert.equal((await waitFor(frames, (m) => m[3] === "system"))[4].status, "ok");
+      const id = await insertItem(f.businessA, { title: "wide" });
+      const frame = await waitFor(frames, (m) => m[3] === "postgres_changes" && m[4].data.record.id === id);
+      assert.deepEqual([...frame[4].ids].sort(), [schemaOnly, everything].sort());
+    } finally {
+      ws.close();
     }
   });
 
