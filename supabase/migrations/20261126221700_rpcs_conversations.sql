@@ -301,7 +301,7 @@ begin
     'now', now(),
     'slots', c.slots,
     'completion_reason', c.completion_reason,
-    'business', jsonb_build_object('name', b.name, 'timezone', b.timezone, 'owner_phone', b.owner_phone),
+    'business', jsonb_build_object('name', b.name, 'timezone', b.timezone, 'owner_phone', b.owner_phone, 'default_locale', b.default_locale),
     'lead', jsonb_build_object('name', l.name, 'phone', l.phone, 'email', l.email, 'message', l.message,
                                'source_url', l.source_url, 'created_at', l.created_at),
     'messages', coalesce((

@@ -23,6 +23,7 @@ export const NOT_TEXTED_REASONS: Record<NotTextedReason, string> = {
   duplicate: "duplicate of a recent lead",
   no_sending_number: "no sending number set up",
   internal_error: "internal error",
+  conversation_open: "already in a conversation with this number",
 };
 
 export function leadStatusChip(lead: Pick<LeadListRow, "is_duplicate" | "followup_status" | "not_texted_reason" | "owner_alert_status" | "conversation">): StatusChip {

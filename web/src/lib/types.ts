@@ -5,7 +5,7 @@ export type ConversationStatus =
 export type NotTextedReason =
   | "no_consent" | "no_active_subscription" | "followup_disabled" | "quota_exhausted" | "opted_out"
   | "landline" | "invalid_phone" | "country_not_allowed" | "frequency_cap" | "duplicate"
-  | "no_sending_number" | "internal_error";
+  | "no_sending_number" | "internal_error" | "conversation_open";
 
 export interface Business {
   id: string;
