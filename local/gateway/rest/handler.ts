@@ -36,16 +36,35 @@ export class SchemaCache {
     return this.data ?? this.reload();
   }
 
+  /**
+   * Loads the catalog again. A reload asked for while one is running gets a fresh load queued after it
+   * (the running one may have started before the change that prompted the request); waiters share it.
+   */
   reload(): Promise<SchemaCacheData> {
-    if (!this.loading) {
-      this.loading = loadSchemaCache(this.pool, EXPOSED_SCHEMAS)
-        .then((d) => {
-          this.generation++;
-          return (this.data = d);
-        })
-        .finally(() => (this.loading = undefined));
+    if (!this.loading) return (this.loading = this.load());
+    if (!this.queued) {
+      this.queued = this.loading
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = undefined;
+          return (this.loading = this.load());
+        });
     }
-    return this.loading;
+    return this.queued;
+  }
+
+  private queued: Promise<SchemaCacheData> | undefined;
+
+  private load(): Promise<SchemaCacheData> {
+    const loading: Promise<SchemaCacheData> = loadSchemaCache(this.pool, EXPOSED_SCHEMAS)
+      .then((d) => {
+        this.generation++;
+        return (this.data = d);
+      })
+      .finally(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+    return loading;
   }
 }
 
