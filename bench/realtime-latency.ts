@@ -8,8 +8,10 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig } from "../local/config.ts";
 import { createTenantFixture, realtimeClient, startTestGateway, userToken, type RealtimeHarness, type TenantFixture } from "../tests/gateway/realtime-harness.ts";
 
-const ROWS = Number(process.argv[2] ?? 40);
-const GAP_MS = 60;
+const ROWS = Number(process.argv[2] ?? 100);
+// Inserts are spaced by a random 30-130 ms so commits land at random points of the 50 ms poll cycle
+// (a fixed gap locks onto the cycle and measures one phase of it).
+const GAP_MS = () => 30 + Math.random() * 100;
 const WARMUP_ROWS = 5;
 
 interface Scenario {
@@ -58,13 +60,13 @@ async function runScenario(h: RealtimeHarness, f: TenantFixture, scenario: Scena
     // Warm-up rows (not measured): first-use costs of the plans and sockets are not the steady state.
     for (let n = 0; n < WARMUP_ROWS; n++) {
       await f.db.query(`insert into public.${f.items} (business_id, title) values ($1, $2)`, [f.businessA, `warmup-${scenario.label}-${n}`]);
-      await new Promise((r) => setTimeout(r, GAP_MS));
+      await new Promise((r) => setTimeout(r, GAP_MS()));
     }
     for (let n = 0; n < ROWS; n++) {
       const title = `${scenario.label}-${n}`;
       await f.db.query(`insert into public.${f.items} (business_id, title) values ($1, $2)`, [f.businessA, title]);
       committedAt.set(title, performance.now()); // the insert's autocommit has returned: committed
-      await new Promise((r) => setTimeout(r, GAP_MS));
+      await new Promise((r) => setTimeout(r, GAP_MS()));
     }
     const expected = ROWS * scenario.subscribers;
     const deadline = Date.now() + 15_000;
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
     await f.drop();
     await h.stop();
   }
-  console.log(`realtime latency, commit -> supabase-js callback (${ROWS} inserts per scenario, ${GAP_MS} ms apart, WAL polled every 50 ms)`);
+  console.log(`realtime latency, commit -> supabase-js callback (${ROWS} inserts per scenario, 30-130 ms apart, WAL polled every 50 ms)`);
   for (const r of results) {
     console.log(`  ${r.label.padEnd(28)} p50 ${r.p50.toFixed(1).padStart(7)} ms   p95 ${r.p95.toFixed(1).padStart(7)} ms   max ${r.max.toFixed(1).padStart(7)} ms   (${r.samples} callbacks)`);
   }
