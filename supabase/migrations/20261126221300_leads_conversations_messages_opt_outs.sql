@@ -23,7 +23,7 @@ create table public.leads (
   not_texted_reason text check (not_texted_reason in (
     'no_consent', 'no_active_subscription', 'followup_disabled', 'quota_exhausted', 'opted_out',
     'landline', 'invalid_phone', 'country_not_allowed', 'frequency_cap', 'duplicate',
-    'no_sending_number', 'internal_error')),
+    'no_sending_number', 'internal_error', 'conversation_open')),
   phone_status text not null default 'unverified' check (phone_status in ('unverified', 'mobile', 'invalid', 'landline')),
   delivery_problem text check (delivery_problem is null or length(delivery_problem) <= 500),
   created_at timestamptz not null default now(),
@@ -32,6 +32,7 @@ create table public.leads (
 );
 comment on table public.leads is 'One website form submission. Saved first, whatever happens next; business_id and the consent evidence (text, time, IP, user agent) are set by the intake trigger, never by the client.';
 comment on column public.leads.not_texted_reason is 'Why the lead was not texted back (shown to the owner).';
+-- conversation_open: the phone already has an open conversation with the business (see private.leads_before_insert).
 comment on column public.leads.is_duplicate is 'Same phone for the same business within its duplicate window: stored, but alerts nobody again.';
 comment on column public.leads.phone_status is 'invalid (Twilio 21211) or landline (21614/21635, "call, don''t text") once known; such numbers are not texted again.';
 create index leads_business_id_created_at_idx on public.leads (business_id, created_at desc);

@@ -18,6 +18,11 @@ alter table private.dispatch_wake_state enable row level security;
 
 -- Posts to an edge function with the project URL and service key from the vault; null (and a
 -- warning) when the vault is not configured, never an error: saving a lead must not depend on it.
+-- A wake is an optimisation on top of the minute sweep; it must never cost the data that caused it.
+-- The wake decision runs at commit, so an error there (net.http_post refusing a malformed vault URL,
+-- a lock timeout on the wake row) would abort the lead's whole transaction. Both this function and
+-- the commit-time trigger below log a warning and carry on; the sweep posts the wake a minute later
+-- at the latest.
 create or replace function private.post_to_edge_function(p_function_name text, p_body jsonb default '{}'::jsonb)
 returns bigint
 language plpgsql
@@ -38,9 +43,12 @@ begin
     url := rtrim(project_url, '/') || '/functions/v1/' || p_function_name,
     body := p_body,
     headers := jsonb_build_object('Authorization', 'Bearer ' || service_role_key, 'Content-Type', 'application/json'));
+exception when others then
+  raise warning 'leadloop: could not post to %: % (%)', p_function_name, sqlerrm, sqlstate;
+  return null;
 end
 $$;
-comment on function private.post_to_edge_function(text, jsonb) is 'net.http_post to <project_url>/functions/v1/<name> with the service key, both read from vault.decrypted_secrets.';
+comment on function private.post_to_edge_function(text, jsonb) is 'net.http_post to <project_url>/functions/v1/<name> with the service key from vault.decrypted_secrets; null (and a warning) when it cannot, never an error.';
 
 create or replace function private.wake_dispatch(p_force boolean default false)
 returns boolean
@@ -81,7 +89,11 @@ begin
   if exists (select 1 from public.messages m
               where m.id = new.id and m.status = 'queued' and m.send_after <= now() and m.next_attempt_at <= now()) then
     perform set_config('leadloop.dispatch_wake_decided', 'yes', true);
-    perform private.wake_dispatch(false);
+    begin
+      perform private.wake_dispatch(false);
+    exception when others then
+      raise warning 'leadloop: sms-dispatch wake skipped: % (%); the sweep will wake it', sqlerrm, sqlstate;
+    end;
   end if;
   return null;
 end

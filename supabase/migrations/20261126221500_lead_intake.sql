@@ -43,6 +43,9 @@ begin
 end
 $$;
 
+-- Someone who fills the form again after the duplicate window, while their conversation is still
+-- open, is already being talked to: the owner is alerted about the new submission, but no second
+-- conversation and no second text-back start (not_texted_reason 'conversation_open').
 create or replace function private.leads_before_insert()
 returns trigger
 language plpgsql
@@ -166,6 +169,9 @@ begin
     when not business.followup_enabled then 'followup_disabled'
     when subscription.id is null or subscription.status not in ('trialing', 'active')
       or now() < subscription.current_period_start or now() >= subscription.current_period_end then 'no_active_subscription'
+    when exists (select 1 from public.conversations c
+                  where c.business_id = business.id and c.lead_phone = new.phone
+                    and c.status in ('pending', 'awaiting_reply', 'active')) then 'conversation_open'
     when (case when subscription.usage_period_start = subscription.current_period_start then subscription.conversations_used else 0 end)
          >= subscription.conversation_quota then 'quota_exhausted'
     when exists (select 1 from public.opt_outs o where o.business_id = business.id and o.phone = new.phone) then 'opted_out'

@@ -1,5 +1,9 @@
 -- Outbox RPCs for sms-dispatch (service_role only). See RPC-CONTRACT.md.
 
+-- The claim first cancels every due text to an opted-out number (SKIP LOCKED, so concurrent claims
+-- never wait on each other) and then leases a batch of what can really be sent. A batch made only of
+-- suppressed texts would come back empty, which tells sms-dispatch "drained" while sendable
+-- messages still wait behind it.
 create or replace function public.claim_outbound_messages(p_batch_size int default 25, p_lease_seconds int default 60)
 returns table (id uuid, business_id uuid, lead_id uuid, conversation_id uuid, kind text, to_phone text,
                from_phone text, body text, attempts int)
@@ -18,33 +22,40 @@ begin
   -- it commits, so the claim below sees its messages.
   update private.dispatch_wake_state set wake_pending = false, last_claim_at = now() where singleton;
 
+  -- The send-time opt-out check: due texts to a number the business may no longer text are canceled.
+  with suppressed as (
+    select m.id from public.messages m
+     where m.status = 'queued' and m.send_after <= now() and m.next_attempt_at <= now() and m.kind <> 'opt_out_ack'
+       and exists (select 1 from public.opt_outs o where o.business_id = m.business_id and o.phone = m.to_phone)
+     for update of m skip locked
+  )
+  update public.messages m set status = 'canceled', status_reason = 'opted_out'
+    from suppressed where m.id = suppressed.id;
+
   return query
   with due as (
-    select m.id, exists (
-             select 1 from public.opt_outs o
-              where o.business_id = m.business_id and o.phone = m.to_phone) and m.kind <> 'opt_out_ack' as opted_out
+    select m.id
       from public.messages m
      where m.status = 'queued' and m.send_after <= now() and m.next_attempt_at <= now()
+       and (m.kind = 'opt_out_ack'
+            or not exists (select 1 from public.opt_outs o where o.business_id = m.business_id and o.phone = m.to_phone))
      order by (m.kind = 'owner_alert') desc, m.created_at
      limit p_batch_size
      for update of m skip locked
-  ), updated as (
+  ), leased as (
     update public.messages m
-       set status = case when due.opted_out then 'canceled' else 'sending' end,
-           status_reason = case when due.opted_out then 'opted_out' else m.status_reason end,
-           lease_until = case when due.opted_out then null else now() + make_interval(secs => p_lease_seconds) end,
-           attempts = case when due.opted_out then m.attempts else m.attempts + 1 end
+       set status = 'sending',
+           lease_until = now() + make_interval(secs => p_lease_seconds), attempts = m.attempts + 1
       from due
      where m.id = due.id
-    returning m.id, m.business_id, m.lead_id, m.conversation_id, m.kind, m.to_phone, m.from_phone, m.body, m.attempts, m.status, m.created_at
+    returning m.id, m.business_id, m.lead_id, m.conversation_id, m.kind, m.to_phone, m.from_phone, m.body, m.attempts, m.created_at
   )
-  select u.id, u.business_id, u.lead_id, u.conversation_id, u.kind, u.to_phone, u.from_phone, u.body, u.attempts
-    from updated u
-   where u.status = 'sending'
-   order by (u.kind = 'owner_alert') desc, u.created_at;
+  select l.id, l.business_id, l.lead_id, l.conversation_id, l.kind, l.to_phone, l.from_phone, l.body, l.attempts
+    from leased l
+   order by (l.kind = 'owner_alert') desc, l.created_at;
 end
 $$;
-comment on function public.claim_outbound_messages(int, int) is 'sms-dispatch: lease due queued messages (owner alerts first, then oldest), FOR UPDATE SKIP LOCKED; cancels those to opted-out numbers.';
+comment on function public.claim_outbound_messages(int, int) is 'sms-dispatch: cancel due texts to opted-out numbers, then lease due queued messages (owner alerts first, then oldest) with FOR UPDATE SKIP LOCKED.';
 
 -- Conversation bookkeeping when one of its texts has gone out.
 create or replace function private.after_outbound_sent(p_message public.messages)
@@ -205,6 +216,25 @@ begin
    where business_id = p_business_id and lead_phone = p_phone and status in ('pending', 'awaiting_reply', 'active');
 end
 $$;
+
+-- Whatever adds a number to a business's suppression list (STOP, a carrier error, the owner in the
+-- dashboard) ends that number's open conversations and cancels texts still waiting for it, so no
+-- conversation is left pending behind a text that will never be sent.
+create or replace function private.opt_outs_close_conversations()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.close_conversations_for_opt_out(new.business_id, new.phone);
+  return null;
+end
+$$;
+comment on function private.opt_outs_close_conversations() is 'AFTER INSERT on opt_outs: close open conversations with the number and cancel its queued texts (except the opt-out confirmation).';
+
+create trigger opt_outs_close_conversations after insert on public.opt_outs
+  for each row execute function private.opt_outs_close_conversations();
 
 create or replace function private.twilio_status_rank(p_status text)
 returns integer

@@ -98,6 +98,8 @@ as $$
 $$;
 comment on function public.get_conversation_context(uuid) is 'Everything the conversation engine needs for the next turn (null when the conversation does not exist).';
 
+-- A lead can text the business number before their deferred text-back goes out (they saw the form's
+-- confirmation and wrote first), so a reply cancels that waiting text-back as well as any nudge.
 create or replace function public.record_inbound_sms(p_message_sid text, p_from text, p_to text, p_body text, p_opt_out_type text default null)
 returns jsonb
 language plpgsql
@@ -181,9 +183,10 @@ begin
        set status = 'active', turn_count = c.turn_count + 1, last_inbound_at = now(),
            next_action_at = now() + make_interval(mins => business.idle_timeout_minutes), version = c.version + 1
      where c.id = conversation.id and c.status in ('pending', 'awaiting_reply', 'active');
-    -- A lead who answered needs no reminder.
+    -- A lead who answered needs no reminder, nor a first text (still waiting for quiet hours to end)
+    -- that asks what they may just have told us; the engine's next question replaces it.
     update public.messages m set status = 'canceled', status_reason = 'lead_replied'
-     where m.conversation_id = conversation.id and m.kind = 'nudge' and m.status in ('queued', 'deferred');
+     where m.conversation_id = conversation.id and m.kind in ('nudge', 'text_back') and m.status in ('queued', 'deferred');
     outcome := 'reply';
   else
     outcome := 'no_conversation';
