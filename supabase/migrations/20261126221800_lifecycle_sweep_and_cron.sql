@@ -151,8 +151,6 @@ grant execute on function
 revoke execute on all functions in schema private from public, anon, authenticated;
 grant execute on function private.member_business_ids(), private.owned_business_ids() to authenticated;
 grant execute on all functions in schema private to service_role;
--- opt_outs_close_conversations only ever runs as a trigger (no EXECUTE check applies), so nobody is granted it.
-revoke execute on function private.opt_outs_close_conversations() from service_role;
 revoke all on all tables in schema private from public, anon, authenticated;
 
 -- The dashboard follows leads, conversations and messages live (Realtime applies RLS per subscriber).
