@@ -85,6 +85,8 @@ log_timezone = 'UTC'
 # A disposable local database: durability is traded for speed.
 fsync = off
 synchronous_commit = off
+# Logical decoding only sees flushed WAL; flush often so realtime stays fast without synchronous commits.
+wal_writer_delay = '10ms'
 full_page_writes = off
 `;
 }
