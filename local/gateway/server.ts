@@ -1,4 +1,5 @@
 // The gateway: one HTTP server like the Supabase CLI's Kong, in front of REST, Auth, Functions and Realtime.
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import pg from "pg";
@@ -40,16 +41,11 @@ export interface Gateway {
 
 /** Loads an optional sibling module, so the gateway still runs when a part is not built yet. */
 async function optionalModule<T>(path: string, what: string): Promise<T | undefined> {
-  try {
-    return (await import(path)) as T;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(path.replace(/^\.\//, "").replace(/\.ts$/, ""))) {
-      console.warn(`[gateway] ${what} is not available (${path} missing); continuing without it`);
-      return undefined;
-    }
-    throw err;
+  if (!existsSync(new URL(path, import.meta.url))) {
+    console.warn(`[gateway] ${what} is not available (${path} missing); continuing without it`);
+    return undefined;
   }
+  return (await import(path)) as T;
 }
 
 function applyCors(req: IncomingMessage, res: ServerResponse): void {
