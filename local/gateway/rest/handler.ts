@@ -673,10 +673,10 @@ async function handleInsert(ctx: RestContext, req: IncomingMessage, common: Comm
     if (conflict.length === 0) {
       throw new ApiError(400, "PGRST100", `Table '${rel.name}' has no primary key; use on_conflict to name the conflict columns`);
     }
-    const updatable = columns.filter((c) => !conflict.includes(c) || true);
+    // merge-duplicates sets every payload column from EXCLUDED (conflict columns included, as PostgREST does).
     insert += ` ON CONFLICT (${conflict.map(quoteIdent).join(", ")}) ` +
-      (resolution === "merge-duplicates" && updatable.length
-        ? `DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(", ")}`
+      (resolution === "merge-duplicates" && columns.length
+        ? `DO UPDATE SET ${columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(", ")}`
         : "DO NOTHING");
   }
   const ret = returningSelect(b, common, rel, alias);
@@ -692,7 +692,7 @@ async function handleInsert(ctx: RestContext, req: IncomingMessage, common: Comm
       ? "(SELECT count(*) FROM pgrst_source)"
       : "NULL::bigint";
   const sql = `WITH pgrst_source AS (${insert}) SELECT (SELECT count(*) FROM pgrst_source) AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body, ${inserted} AS inserted`;
-  const response = await runAndRespond(ctx, req, { ...common, prefer: { ...common.prefer } }, {
+  const response = await runAndRespond(ctx, req, common, {
     readOnly: false, sql, params: b.params, kind: "insert", location: locationFor(rel), payloadRows: rows.length,
   });
   if (!common.prefer.count) {
@@ -788,8 +788,9 @@ async function handleRpc(ctx: RestContext, req: IncomingMessage, common: Common,
   if (common.method === "POST") {
     query = common.query;
     const payload = raw ? parseJsonBody(raw) : undefined;
-    if (payload !== undefined && (typeof payload !== "object" || payload === null || Array.isArray(payload))) {
-      if (!Array.isArray(payload)) throw new ApiError(400, "PGRST102", "Empty or invalid json");
+    // An array body can only go whole to a single unnamed json/jsonb parameter (chooseFunction decides).
+    if (payload !== undefined && !Array.isArray(payload) && (typeof payload !== "object" || payload === null)) {
+      throw new ApiError(400, "PGRST102", "Empty or invalid json");
     }
     args = (payload ?? {}) as Record<string, unknown>;
   } else {
@@ -867,9 +868,8 @@ async function handleRpc(ctx: RestContext, req: IncomingMessage, common: Common,
 
 export async function handleRest(ctx: RestContext, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
   let response: Response;
-  let role = ANON_ROLE;
   try {
-    response = await route(ctx, req, rest, (r) => (role = r));
+    response = await route(ctx, req, rest);
   } catch (err) {
     if (err instanceof RequestAbortedError) {
       res.destroy();
@@ -884,7 +884,6 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
       response = errorResponse(new ApiError(500, "PGRST000", "Internal gateway error", String((err as Error)?.message ?? err)));
     }
     if (response.status === 401 && !response.headers["WWW-Authenticate"]) response.headers["WWW-Authenticate"] = "Bearer";
-    void role;
   }
   if (req.method === "HEAD") response.body = undefined;
   send(res, response.status, response.headers, response.body);
@@ -912,7 +911,7 @@ async function withRelationshipRetry(ctx: RestContext, run: () => Promise<Respon
   }
 }
 
-async function route(ctx: RestContext, req: IncomingMessage, rest: string, setRole: (r: string) => void): Promise<Response> {
+async function route(ctx: RestContext, req: IncomingMessage, rest: string): Promise<Response> {
   const method = (req.method ?? "GET").toUpperCase();
   // Concatenate rather than resolve, so a path like `//x` stays a path instead of becoming a host.
   let url: URL;
@@ -930,7 +929,6 @@ async function route(ctx: RestContext, req: IncomingMessage, rest: string, setRo
     throw new ApiError(406, "PGRST106", `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${EXPOSED_SCHEMAS.join(", ")}`);
   }
   const auth = authenticate(headerValue(req, "authorization"), ctx.jwtSecret);
-  setRole(auth.role);
   if (target === "root") {
     if (!readMethod) throw new ApiError(405, "PGRST117", `Unsupported HTTP method: ${method}`);
     const cache = await ctx.cache.reload();
