@@ -103,9 +103,10 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
       send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ message: "internal gateway error" }));
     });
   });
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -156,6 +156,8 @@ describe("bodies and paths", () => {
     );
     await rawRequest(`GET /rest/v1/${table}?select=${"(".repeat(5000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     await rawRequest(`GET /rest/v1/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const huge = await rawRequest(`GET /rest/v1/${table} HTTP/1.1\r\nHost: x\r\nX-Big: ${"y".repeat(64 * 1024)}\r\n\r\n`);
+    assert.match(huge, /^HTTP\/1\.1 431/);
     await rawRequest(`GET /rest/v1/${table} HTTP/1.1\r\nHost: x\r\nAccept-Profile: private\r\nConnection: close\r\n\r\n`);
     await stillServing();
   });
