@@ -712,13 +712,14 @@ async function handleUpdate(ctx: RestContext, req: IncomingMessage, common: Comm
   const b = new SqlBuilder(cache, common.query.levels);
   const alias = quoteIdent(rel.name);
   const target = qualified(rel.schema, rel.name);
-  const filterPlan = planLevel(b, rel, alias, [], "");
+  const filterPlan = planLevel(b, rel, alias, [], "", { skipOrder: true });
   const ret = returningSelect(b, common, rel, alias);
   const where = filterPlan.conditions.length ? ` WHERE ${filterPlan.conditions.join(" AND ")}` : "";
   let mutation: string;
   if (columns.length === 0) {
     // An empty body updates nothing (PostgREST answers with an empty result).
-    mutation = `SELECT ${alias}.* FROM ${target} AS ${alias} WHERE false`;
+    // The filters stay in the text (under `false`) so every bound parameter is used and typed.
+    mutation = `SELECT ${alias}.* FROM ${target} AS ${alias} WHERE false${filterPlan.conditions.length ? ` AND ${filterPlan.conditions.join(" AND ")}` : ""}`;
   } else {
     const p = b.param(JSON.stringify(row));
     mutation = `UPDATE ${target} AS ${alias} SET ${columns.map((c) => `${quoteIdent(c)} = pgrst_body.${quoteIdent(c)}`).join(", ")} FROM (SELECT * FROM json_populate_record(null::${target}, ${p}::json)) AS pgrst_body${where} RETURNING ${ret.needsRows ? `${alias}.*` : "1"}`;
@@ -735,7 +736,7 @@ async function handleDelete(ctx: RestContext, req: IncomingMessage, common: Comm
   const b = new SqlBuilder(cache, common.query.levels);
   const alias = quoteIdent(relation.name);
   const target = qualified(relation.schema, relation.name);
-  const filterPlan = planLevel(b, relation, alias, [], "");
+  const filterPlan = planLevel(b, relation, alias, [], "", { skipOrder: true });
   const ret = returningSelect(b, common, relation, alias);
   const where = filterPlan.conditions.length ? ` WHERE ${filterPlan.conditions.join(" AND ")}` : "";
   const mutation = `DELETE FROM ${target} AS ${alias}${where} RETURNING ${ret.needsRows ? `${alias}.*` : "1"}`;

@@ -168,7 +168,7 @@ export function planLevel(
   alias: string,
   items: SelectItem[],
   path: string,
-  options: { skipFilters?: boolean; starColumns?: string[] } = {},
+  options: { skipFilters?: boolean; skipOrder?: boolean; starColumns?: string[] } = {},
 ): LevelPlan {
   const opts = b.level(path);
   const selectList: string[] = [];
@@ -225,6 +225,7 @@ export function planLevel(
   }
   if (options.skipFilters) return { selectList, conditions, orderBy: [] };
   for (const tree of opts.filters) conditions.push(compileTree(b, alias, tree, embeds));
-  const orderBy = opts.order ? orderClause(b, alias, opts.order, embeds) : [];
+  // Every parameter compiled must appear in the statement, so order is compiled only where it is used.
+  const orderBy = opts.order && !options.skipOrder ? orderClause(b, alias, opts.order, embeds) : [];
   return { selectList, conditions, orderBy, limit: opts.limit, offset: opts.offset };
 }
