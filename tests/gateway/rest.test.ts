@@ -364,6 +364,17 @@ describe("mutations", () => {
     assert.deepEqual(after.data, []);
   });
 
+  test("limited update and delete touch only the ordered, limited rows", async () => {
+    const c = f.client();
+    await c.from(T("counters")).insert([{ key: "l1" }, { key: "l2" }, { key: "l3" }]);
+    const upd = await c.from(T("counters")).update({ note: "first" }).like("key", "l*").order("key").limit(1).select("key");
+    assert.deepEqual(upd.data, [{ key: "l1" }]);
+    const del = await c.from(T("counters")).delete().like("key", "l*").order("key", { ascending: false }).limit(2).select("key");
+    assert.deepEqual(del.data?.map((r) => r.key).sort(), ["l2", "l3"]);
+    const left = await c.from(T("counters")).select("key, note").like("key", "l*");
+    assert.deepEqual(left.data, [{ key: "l1", note: "first" }]);
+  });
+
   test("rollback() and maxAffected()", async () => {
     const c = f.client();
     const rolled = await c.from(T("counters")).insert({ key: "rolled" }).select().rollback();

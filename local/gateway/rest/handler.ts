@@ -701,6 +701,23 @@ async function handleInsert(ctx: RestContext, req: IncomingMessage, common: Comm
   return response;
 }
 
+/**
+ * WHERE clause of a PATCH/DELETE. With limit/offset it becomes PostgREST's limited update/delete: only the
+ * rows of the ordered, limited selection (by ctid, so tables only) are touched.
+ */
+function mutationWhere(b: SqlBuilder, common: Common, relation: Relation, alias: string): string {
+  const root = common.query.levels.get("") ?? { filters: [] };
+  const limited = root.limit !== undefined || root.offset !== undefined;
+  const plan = planLevel(b, relation, alias, [], "", { skipOrder: !limited });
+  const conditions = plan.conditions.length ? ` WHERE ${plan.conditions.join(" AND ")}` : "";
+  if (!limited) return conditions;
+  const target = qualified(relation.schema, relation.name);
+  const order = plan.orderBy.length ? ` ORDER BY ${plan.orderBy.join(", ")}` : "";
+  const limit = root.limit !== undefined ? ` LIMIT ${b.param(root.limit)}` : "";
+  const offset = root.offset !== undefined ? ` OFFSET ${b.param(root.offset)}` : "";
+  return ` WHERE ${alias}.ctid = ANY(ARRAY(SELECT ${alias}.ctid FROM ${target} AS ${alias}${conditions}${order}${limit}${offset}))`;
+}
+
 async function handleUpdate(ctx: RestContext, req: IncomingMessage, common: Common, relation: Relation, raw: Buffer): Promise<Response> {
   const payload = parseJsonBody(raw);
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
@@ -712,14 +729,13 @@ async function handleUpdate(ctx: RestContext, req: IncomingMessage, common: Comm
   const b = new SqlBuilder(cache, common.query.levels);
   const alias = quoteIdent(rel.name);
   const target = qualified(rel.schema, rel.name);
-  const filterPlan = planLevel(b, rel, alias, [], "", { skipOrder: true });
+  const where = mutationWhere(b, common, rel, alias);
   const ret = returningSelect(b, common, rel, alias);
-  const where = filterPlan.conditions.length ? ` WHERE ${filterPlan.conditions.join(" AND ")}` : "";
   let mutation: string;
   if (columns.length === 0) {
     // An empty body updates nothing (PostgREST answers with an empty result).
     // The filters stay in the text (under `false`) so every bound parameter is used and typed.
-    mutation = `SELECT ${alias}.* FROM ${target} AS ${alias} WHERE false${filterPlan.conditions.length ? ` AND ${filterPlan.conditions.join(" AND ")}` : ""}`;
+    mutation = `SELECT ${alias}.* FROM ${target} AS ${alias} WHERE false${where ? ` AND ${where.replace(/^ WHERE /, "")}` : ""}`;
   } else {
     const p = b.param(JSON.stringify(row));
     mutation = `UPDATE ${target} AS ${alias} SET ${columns.map((c) => `${quoteIdent(c)} = pgrst_body.${quoteIdent(c)}`).join(", ")} FROM (SELECT * FROM json_populate_record(null::${target}, ${p}::json)) AS pgrst_body${where} RETURNING ${ret.needsRows ? `${alias}.*` : "1"}`;
@@ -736,9 +752,8 @@ async function handleDelete(ctx: RestContext, req: IncomingMessage, common: Comm
   const b = new SqlBuilder(cache, common.query.levels);
   const alias = quoteIdent(relation.name);
   const target = qualified(relation.schema, relation.name);
-  const filterPlan = planLevel(b, relation, alias, [], "", { skipOrder: true });
+  const where = mutationWhere(b, common, relation, alias);
   const ret = returningSelect(b, common, relation, alias);
-  const where = filterPlan.conditions.length ? ` WHERE ${filterPlan.conditions.join(" AND ")}` : "";
   const mutation = `DELETE FROM ${target} AS ${alias}${where} RETURNING ${ret.needsRows ? `${alias}.*` : "1"}`;
   const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias})`, common.accept.singular) : "NULL::text";
   const sql = `WITH pgrst_source AS (${mutation}) SELECT (SELECT count(*) FROM pgrst_source) AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body`;
