@@ -38,6 +38,8 @@ create function public.numbers_${s}(n int) returns setof int language sql immuta
 create function public.nothing_${s}() returns void language sql as $$ select $$;
 create function public.bump_${s}(k text) returns int language sql volatile
   as $$ insert into public.counters_${s} (key, n) values (k, 1) on conflict (key) do update set n = counters_${s}.n + 1 returning n $$;
+create function public.tx_mode_${s}() returns text language sql stable as $$ select current_setting('transaction_read_only') $$;
+create function public.tx_mode_volatile_${s}() returns text language sql volatile as $$ select current_setting('transaction_read_only') $$;
 create function public.fail_${s}(code text, msg text) returns void language plpgsql as $$
   begin raise exception using errcode = code, message = msg, detail = 'some detail', hint = 'some hint'; end $$;
 create view public.published_${s} as select id, author_id, title from public.posts_${s} where published;
@@ -75,7 +77,7 @@ after(async () => {
   const s = f.suffix;
   await f.sql(`drop table if exists public.post_labels_${s}, public.labels_${s}, public.posts_${s}, public.profiles_${s}, public.authors_${s}, public.counters_${s} cascade;
     drop view if exists public.published_${s};
-    drop function if exists public.tagged_${s}, public.created_${s}, public.add_${s}, public.echo_${s}, public.numbers_${s}, public.nothing_${s}, public.bump_${s}, public.fail_${s}, public.request_${s}`);
+    drop function if exists public.tx_mode_${s}, public.tx_mode_volatile_${s}, public.tagged_${s}, public.created_${s}, public.add_${s}, public.echo_${s}, public.numbers_${s}, public.nothing_${s}, public.bump_${s}, public.fail_${s}, public.request_${s}`);
   await f.close();
 });
 
@@ -439,6 +441,11 @@ describe("rpc", () => {
     const viaGet = await c.rpc(T("bump"), { k: "rpc" }, { get: true });
     assert.equal(viaGet.status, 405);
     assert.equal(viaGet.error?.code, "25006");
+    // A STABLE function runs in a READ ONLY transaction even by POST; a VOLATILE one only by GET.
+    assert.equal((await c.rpc(T("tx_mode"))).data, "on");
+    assert.equal((await c.rpc(T("tx_mode_volatile"))).data, "off");
+    assert.equal((await c.rpc(T("tx_mode_volatile"), {}, { get: true })).data, "on");
+    assert.equal((await c.from(T("authors")).select("id").limit(1)).error, null);
   });
 
   test("unknown functions and PT-coded errors", async () => {
