@@ -142,6 +142,18 @@ describe("refresh tokens", () => {
     assert.equal(family.rows[0].all_revoked, true);
   });
 
+  test("two tabs refreshing the same token at once both get the one new token", async () => {
+    const { data } = await f.client().auth.signUp({ email: uniqueEmail("tabs"), password });
+    const token = data.session!.refresh_token;
+    const [one, two] = await Promise.all([f.client().auth.refreshSession({ refresh_token: token }), f.client().auth.refreshSession({ refresh_token: token })]);
+    assert.equal(one.error, null);
+    assert.equal(two.error, null);
+    assert.equal(one.data.session?.refresh_token, two.data.session?.refresh_token);
+    assert.notEqual(one.data.session?.refresh_token, token);
+    const active = await f.sql("select count(*)::int as n from auth.refresh_tokens where parent = $1", [token]);
+    assert.equal(active.rows[0].n, 1);
+  });
+
   test("unknown refresh token", async () => {
     const { error } = await f.client().auth.refreshSession({ refresh_token: "nonexistent1" });
     assert.equal(error?.status, 400);
