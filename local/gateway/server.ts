@@ -48,7 +48,7 @@ async function optionalModule<T>(path: string, what: string): Promise<T | undefi
   return (await import(path)) as T;
 }
 
-function applyCors(req: IncomingMessage, res: ServerResponse): void {
+function applyCors(res: ServerResponse): void {
   res.setHeader("Access-Control-Allow-Origin", "*");
   res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 }
@@ -131,7 +131,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
       await functions.handle(req, res, rest);
       return;
     }
-    applyCors(req, res);
+    applyCors(res);
     if (method === "OPTIONS") {
       preflight(req, res);
       req.resume();

@@ -557,7 +557,7 @@ describe("more of PostgREST", () => {
       .order("name", { referencedTable: "author", ascending: false })
       .order("id");
     // postgrest-js puts referenced-table order under author.order; the top-level order stays by id.
-    assert.deepEqual(data?.map((r) => r.id), [1, 2, 3]);
+    assert.deepEqual((data as { id: number }[] | null)?.map((r) => r.id), [1, 2, 3]);
     const res = await fetch(
       `${f.gateway.url}/rest/v1/${T("posts")}?select=id,author:${T("authors")}!author_id(name)&id=in.(1,2,3,4)&author_id=not.is.null&order=author(name).desc,id.asc`,
       { headers: { apikey: f.config.keys.publishableKey } },

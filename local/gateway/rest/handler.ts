@@ -252,7 +252,7 @@ interface Target {
 }
 
 function parsePath(pathname: string): Target | "root" {
-  const segs = pathname.split("/").filter((s, i) => i > 0);
+  const segs = pathname.split("/").slice(1);
   if (segs.length === 1 && segs[0] === "") return "root";
   const decoded = segs.map((s) => {
     try {
