@@ -529,7 +529,8 @@ export function createAuthService({
       const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
       const perPage = Math.min(1000, Math.max(1, Number(url.searchParams.get("per_page") ?? 50) || 50));
       const total = Number((await pool.query("select count(*) from auth.users")).rows[0].count);
-      const ids = await pool.query("select id from auth.users order by created_at, id limit $1 offset $2", [perPage, (page - 1) * perPage]);
+      // GoTrue lists newest first (default sort created_at desc).
+      const ids = await pool.query("select id from auth.users order by created_at desc, id limit $1 offset $2", [perPage, (page - 1) * perPage]);
       const users = [];
       for (const r of ids.rows) users.push(await adminUserJson(pool, r.id));
       const lastPage = Math.max(1, Math.ceil(total / perPage));
