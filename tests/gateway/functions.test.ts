@@ -105,9 +105,10 @@ interface Harness {
 async function startHarness(): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), "leadloop-fn-"));
   const functionsRoot = join(root, "functions");
-  for (const dir of ["echo", "open", "preflight", "disabled", "broken", "stream", "_shared"]) mkdirSync(join(functionsRoot, dir), { recursive: true });
+  for (const dir of ["echo", "cold", "open", "preflight", "disabled", "broken", "stream", "_shared"]) mkdirSync(join(functionsRoot, dir), { recursive: true });
   writeFileSync(join(functionsRoot, "_shared", "greeting.ts"), `export const greeting = "hello v1";\n`);
   writeFileSync(join(functionsRoot, "echo", "index.ts"), echoSource);
+  writeFileSync(join(functionsRoot, "cold", "index.ts"), echoSource);
   writeFileSync(join(functionsRoot, "open", "main.ts"), echoSource);
   writeFileSync(join(functionsRoot, "preflight", "index.ts"), preflightSource);
   writeFileSync(join(functionsRoot, "disabled", "index.ts"), preflightSource);
@@ -285,6 +286,15 @@ describe("functions gateway", { timeout: 180_000 }, () => {
     const response = await fetch(`${h.url}/functions/v1/broken`, { method: "POST" });
     assert.equal(response.status, 503);
     assert.deepEqual(await response.json(), { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" });
+  });
+
+  it("requests that arrive while a function is still booting wait for it instead of failing", async () => {
+    const supabase = client(h, h.config.keys.anonKey);
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => supabase.functions.invoke<Echo>(`cold?i=${i}`, { body: { i } })));
+    results.forEach((r, i) => {
+      assert.equal(r.error, null, `request ${i} failed: ${r.error?.message}`);
+      assert.equal(r.data!.search, `?i=${i}`);
+    });
   });
 
   it("streams responses and serves concurrent requests", async () => {

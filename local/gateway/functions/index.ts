@@ -302,7 +302,11 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
 
   async function workerFor(name: string, settings: FunctionSettings & { entrypoint: string }): Promise<Worker> {
     const existing = workers.get(name);
-    if (existing && existing.child.exitCode === null && !existing.retired) return existing;
+    if (existing && existing.child.exitCode === null && !existing.retired) {
+      // A child is registered as soon as it spawns; a request arriving during its boot waits for it.
+      await existing.ready;
+      return existing;
+    }
     let pending = starting.get(name);
     if (!pending) {
       pending = (async () => {
