@@ -313,6 +313,24 @@ describe("mutations", () => {
     assert.equal(notNull.error?.code, "23502");
   });
 
+  test("the representation of a mutation can embed related rows", async () => {
+    const c = f.client();
+    const inserted = await c
+      .from(T("posts"))
+      .insert({ title: "embedded on insert", author_id: 2 })
+      .select(`title, author:${T("authors")}!author_id(name)`)
+      .single();
+    assert.deepEqual(inserted.data, { title: "embedded on insert", author: { name: "Brian" } });
+    const updated = await c
+      .from(T("posts"))
+      .update({ author_id: 1 })
+      .eq("title", "embedded on insert")
+      .select(`author:${T("authors")}!author_id(name)`);
+    assert.deepEqual(updated.data, [{ author: { name: "Ada" } }]);
+    const deleted = await c.from(T("posts")).delete().eq("title", "embedded on insert").select("title");
+    assert.deepEqual(deleted.data, [{ title: "embedded on insert" }]);
+  });
+
   test("missing=default fills defaults for keys a row omits", async () => {
     const { data, error } = await f
       .client()
