@@ -510,33 +510,33 @@ async function runAndRespond(
   const response = buildResponse();
   return applyResponseGucs(response, row.response_status, row.response_headers);
   function buildResponse(): Response {
-  switch (plan.kind) {
-    case "read": {
-      const offset = plan.offset ?? 0;
-      if (total !== undefined && offset > total && !(offset === 0)) {
-        throw new ApiError(416, "PGRST103", "Requested range not satisfiable", `An offset of ${offset} was requested, but there are only ${total} rows.`);
+    switch (plan.kind) {
+      case "read": {
+        const offset = plan.offset ?? 0;
+        if (total !== undefined && offset > total) {
+          throw new ApiError(416, "PGRST103", "Requested range not satisfiable", `An offset of ${offset} was requested, but there are only ${total} rows.`);
+        }
+        headers["Content-Range"] = contentRange(offset, page, total);
+        return withBody(total !== undefined && page < total ? 206 : 200);
       }
-      headers["Content-Range"] = contentRange(offset, page, total);
-      return withBody(total !== undefined && page < total ? 206 : 200);
-    }
-    case "rpc": {
-      headers["Content-Range"] = contentRange(0, page, total);
-      if (plan.rpcVoid) return { status: 204, headers };
-      return withBody(200);
-    }
-    case "insert":
-    case "update":
-    case "delete": {
-      headers["Content-Range"] = plan.kind === "update" ? contentRange(0, page, total) : `*/${total ?? "*"}`;
-      const status = plan.kind === "insert" ? (row.inserted !== undefined && row.inserted !== null && Number(row.inserted) === 0 && (plan.payloadRows ?? 0) > 0 ? 200 : 201) : prefer.return === "representation" ? 200 : 204;
-      if (prefer.return === "representation") return withBody(status);
-      if (prefer.return === "headers-only" && plan.location && row.body) {
-        const rows = JSON.parse(row.body) as Record<string, unknown>[];
-        if (rows[0]) headers["Location"] = plan.location(rows[0]);
+      case "rpc": {
+        headers["Content-Range"] = contentRange(0, page, total);
+        if (plan.rpcVoid) return { status: 204, headers };
+        return withBody(200);
       }
-      return { status: plan.kind === "insert" ? status : 204, headers };
+      case "insert":
+      case "update":
+      case "delete": {
+        headers["Content-Range"] = plan.kind === "update" ? contentRange(0, page, total) : `*/${total ?? "*"}`;
+        const status = plan.kind === "insert" ? (row.inserted !== undefined && row.inserted !== null && Number(row.inserted) === 0 && (plan.payloadRows ?? 0) > 0 ? 200 : 201) : prefer.return === "representation" ? 200 : 204;
+        if (prefer.return === "representation") return withBody(status);
+        if (prefer.return === "headers-only" && plan.location && row.body) {
+          const rows = JSON.parse(row.body) as Record<string, unknown>[];
+          if (rows[0]) headers["Location"] = plan.location(rows[0]);
+        }
+        return { status: plan.kind === "insert" ? status : 204, headers };
+      }
     }
-  }
   }
 }
 
