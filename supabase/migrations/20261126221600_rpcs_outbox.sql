@@ -85,6 +85,34 @@ begin
 end
 $$;
 
+-- Twilio answers 201 and starts delivering at once, so a status callback can arrive before
+-- sms-dispatch has recorded the SID with mark_message_sent. Such callbacks wait here and are applied
+-- when the SID is recorded; rows nobody claims (the SID was never ours, or the first SID was kept)
+-- are purged by the lifecycle sweep after a day.
+create table private.early_message_statuses (
+  twilio_sid text not null check (length(twilio_sid) between 10 and 64),
+  status text not null check (status in ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'canceled')),
+  error_code text check (length(error_code) <= 16),
+  received_at timestamptz not null default now(),
+  primary key (twilio_sid, status)
+);
+comment on table private.early_message_statuses is 'Twilio status callbacks that arrived before mark_message_sent recorded their SID; applied (in rank order) and deleted by mark_message_sent, purged by the lifecycle sweep after a day.';
+create index early_message_statuses_received_at_idx on private.early_message_statuses (received_at);
+alter table private.early_message_statuses enable row level security;
+revoke all on table private.early_message_statuses from public, anon, authenticated;
+
+-- Serialises "is this SID known yet?" between record_message_status and mark_message_sent, so an
+-- early callback is either seen by mark_message_sent or finds the SID already recorded: never lost
+-- between the two.
+create or replace function private.lock_twilio_sid(p_twilio_sid text)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+  select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadloop.twilio_sid:' || p_twilio_sid, 0))
+$$;
+
 create or replace function public.mark_message_sent(p_message_id uuid, p_twilio_sid text)
 returns boolean
 language plpgsql
@@ -97,20 +125,28 @@ begin
   if p_twilio_sid is null or length(p_twilio_sid) not between 10 and 64 then
     raise exception 'p_twilio_sid must be a Twilio message SID' using errcode = '22023';
   end if;
+  perform private.lock_twilio_sid(p_twilio_sid);
   update public.messages m
      set status = 'sent', twilio_sid = coalesce(m.twilio_sid, p_twilio_sid), sent_at = now(), lease_until = null,
          error_code = null, error_message = null
    where m.id = p_message_id and m.status = 'sending'
   returning * into message;
   if message.id is null then
-    update public.messages m set twilio_sid = p_twilio_sid where m.id = p_message_id and m.twilio_sid is null;
+    update public.messages m set twilio_sid = p_twilio_sid where m.id = p_message_id and m.twilio_sid is null
+    returning * into message;
+    if message.id is not null then
+      perform private.apply_early_message_statuses(message);
+    end if;
     return false;
   end if;
   perform private.after_outbound_sent(message);
+  if message.twilio_sid = p_twilio_sid then
+    perform private.apply_early_message_statuses(message);
+  end if;
   return true;
 end
 $$;
-comment on function public.mark_message_sent(uuid, text) is 'sms-dispatch: Twilio accepted the message. False when it was no longer sending (lease expired); the SID is still kept.';
+comment on function public.mark_message_sent(uuid, text) is 'sms-dispatch: Twilio accepted the message. False when it was no longer sending (lease expired); the SID is still kept. Status callbacks that arrived before the SID was recorded are applied now.';
 
 -- What a Twilio error means for the number, the lead and the account (sms-compliance.md).
 create or replace function private.apply_error_side_effects(p_message public.messages, p_error_code text)
@@ -248,6 +284,79 @@ as $$
     else 0 end
 $$;
 
+-- One delivery status applied to a locked message row: only forward moves of a message that has
+-- left our hands (a late "sent" never replaces "delivered"), then the error code's side effects.
+create or replace function private.apply_message_status(p_message public.messages, p_new_status text, p_error_code text)
+returns public.messages
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  message public.messages := p_message;
+begin
+  if message.status in ('sent', 'sending', 'undelivered', 'failed')
+     and private.twilio_status_rank(p_new_status) > private.twilio_status_rank(message.status)
+     and p_new_status in ('sent', 'delivered', 'undelivered', 'failed') then
+    update public.messages m
+       set status = p_new_status,
+           delivered_at = case when p_new_status = 'delivered' then now() else m.delivered_at end,
+           error_code = coalesce(left(p_error_code, 16), m.error_code),
+           lease_until = null
+     where m.id = message.id
+    returning * into message;
+    if message.kind = 'owner_alert' and p_new_status = 'delivered' then
+      update public.leads set owner_alert_status = 'delivered' where id = message.lead_id;
+    elsif message.kind = 'owner_alert' and p_new_status in ('undelivered', 'failed') then
+      update public.leads set owner_alert_status = 'failed' where id = message.lead_id;
+    end if;
+  end if;
+  if p_error_code is not null then
+    perform private.apply_error_side_effects(message, p_error_code);
+  end if;
+  return message;
+end
+$$;
+comment on function private.apply_message_status(public.messages, text, text) is 'Applies one Twilio delivery status to a locked message (never backwards) with its error side effects; shared by record_message_status and mark_message_sent.';
+
+-- The callbacks that beat mark_message_sent, applied in rank order (sent before delivered, whatever
+-- order Twilio posted them in) and then forgotten. The caller holds the SID lock and the row.
+create or replace function private.apply_early_message_statuses(p_message public.messages)
+returns public.messages
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  message public.messages := p_message;
+  early record;
+begin
+  for early in
+    select e.status, e.error_code from private.early_message_statuses e
+     where e.twilio_sid = p_message.twilio_sid
+     order by private.twilio_status_rank(e.status), e.received_at
+  loop
+    message := private.apply_message_status(message, early.status, early.error_code);
+  end loop;
+  delete from private.early_message_statuses e where e.twilio_sid = p_message.twilio_sid;
+  return message;
+end
+$$;
+comment on function private.apply_early_message_statuses(public.messages) is 'mark_message_sent: applies, in rank order, the status callbacks that arrived before the SID was recorded, then deletes them.';
+
+-- Twilio's MessageStatus values mapped onto ours; null for anything else.
+create or replace function private.twilio_message_status(p_status text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case lower(p_status)
+    when 'accepted' then 'queued' when 'scheduled' then 'queued' when 'queued' then 'queued'
+    when 'sending' then 'sending' when 'sent' then 'sent' when 'delivered' then 'delivered' when 'read' then 'delivered'
+    when 'undelivered' then 'undelivered' when 'failed' then 'failed' when 'canceled' then 'canceled' end
+$$;
+
 create or replace function public.record_message_status(p_twilio_sid text, p_status text, p_error_code text default null)
 returns jsonb
 language plpgsql
@@ -256,39 +365,28 @@ set search_path = ''
 as $$
 declare
   message public.messages;
-  new_status text := case lower(p_status)
-    when 'accepted' then 'queued' when 'scheduled' then 'queued' when 'queued' then 'queued'
-    when 'sending' then 'sending' when 'sent' then 'sent' when 'delivered' then 'delivered' when 'read' then 'delivered'
-    when 'undelivered' then 'undelivered' when 'failed' then 'failed' when 'canceled' then 'canceled' end;
+  new_status text := private.twilio_message_status(p_status);
 begin
   if new_status is null then
     raise exception 'unknown Twilio message status "%"', p_status using errcode = '22023';
   end if;
+  if p_twilio_sid is null or length(p_twilio_sid) not between 10 and 64 then
+    raise exception 'p_twilio_sid must be a Twilio message SID' using errcode = '22023';
+  end if;
   select * into message from public.messages m where m.twilio_sid = p_twilio_sid for update;
   if message.id is null then
-    return jsonb_build_object('found', false, 'status', null);
+    -- Maybe mark_message_sent is recording this SID right now: wait for it, then look again.
+    perform private.lock_twilio_sid(p_twilio_sid);
+    select * into message from public.messages m where m.twilio_sid = p_twilio_sid for update;
   end if;
-  -- Only forward moves of a message that has left our hands; a late "sent" never replaces "delivered".
-  if message.status in ('sent', 'sending', 'undelivered', 'failed')
-     and private.twilio_status_rank(new_status) > private.twilio_status_rank(message.status)
-     and new_status in ('sent', 'delivered', 'undelivered', 'failed') then
-    update public.messages m
-       set status = new_status,
-           delivered_at = case when new_status = 'delivered' then now() else m.delivered_at end,
-           error_code = coalesce(left(p_error_code, 16), m.error_code),
-           lease_until = null
-     where m.id = message.id
-    returning * into message;
-    if message.kind = 'owner_alert' and new_status = 'delivered' then
-      update public.leads set owner_alert_status = 'delivered' where id = message.lead_id;
-    elsif message.kind = 'owner_alert' and new_status in ('undelivered', 'failed') then
-      update public.leads set owner_alert_status = 'failed' where id = message.lead_id;
-    end if;
+  if message.id is null then
+    insert into private.early_message_statuses as e (twilio_sid, status, error_code)
+    values (p_twilio_sid, new_status, left(p_error_code, 16))
+    on conflict (twilio_sid, status) do update set error_code = coalesce(excluded.error_code, e.error_code);
+    return jsonb_build_object('found', false, 'status', null, 'deferred', true);
   end if;
-  if p_error_code is not null then
-    perform private.apply_error_side_effects(message, p_error_code);
-  end if;
+  message := private.apply_message_status(message, new_status, p_error_code);
   return jsonb_build_object('found', true, 'status', message.status);
 end
 $$;
-comment on function public.record_message_status(text, text, text) is 'twilio-status: apply a delivery callback; never moves backwards; 21610/30005/30006 suppress the number.';
+comment on function public.record_message_status(text, text, text) is 'twilio-status: apply a delivery callback; never moves backwards; 21610/30005/30006 suppress the number. A callback for a SID not recorded yet is kept and applied by mark_message_sent ({found:false, deferred:true}).';

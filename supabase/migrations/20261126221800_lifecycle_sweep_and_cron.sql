@@ -12,6 +12,7 @@ declare
   nudges_queued integer := 0;
   nudges_skipped integer := 0;
   completed integer := 0;
+  early_statuses_purged integer := 0;
   due record;
   send_at timestamptz;
   unsolicited integer;
@@ -97,6 +98,11 @@ begin
     end if;
   end loop;
 
+  -- Early status callbacks whose SID mark_message_sent never recorded (not ours, or a reclaimed
+  -- send whose first SID was kept) would otherwise stay forever.
+  delete from private.early_message_statuses e where e.received_at < p_now - interval '1 day';
+  get diagnostics early_statuses_purged = row_count;
+
   summaries_due := exists (
     select 1 from public.conversations c
      where c.summary_status in ('due', 'claimed') and c.summary_due_at <= p_now
@@ -115,11 +121,12 @@ begin
   return jsonb_build_object(
     'leases_released', leases_released, 'deferred_released', deferred_released,
     'nudges_queued', nudges_queued, 'nudges_skipped', nudges_skipped, 'completed', completed,
+    'early_statuses_purged', early_statuses_purged,
     'summaries_due', summaries_due, 'summarize_woken', summarize_woken,
     'dispatch_due', dispatch_due, 'dispatch_woken', dispatch_woken);
 end
 $$;
-comment on function private.lifecycle_sweep(timestamptz, int) is 'pg_cron, every minute: expired leases, deferred texts now due, one nudge, idle completion (version-guarded), summary and dispatch wakes.';
+comment on function private.lifecycle_sweep(timestamptz, int) is 'pg_cron, every minute: expired leases, deferred texts now due, one nudge, idle completion (version-guarded), summary and dispatch wakes, purge of early status callbacks older than a day.';
 
 select cron.schedule('leadloop-lifecycle-sweep', '* * * * *', 'select private.lifecycle_sweep()');
 

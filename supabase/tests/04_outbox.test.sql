@@ -2,7 +2,7 @@
 -- delivery status, coalesced wakes and the sweep's lease release.
 begin;
 \ir _helpers.psql
-select plan(58);
+select plan(81);
 
 create temp table b as select pg_temp.new_business() as id;
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660001') as lead;
@@ -109,12 +109,74 @@ select is(public.mark_message_failed((select id from m3), '30008', 'unknown', tr
 -- delivery status callbacks
 select is(public.record_message_status('SM00000000000000000000000000000001', 'delivered'), '{"found": true, "status": "delivered"}'::jsonb, 'delivered is recorded');
 select is(public.record_message_status('SM00000000000000000000000000000001', 'sent'), '{"found": true, "status": "delivered"}'::jsonb, 'a late "sent" does not move it backwards');
-select is(public.record_message_status('SM0000000000000000000000000000dead', 'delivered'), '{"found": false, "status": null}'::jsonb, 'an unknown SID is reported as not found');
+select is(public.record_message_status('SM0000000000000000000000000000dead', 'delivered'), '{"found": false, "status": null, "deferred": true}'::jsonb,
+          'an unknown SID is reported as not found, and its status kept for later');
 select throws_ok($$select public.record_message_status('SM00000000000000000000000000000001', 'exploded')$$, '22023', null, 'an unknown status is refused');
 select is(public.record_message_status('SM00000000000000000000000000000002', 'undelivered', '30006'), '{"found": true, "status": "undelivered"}'::jsonb,
           'an undelivered callback is recorded');
 select ok(exists (select 1 from public.opt_outs where phone = (select owner_phone from public.businesses where id = (select id from b)) and matched_rule = 'carrier:30006'),
           '30006 suppresses the number');
+
+-- status callbacks that arrive before mark_message_sent records the SID (Twilio delivers at once)
+create function pg_temp.claim_for_new_lead(p_phone text, p_kind text, p_business uuid default null) returns uuid
+language plpgsql as $$
+declare
+  new_lead uuid := pg_temp.submit(pg_temp.widget_of(coalesce(p_business, (select id from b))), p_phone);
+  message_id uuid;
+begin
+  select c.id into message_id from public.claim_outbound_messages(500, 60) c where c.lead_id = new_lead and c.kind = p_kind;
+  return message_id;
+end
+$$;
+create temp table e1 as select pg_temp.claim_for_new_lead('+15556660040', 'text_back') as id;
+select is(public.record_message_status('SM000000000000000000000000000e0001', 'delivered'), '{"found": false, "status": null, "deferred": true}'::jsonb,
+          'early delivered: not found yet, deferred');
+select is((select status from private.early_message_statuses where twilio_sid = 'SM000000000000000000000000000e0001'), 'delivered', 'the early status is kept');
+select is(public.mark_message_sent((select id from e1), 'SM000000000000000000000000000e0001'), true, 'the send is then recorded');
+select is((select status from public.messages where id = (select id from e1)), 'delivered', 'a delivered callback that came before the SID ends delivered');
+select ok((select delivered_at is not null from public.messages where id = (select id from e1)), 'with its delivery time');
+select is((select count(*)::int from private.early_message_statuses where twilio_sid = 'SM000000000000000000000000000e0001'), 0, 'and the early status is gone once applied');
+select is((select status from public.conversations where lead_phone = '+15556660040'), 'awaiting_reply', 'the conversation still moves on as after any send');
+
+create temp table e2 as select pg_temp.claim_for_new_lead('+15556660041', 'text_back') as id;
+select is(public.record_message_status('SM000000000000000000000000000e0002', 'undelivered', '30006'), '{"found": false, "status": null, "deferred": true}'::jsonb,
+          'early undelivered 30006: deferred');
+select ok(not exists (select 1 from public.opt_outs where phone = '+15556660041'), 'nothing is suppressed before the SID is known');
+select is(public.mark_message_sent((select id from e2), 'SM000000000000000000000000000e0002'), true, 'the send is recorded');
+select is((select status || ' ' || error_code from public.messages where id = (select id from e2)), 'undelivered 30006', 'the message ends undelivered with the code');
+select is((select source || ' ' || matched_rule from public.opt_outs where business_id = (select id from b) and phone = '+15556660041'), 'carrier carrier:30006',
+          'the early 30006 suppresses the number once the SID is recorded');
+select is((select status from public.conversations where lead_phone = '+15556660041'), 'opted_out', 'and closes the conversation');
+select is((select phone_status from public.leads where phone = '+15556660041'), 'landline', 'and flags the landline');
+
+-- (a business of its own: the first business's owner number was suppressed by the 30006 above)
+create temp table e3 as select pg_temp.claim_for_new_lead('+15556660042', 'owner_alert', pg_temp.new_business()) as id;
+select public.record_message_status('SM000000000000000000000000000e0003', 'delivered');
+select public.record_message_status('SM000000000000000000000000000e0003', 'sent');
+select is((select count(*)::int from private.early_message_statuses where twilio_sid = 'SM000000000000000000000000000e0003'), 2, 'both out-of-order early statuses are kept');
+select is(public.mark_message_sent((select id from e3), 'SM000000000000000000000000000e0003'), true, 'the owner alert is recorded as sent');
+select is((select status from public.messages where id = (select id from e3)), 'delivered', 'early delivered then sent still ends delivered');
+select is((select owner_alert_status from public.leads where phone = '+15556660042'), 'delivered', 'and the lead shows the owner alert delivered');
+
+-- a reclaimed send whose late worker records the SID: early statuses apply as a later callback would
+create temp table e4 as select pg_temp.claim_for_new_lead('+15556660043', 'text_back') as id;
+update public.messages set status = 'queued', lease_until = null where id = (select id from e4);
+select public.record_message_status('SM000000000000000000000000000e0004', 'failed', '21610');
+select is(public.mark_message_sent((select id from e4), 'SM000000000000000000000000000e0004'), false, 'a late worker still gets false');
+select is((select source || ' ' || matched_rule from public.opt_outs where business_id = (select id from b) and phone = '+15556660043'), 'carrier carrier:21610',
+          'but the early 21610 recorded for its SID still suppresses the number');
+
+-- early statuses nobody claims are purged by the sweep after a day
+select public.record_message_status('SM000000000000000000000000000e0005', 'delivered');
+select public.record_message_status('SM000000000000000000000000000e0006', 'delivered');
+update private.early_message_statuses set received_at = now() - interval '25 hours' where twilio_sid = 'SM000000000000000000000000000e0005';
+select ok((private.lifecycle_sweep(now()) ->> 'early_statuses_purged')::int >= 1, 'the sweep purges early statuses older than a day');
+select is((select array_agg(twilio_sid order by twilio_sid) from private.early_message_statuses where twilio_sid in ('SM000000000000000000000000000e0005', 'SM000000000000000000000000000e0006')),
+          array['SM000000000000000000000000000e0006'], 'and keeps the recent ones');
+select ok(not has_table_privilege('authenticated', 'private.early_message_statuses', 'select')
+          and not has_table_privilege('anon', 'private.early_message_statuses', 'select')
+          and not has_table_privilege('service_role', 'private.early_message_statuses', 'insert'),
+          'early statuses are not reachable through the API');
 
 -- coalesced wakes
 delete from net.http_request_queue where url like 'http://functions.test/%';
