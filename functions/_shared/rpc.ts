@@ -39,7 +39,13 @@ export const inboundResultSchema = z.object({
 export type InboundResult = z.infer<typeof inboundResultSchema>;
 
 export const applyTurnResultSchema = z.object({ applied: z.boolean(), version: z.number().int().nullable() });
-export const messageStatusResultSchema = z.object({ found: z.boolean(), status: z.string().nullable() });
+// deferred: the SID is not recorded yet (the callback beat mark_message_sent); the database keeps
+// the status and applies it when sms-dispatch records the SID.
+export const messageStatusResultSchema = z.object({
+  found: z.boolean(),
+  status: z.string().nullable(),
+  deferred: z.boolean().optional().default(false),
+});
 
 export const dueSummarySchema = z.object({
   conversation_id: z.string().uuid(),
@@ -104,7 +110,7 @@ export interface LeadloopRpc {
     twilioSid: string,
     status: string,
     errorCode: string | null,
-  ): Promise<{ found: boolean; status: string | null }>;
+  ): Promise<{ found: boolean; status: string | null; deferred: boolean }>;
   claimDueSummaries(batchSize: number, leaseSeconds: number): Promise<DueSummary[]>;
   completeConversationSummary(conversationId: string, summary: unknown, ownerText: string): Promise<{ queued: boolean }>;
 }

@@ -47,3 +47,35 @@ Deno.test("a status callback without a status is a 400", async () => {
   assertEquals(res.status, 400);
   assertMatch((await res.json()).message, /MessageStatus/);
 });
+
+async function warningsDuring(run: () => Promise<void>): Promise<string[]> {
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.map(String).join(" "));
+  try {
+    await run();
+  } finally {
+    console.warn = original;
+  }
+  return warnings;
+}
+
+Deno.test("a status for a SID not recorded yet (deferred by the database) is 204 without a warning", async () => {
+  const t = handlerWith({ record_message_status: () => ({ found: false, status: null, deferred: true }) });
+  let status = 0;
+  const warnings = await warningsDuring(async () => {
+    const res = await t.handler(await signedTwilioRequest("twilio-status", { MessageSid: sid, MessageStatus: "delivered" }));
+    status = res.status;
+  });
+  assertEquals(status, 204);
+  assertEquals(warnings, []);
+});
+
+Deno.test("an unknown SID that was not deferred is still warned about", async () => {
+  const t = handlerWith({ record_message_status: () => ({ found: false, status: null }) });
+  const warnings = await warningsDuring(async () => {
+    await t.handler(await signedTwilioRequest("twilio-status", { MessageSid: sid, MessageStatus: "delivered" }));
+  });
+  assertEquals(warnings.length, 1);
+  assertMatch(warnings[0], /no message with sid/);
+});

@@ -1,5 +1,6 @@
 // Twilio's delivery status callback: records the status (never backwards; carrier
-// opt-out codes suppress the number in the database).
+// opt-out codes suppress the number in the database). A callback for a SID sms-dispatch has not
+// recorded yet is kept by the database and applied when it is (deferred).
 import { z } from "zod";
 import { type Handler, withErrors } from "../_shared/http.ts";
 import { readSignedTwilioForm } from "../_shared/twilio-webhook.ts";
@@ -28,7 +29,9 @@ export function createStatusHandler(deps: StatusDeps): Handler {
   return withErrors("twilio-status", async (req) => {
     const form = statusFormSchema.parse(await readSignedTwilioForm(req, deps.env, "twilio-status"));
     const result = await deps.rpc.recordMessageStatus(form.sid, form.status, form.errorCode);
-    if (!result.found) console.warn(`[twilio-status] no message with sid ${form.sid}`);
+    // A deferred status is the normal race with sms-dispatch (Twilio calls back before the SID is
+    // recorded), kept by the database for later: nothing to warn about.
+    if (!result.found && !result.deferred) console.warn(`[twilio-status] no message with sid ${form.sid}`);
     return new Response(null, { status: 204 });
   });
 }
