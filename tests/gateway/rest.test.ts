@@ -1,3 +1,4 @@
+import { createClient } from "@supabase/supabase-js";
 // PostgREST conformance through @supabase/supabase-js: reads, filters, embeds, counts, mutations, rpc, errors.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -495,7 +496,16 @@ describe("rpc", () => {
     assert.match(r.headers["x-client-info"], /^supabase-js/);
     assert.match(r.headers.authorization, /^Bearer ey/); // the publishable key became the anon JWT
     assert.equal(r.headers.cookie, undefined);
+    assert.equal(r.headers["x-real-ip"], "127.0.0.1", "like Kong, the gateway names the peer");
+    assert.equal(r.headers["x-forwarded-for"], "127.0.0.1");
     assert.equal(r.search_path, '"public", "extensions"');
+    const spoofing = createClient(f.gateway.url, f.config.keys.publishableKey, {
+      auth: { persistSession: false },
+      global: { headers: { "x-real-ip": "203.0.113.9", "x-forwarded-for": "203.0.113.9" } },
+    });
+    const spoofed = (await spoofing.rpc(T("request"), {}, { get: true })).data as { headers: Record<string, string> };
+    assert.equal(spoofed.headers["x-real-ip"], "127.0.0.1", "a client cannot choose the address the rate limits see");
+    assert.equal(spoofed.headers["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
     const service = await f.client(f.config.keys.secretKey).rpc(T("request"));
     assert.equal((service.data as { role: string }).role, "service_role");
   });
