@@ -1,4 +1,5 @@
 import { createClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
 // PostgREST conformance through @supabase/supabase-js: reads, filters, embeds, counts, mutations, rpc, errors.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -501,6 +502,7 @@ describe("rpc", () => {
     assert.equal(r.search_path, '"public", "extensions"');
     const spoofing = createClient(f.gateway.url, f.config.keys.publishableKey, {
       auth: { persistSession: false },
+      realtime: { transport: WebSocket as never },
       global: { headers: { "x-real-ip": "203.0.113.9", "x-forwarded-for": "203.0.113.9" } },
     });
     const spoofed = (await spoofing.rpc(T("request"), {}, { get: true })).data as { headers: Record<string, string> };
