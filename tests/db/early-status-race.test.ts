@@ -1,0 +1,117 @@
+// A Twilio status callback racing sms-dispatch's mark_message_sent for the same SID, on two
+// connections, must never be lost: either the callback finds the recorded SID, or it is kept and
+// mark_message_sent applies it. Each race is forced by holding one side's transaction open.
+// Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, test } from "node:test";
+import pg from "pg";
+import { instanceConfig } from "../../local/config.ts";
+
+const connections: pg.Client[] = [];
+let businessId = "";
+let widgetId = "";
+
+function randomPhone(prefix: string): string {
+  return prefix + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
+}
+
+function randomSid(): string {
+  return "SM" + randomUUID().replaceAll("-", "");
+}
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
+  await client.connect();
+  connections.push(client);
+  return client;
+}
+
+// A committed lead whose text-back is being sent (as if claimed by sms-dispatch); returns its id.
+async function sendingTextBack(client: pg.Client): Promise<string> {
+  const phone = randomPhone("+1558");
+  await client.query(
+    `insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Race lead', $2, 'Leaking pipe', true)`,
+    [widgetId, phone],
+  );
+  const { rows } = await client.query<{ id: string }>(
+    `update public.messages set status = 'sending', lease_until = now() + interval '60 seconds', attempts = 1
+      where business_id = $1 and to_phone = $2 and kind = 'text_back' returning id`,
+    [businessId, phone],
+  );
+  assert.equal(rows.length, 1);
+  return rows[0].id;
+}
+
+// Resolves to true when the promise is still pending after a moment (it waits on a lock).
+async function stillWaiting(promise: Promise<unknown>): Promise<boolean> {
+  const timeout = new Promise((resolve) => setTimeout(() => resolve("waiting"), 300));
+  return (await Promise.race([promise.then(() => "done"), timeout])) === "waiting";
+}
+
+before(async () => {
+  const setup = await connect();
+  await connect();
+  businessId = randomUUID();
+  widgetId = randomUUID();
+  await setup.query("begin");
+  await setup.query(
+    `insert into public.businesses (id, name, owner_phone, twilio_number, quiet_hours_start, quiet_hours_end)
+     values ($1, 'Race Co', $2, $3, '00:00', '23:59:59.999999')`,
+    [businessId, randomPhone("+1556"), randomPhone("+1557")],
+  );
+  await setup.query(
+    `insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
+     values ($1, 'active', now() - interval '1 day', now() + interval '29 days', 100)`,
+    [businessId],
+  );
+  await setup.query(
+    `insert into public.widgets (id, business_id, allowed_origins, consent_text, max_leads_per_hour)
+     values ($1, $2, '{https://race.example}', 'Texts from Race Co about your request. Msg & data rates may apply. Reply STOP to opt out.', 1000)`,
+    [widgetId, businessId],
+  );
+  await setup.query("commit");
+});
+
+after(async () => {
+  if (businessId) await connections[0]?.query("delete from public.businesses where id = $1", [businessId]);
+  await Promise.all(connections.map((client) => client.end()));
+});
+
+test("a callback arriving while mark_message_sent is uncommitted waits for it and finds the message", async () => {
+  const [dispatch, status] = connections;
+  const messageId = await sendingTextBack(dispatch);
+  const sid = randomSid();
+
+  await dispatch.query("begin");
+  await dispatch.query("select public.mark_message_sent($1, $2)", [messageId, sid]);
+  const callback = status.query<{ result: { found: boolean; status: string | null } }>(
+    "select public.record_message_status($1, 'delivered') as result",
+    [sid],
+  );
+  assert.equal(await stillWaiting(callback), true, "the callback waits for the SID being recorded");
+  await dispatch.query("commit");
+
+  assert.deepEqual((await callback).rows[0].result, { found: true, status: "delivered" });
+  const { rows } = await dispatch.query("select status from public.messages where id = $1", [messageId]);
+  assert.equal(rows[0].status, "delivered");
+});
+
+test("mark_message_sent arriving while an early callback is uncommitted waits for it and applies it", async () => {
+  const [dispatch, status] = connections;
+  const messageId = await sendingTextBack(dispatch);
+  const sid = randomSid();
+
+  await status.query("begin");
+  const early = await status.query("select public.record_message_status($1, 'delivered') as result", [sid]);
+  assert.deepEqual(early.rows[0].result, { found: false, status: null, deferred: true });
+  const marked = dispatch.query<{ sent: boolean }>("select public.mark_message_sent($1, $2) as sent", [messageId, sid]);
+  assert.equal(await stillWaiting(marked), true, "mark_message_sent waits for the early callback");
+  await status.query("commit");
+
+  assert.equal((await marked).rows[0].sent, true);
+  const { rows } = await dispatch.query("select status from public.messages where id = $1", [messageId]);
+  assert.equal(rows[0].status, "delivered");
+  const left = await dispatch.query("select count(*)::int as n from private.early_message_statuses where twilio_sid = $1", [sid]);
+  assert.equal(left.rows[0].n, 0, "the early status is applied and removed");
+});
