@@ -2,13 +2,13 @@
 // subscribers. Every subscriber is its own signed-in owner (own socket, own claims), so each change costs
 // one RLS check per subscriber, which is the expensive case; a 50-sockets-one-user run shows the cheap one.
 //
-// Run with the instance's database up:  LEADLOOP_INSTANCE=<name> npx tsx bench/realtime-latency.ts [rows]
+// bench/gateway.ts runs it after the REST figures, so both come from one run.
 import { randomUUID } from "node:crypto";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig } from "../local/config.ts";
 import { createTenantFixture, realtimeClient, startTestGateway, userToken, type RealtimeHarness, type TenantFixture } from "../tests/gateway/realtime-harness.ts";
 
-const ROWS = Number(process.argv[2] ?? 100);
+const ROWS = Number(process.env.BENCH_REALTIME_ROWS ?? 100);
 // Inserts are spaced by a random 30-130 ms so commits land at random points of the 50 ms poll cycle
 // (a fixed gap locks onto the cycle and measures one phase of it).
 const GAP_MS = () => 30 + Math.random() * 100;
@@ -78,7 +78,7 @@ async function runScenario(h: RealtimeHarness, f: TenantFixture, scenario: Scena
   }
 }
 
-async function main(): Promise<void> {
+export async function measureRealtimeLatency(): Promise<void> {
   const config = instanceConfig();
   const h = await startTestGateway(0, config);
   const f = await createTenantFixture(config);
@@ -106,11 +106,3 @@ async function main(): Promise<void> {
     console.log(`  ${r.label}: p50 ${(r.p50 / base.p50).toFixed(2)}x, p95 ${(r.p95 / base.p95).toFixed(2)}x the 1-subscriber figures`);
   }
 }
-
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
