@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in bench/ against a fresh "bench" instance of the whole
 // stack (its own cluster and ports), one after another so they do not disturb each other.
 // Each benchmark prints its own figures, as ratios against a baseline measured in the same run.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { instanceConfig, projectRoot } from "./config.ts";
@@ -20,12 +20,14 @@ const failures: string[] = [];
 try {
   for (const file of benches) {
     console.log(`\n=== bench/${file} ===`);
-    const result = spawnSync(process.execPath, ["--import", "tsx", join("bench", file)], {
+    // Asynchronously: this process serves the stack the benchmark talks to.
+    const child = spawn(process.execPath, ["--import", "tsx", join("bench", file)], {
       cwd: projectRoot,
       stdio: "inherit",
       env: { ...process.env, LEADLOOP_INSTANCE: config.name },
     });
-    if (result.status !== 0) failures.push(file);
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    if (code !== 0) failures.push(file);
   }
 } finally {
   await stack.stop();
