@@ -64,6 +64,25 @@ function count(output: string, pattern: RegExp): number {
   return match ? Number(match[1]) : 0;
 }
 
+await phase("type checks (tsc for Node, dashboard and widget; deno check for the functions)", async () => {
+  const tsc = join(projectRoot, "node_modules", ".bin", "tsc");
+  const deno = join(projectRoot, "node_modules", ".bin", "deno");
+  const checks: Array<[string, string[], Record<string, string>]> = [
+    [tsc, ["-p", "tsconfig.json"], {}],
+    [tsc, ["-p", "web/tsconfig.json"], {}],
+    [tsc, ["-p", "widget/tsconfig.json"], {}],
+    [deno, ["check", "--quiet", "--config", "functions/deno.json", "functions/"], { DENO_DIR: denoDir, NO_COLOR: "1" }],
+  ];
+  let passed = 0;
+  let failed = 0;
+  for (const [command, args, env] of checks) {
+    const { code } = await run(command, args, env);
+    if (code === 0) passed++;
+    else failed++;
+  }
+  return { passed, failed, exitCode: failed ? 1 : 0 };
+});
+
 await phase("database (pgTAP via pg_prove)", async () => {
   await prepareDatabase(config, { reset: true, seed: true });
   const files = findFiles(join(projectRoot, "supabase", "tests"), (n) => n.endsWith(".sql")).map((f) => relative(projectRoot, f));
