@@ -71,7 +71,11 @@ await phase("type checks (tsc for Node, dashboard and widget; deno check for the
     [tsc, ["-p", "tsconfig.json"], {}],
     [tsc, ["-p", "web/tsconfig.json"], {}],
     [tsc, ["-p", "widget/tsconfig.json"], {}],
-    [deno, ["check", "--quiet", "--config", "functions/deno.json", "functions/"], { DENO_DIR: denoDir, NO_COLOR: "1" }],
+    [deno, ["check", "--quiet", "--config", "functions/deno.json", "functions/"], {
+      DENO_DIR: denoDir,
+      DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla",
+      NO_COLOR: "1",
+    }],
   ];
   let passed = 0;
   let failed = 0;
