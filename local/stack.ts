@@ -46,6 +46,13 @@ export function ensureFrontendBuilt(): void {
 /** Where the functions runner keeps Deno's module cache (its default). */
 export const denoDir = join(projectRoot, ".local", "deno-dir");
 
+/** For every Deno command run from here: the shared cache, and the host's CA store for npm downloads. */
+export const denoEnvironment = {
+  DENO_DIR: denoDir,
+  DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla",
+  NO_COLOR: "1",
+};
+
 /**
  * Downloads the functions' npm: dependencies once, with this process's environment (proxy and
  * CA settings included), before the runner starts each function with only Supabase's variables.
@@ -58,7 +65,7 @@ export function cacheFunctionDependencies(): void {
   const result = spawnSync(deno, ["cache", "--quiet", "--config", "functions/deno.json", ...entrypoints], {
     cwd: projectRoot,
     stdio: "inherit",
-    env: { ...process.env, DENO_DIR: denoDir, DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla" },
+    env: { ...process.env, ...denoEnvironment },
   });
   if (result.status !== 0) throw new Error("could not download the edge functions' dependencies (deno cache failed)");
 }

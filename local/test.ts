@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { instanceConfig, projectRoot } from "./config.ts";
 import { ensureSystemPackages, prepareDatabase, stopCluster } from "./db/cluster.ts";
-import { denoDir, startStack } from "./stack.ts";
+import { denoEnvironment, startStack } from "./stack.ts";
 
 interface PhaseResult {
   name: string;
@@ -71,11 +71,7 @@ await phase("type checks (tsc for Node, dashboard and widget; deno check for the
     [tsc, ["-p", "tsconfig.json"], {}],
     [tsc, ["-p", "web/tsconfig.json"], {}],
     [tsc, ["-p", "widget/tsconfig.json"], {}],
-    [deno, ["check", "--quiet", "--config", "functions/deno.json", "functions/"], {
-      DENO_DIR: denoDir,
-      DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla",
-      NO_COLOR: "1",
-    }],
+    [deno, ["check", "--quiet", "--config", "functions/deno.json", "functions/"], denoEnvironment],
   ];
   let passed = 0;
   let failed = 0;
@@ -105,11 +101,7 @@ await phase("edge functions (deno test)", async () => {
   const files = findFiles(join(projectRoot, "functions"), (n) => n.endsWith(".test.ts"));
   if (files.length === 0) return { passed: 0, failed: 0, exitCode: 0 };
   const deno = join(projectRoot, "node_modules", ".bin", "deno");
-  const { code, output } = await run(deno, ["test", "--allow-all", "--no-prompt", "functions/"], {
-    DENO_DIR: denoDir,
-    DENO_TLS_CA_STORE: process.env.DENO_TLS_CA_STORE ?? "system,mozilla",
-    NO_COLOR: "1",
-  });
+  const { code, output } = await run(deno, ["test", "--allow-all", "--no-prompt", "functions/"], denoEnvironment);
   const passed = count(output, /(\d+) passed/);
   const failed = count(output, /(\d+) failed/);
   return { passed, failed: failed || (code !== 0 ? 1 : 0), exitCode: code };
