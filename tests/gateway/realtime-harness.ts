@@ -8,19 +8,25 @@ import WebSocket from "ws";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig, type InstanceConfig } from "../../local/config.ts";
 import { signHs256 } from "../../local/keys.ts";
-import { createRealtime, type RealtimeServer } from "../../local/gateway/realtime/index.ts";
+import { createRealtime, type RealtimeOptions, type RealtimeServer } from "../../local/gateway/realtime/index.ts";
 import { startGateway } from "../../local/gateway/server.ts";
 
 export interface RealtimeHarness {
   config: InstanceConfig;
   url: string;
   port: number;
+  /** Present when the harness runs realtime itself (startRealtimeHarness). */
+  realtime?: RealtimeServer;
   stop(): Promise<void>;
 }
 
 /** Starts realtime behind a bare HTTP server; pass `port` to come back on the same address after a stop. */
-export async function startRealtimeHarness(port = 0, config = instanceConfig()): Promise<RealtimeHarness> {
-  const realtime: RealtimeServer = await createRealtime({ config });
+export async function startRealtimeHarness(
+  port = 0,
+  config = instanceConfig(),
+  options: Omit<RealtimeOptions, "config"> = {},
+): Promise<RealtimeHarness> {
+  const realtime: RealtimeServer = await createRealtime({ ...options, config });
   const server: Server = createServer((_req, res) => {
     res.writeHead(404).end();
   });
@@ -34,6 +40,7 @@ export async function startRealtimeHarness(port = 0, config = instanceConfig()):
     config,
     port: actualPort,
     url: `http://127.0.0.1:${actualPort}`,
+    realtime,
     async stop() {
       await realtime.close();
       server.closeAllConnections();

@@ -8,7 +8,7 @@ import pg from "pg";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import type { InstanceConfig } from "../../config.ts";
 import { apiKeyToJwt } from "../authorization.ts";
-import { startCapture, type Capture, type WalChange } from "./capture.ts";
+import { startCapture, type Capture, type CapturedTable, type CaptureStats, type WalChange } from "./capture.ts";
 import { FilterParseError, filterMatches, filterValueProblem, parseFilter, type ColumnFilter } from "./filters.ts";
 import { decodeFrame, encodeFrame, FrameError, parseVsn, type PhoenixMessage, type Vsn } from "./protocol.ts";
 import { textForm, typedRows, type TypedRow } from "./records.ts";
@@ -27,6 +27,8 @@ const DEBUG = process.env.LEADLOOP_REALTIME_DEBUG === "1";
 
 export interface RealtimeServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** What the WAL poller has done so far (for tests and diagnostics). */
+  captureStats(): CaptureStats;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface RealtimeOptions {
   config: InstanceConfig;
   /** How often the WAL slot is read; Realtime's default is 100 ms. */
   pollIntervalMs?: number;
+  /** Changes read from the WAL cursor and delivered per round (default 500); bounds the poller's memory. */
+  captureChunkSize?: number;
 }
 
 type ChangeEvent = "*" | "INSERT" | "UPDATE" | "DELETE";
@@ -116,7 +120,7 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   );
 }
 
-export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOptions): Promise<RealtimeServer> {
+export async function createRealtime({ config, pollIntervalMs = 50, captureChunkSize }: RealtimeOptions): Promise<RealtimeServer> {
   const pool = new pg.Pool({ connectionString: config.dbUrl, max: 4, application_name: "leadloop realtime" });
   pool.on("error", (error) => console.error("[realtime] idle connection error:", error.message));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -415,6 +419,19 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
 
   // ---- change delivery -------------------------------------------------------------------------
 
+  /** Every table some binding of an open channel is subscribed to: the only ones the poller decodes. */
+  function subscribedTables(): CapturedTable[] {
+    const tables = new Map<string, CapturedTable>();
+    for (const conn of connections) {
+      for (const channel of conn.channels.values()) {
+        for (const binding of channel.bindings) {
+          for (const [key, sub] of binding.tables) tables.set(key, { schema: sub.schema, table: sub.table });
+        }
+      }
+    }
+    return [...tables.values()];
+  }
+
   function tableWanted(key: string): boolean {
     for (const conn of connections) {
       for (const channel of conn.channels.values()) {
@@ -682,6 +699,8 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
   const capture: Capture = await startCapture({
     dbUrl: config.dbUrl,
     pollIntervalMs,
+    chunkSize: captureChunkSize,
+    wantedTables: subscribedTables,
     onChanges: async (changes) => {
       try {
         await deliver(changes);
@@ -695,6 +714,7 @@ export async function createRealtime({ config, pollIntervalMs = 50 }: RealtimeOp
   });
 
   return {
+    captureStats: () => capture.stats,
     handleUpgrade(req, socket, head) {
       if (closing) {
         refuseUpgrade(socket, 503, "Realtime is shutting down");
