@@ -129,6 +129,58 @@ as $$
 $$;
 comment on function private.message_states_need(text) is 'True when the form message already says what the lead needs (three or more words), so the text-back does not ask again.';
 
+-- The text-back never asks for what the lead already wrote in the form. These two spot when and where
+-- in the form message. A hit means we do not ask, so they only accept unambiguous cues: a missed cue costs
+-- one extra question, an invented one leaves the job without a time or an address.
+create or replace function private.message_states_timing(p_message text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select coalesce(
+    -- words and phrases (en, es) that say when
+    lower(p_message) ~ ('\m(today|tonight|tomorrow|tmrw|asap|as soon as possible|urgent|urgently|emergency'
+        || '|this week|next week|this month|next month'
+        || '|(monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening|weekend)s?'
+        || '|hoy|mañana|urgente|lo antes posible|cuanto antes|esta semana|(la )?pr[oó]xima semana|fin de semana'
+        || '|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo'
+        || '|(por|de) las? (mañanas?|tardes?|noches?)|esta (mañana|tarde|noche))\M')
+    -- a clock time: 3pm, 3 p.m., 10:30, 10:30am; a las 3
+    or lower(p_message) ~ '\m(1[0-2]|0?[1-9])(:[0-5][0-9])? ?((am|pm)\M|[ap]\.m\.)'
+    or p_message ~ '\m([01]?[0-9]|2[0-3]):[0-5][0-9]\M'
+    or lower(p_message) ~ '\ma las (1[0-2]|0?[1-9])\M'
+    -- a date: 12/5/2026 (a bare 3/4 is a size, not a date), 2026-12-05, Dec 5, 5 de diciembre ("may 5 people" is not one)
+    or p_message ~ '\m(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])/([0-9]{4}|[0-9]{2})\M'
+    or p_message ~ '\m20[0-9]{2}-[01][0-9]-[0-3][0-9]\M'
+    or lower(p_message) ~ ('\m(january|february|march|april|june|july|august|september|october|november|december'
+        || '|jan|feb|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.? (3[01]|[12][0-9]|0?[1-9])(st|nd|rd|th)?\M')
+    or lower(p_message) ~ ('\m(3[01]|[12][0-9]|0?[1-9]) de (enero|febrero|marzo|abril|mayo|junio|julio|agosto'
+        || '|septiembre|setiembre|octubre|noviembre|diciembre)\M'),
+    false)
+$$;
+comment on function private.message_states_timing(text) is 'True when the form message already says when (today, tomorrow morning, Friday, 3pm, Dec 5, mañana, el lunes...), so the text-back does not ask again. Conservative: a false hit would skip the question.';
+
+create or replace function private.message_states_location(p_message text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select coalesce(
+    -- a US ZIP: five digits standing alone, not a price, a part of a longer number or a quantity (12000 BTU)
+    lower(p_message) ~ ('(^|[^$0-9.,/-])[0-9]{5}(-[0-9]{4})?(?![0-9]|[.,/][0-9]|-[0-9]'
+        || '|\s*(btu|dollars|usd|bucks|sq|square|sqft|ft|feet|miles|mi|lbs|pounds|gal|gallons|k|watts|w|psi|rpm|cc)\M)')
+    -- a street address: a house number, one to four name words (not little words: "2 doors on the way"), a street type
+    or lower(p_message) ~ ('\m[0-9]{1,6}[a-z]?\s+((?!(the|a|an|on|in|of|to|and|or|for|my|our|your|is|are|at|by|with|from|this|that|all|each|per)\M)[a-z0-9.''-]+\s+){1,4}'
+        || '(st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|hwy|highway'
+        || '|pkwy|parkway|cir|circle|ter|terrace|trl|trail)\M')
+    -- calle / avenida with a house number close by: "Calle Ocho 123", "avenida Juárez #45", "calle 8"
+    or lower(p_message) ~ '\m(calle|avenida)\s+([^[:space:],]+\s+){0,3}(#\s*|no\.?\s*|n[uú]m(ero|\.)?\s*)?[0-9]{1,6}\M',
+    false)
+$$;
+comment on function private.message_states_location(text) is 'True when the form message already says where (a US ZIP, a street address like 1420 Elm St, calle/avenida with a number), so the text-back does not ask again. Conservative: a false hit would skip the question.';
+
 create or replace function private.guess_locale(p_message text, p_default text)
 returns text
 language sql
@@ -159,22 +211,43 @@ language sql
 immutable
 set search_path = ''
 as $$
-  select case
-    when p_locale = 'es' and private.message_states_need(p_message) then
-      format('Hola %s, le escribe %s. ¡Gracias por su solicitud! ¿Para cuándo lo necesita y dónde (dirección o zona)? Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
-             private.first_name(p_lead_name), p_business_name)
-    when p_locale = 'es' then
-      format('Hola %s, le escribe %s. ¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita, para cuándo y dónde (dirección o zona)? Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
-             private.first_name(p_lead_name), p_business_name)
-    when private.message_states_need(p_message) then
-      format('Hi %s, this is %s. Thanks for your request! When do you need this done, and where (address or area)? Reply STOP to opt out.',
-             private.first_name(p_lead_name), p_business_name)
+  -- Each question below is matched by the conversation engine (functions/_shared/extract.ts questionCues):
+  -- a text asking for exactly one slot makes a bare reply ("Round Rock") its answer, so a one-slot question
+  -- must use only that slot's cue words, and the access question none of them.
+  select format(
+    case when p_locale = 'es' then 'Hola %s, le escribe %s. %s Responda STOP para no recibir más mensajes (Reply STOP to opt out).'
+         else 'Hi %s, this is %s. %s Reply STOP to opt out.' end,
+    private.first_name(p_lead_name), p_business_name,
+    case when p_locale = 'es' then
+      case
+        when stated.need and stated.timing and stated.location then
+          '¡Gracias por los detalles! ¿Hay algo más que debamos saber antes de ir, como acceso, estacionamiento o mascotas?'
+        when stated.need and stated.timing then '¡Gracias por su solicitud! ¿Dónde es el trabajo (dirección o zona)?'
+        when stated.need and stated.location then '¡Gracias por su solicitud! ¿Para cuándo lo necesita?'
+        when stated.need then '¡Gracias por su solicitud! ¿Para cuándo lo necesita y dónde (dirección o zona)?'
+        when stated.timing and stated.location then '¡Gracias por contactarnos! ¿Qué necesita que hagamos?'
+        when stated.timing then '¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita y dónde (dirección o zona)?'
+        when stated.location then '¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita y para cuándo?'
+        else '¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita, para cuándo y dónde (dirección o zona)?'
+      end
     else
-      format('Hi %s, this is %s. Thanks for reaching out! To help you quickly: what do you need done, when do you need it, and where (address or area)? Reply STOP to opt out.',
-             private.first_name(p_lead_name), p_business_name)
-  end
+      case
+        when stated.need and stated.timing and stated.location then
+          'Thanks for the details! Is there anything else we should know before we come, such as access, parking or pets?'
+        when stated.need and stated.timing then 'Thanks for your request! Where is the job (address or area)?'
+        when stated.need and stated.location then 'Thanks for your request! When do you need this done?'
+        when stated.need then 'Thanks for your request! When do you need this done, and where (address or area)?'
+        when stated.timing and stated.location then 'Thanks for reaching out! What do you need done?'
+        when stated.timing then 'Thanks for reaching out! To help you quickly: what do you need done, and where (address or area)?'
+        when stated.location then 'Thanks for reaching out! To help you quickly: what do you need done, and when do you need it?'
+        else 'Thanks for reaching out! To help you quickly: what do you need done, when do you need it, and where (address or area)?'
+      end
+    end)
+  from (select private.message_states_need(p_message) as need,
+               private.message_states_timing(p_message) as timing,
+               private.message_states_location(p_message) as location) as stated
 $$;
-comment on function private.text_back_body(text, text, text, text) is 'The first text to a lead (en/es): asks what, when and where; skips "what" when the form message already states the need.';
+comment on function private.text_back_body(text, text, text, text) is 'The first text to a lead (en/es): asks only for what the form message does not already say among what, when and where; when it says all three, thanks the lead and asks about access, parking or pets so a question still awaits a reply.';
 
 create or replace function private.nudge_body(p_locale text, p_business_name text, p_lead_name text)
 returns text
