@@ -10,6 +10,7 @@ import { prepareDatabase } from "./db/cluster.ts";
 import { demo } from "./demo.ts";
 import { startGateway } from "./gateway/server.ts";
 import { startLlmFake } from "./llm-fake/server.ts";
+import { TwilioEmulatorControl } from "./twilio/client.ts";
 import { startTwilioEmulator } from "./twilio/server.ts";
 import { startWebServer } from "./web-server.ts";
 
@@ -113,8 +114,10 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     stoppers.push(() => gateway.close());
 
     const functionsUrl = `${config.supabaseUrl}/functions/v1`;
-    await registerTwilioNumber(twilio.url, demo.twilioNumber, `${functionsUrl}/twilio-inbound`);
-    await postJson(`${twilio.url}/emulator/phones`, { phone: demo.ownerPhone, lineType: "mobile", label: "Owner (Demo Plumbing Co)" });
+    // The demo number's incoming-SMS webhook, as Twilio's console sets it, and the owner's handset.
+    const emulator = new TwilioEmulatorControl(twilio.url);
+    await emulator.configureNumber({ phoneNumber: demo.twilioNumber, smsUrl: `${functionsUrl}/twilio-inbound` });
+    await emulator.setPhone({ phone: demo.ownerPhone, lineType: "mobile", label: "Owner (Demo Plumbing Co)" });
 
     ensureFrontendBuilt();
     const web = await startWebServer({
@@ -157,14 +160,4 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     await stop();
     throw error;
   }
-}
-
-/** Points a Twilio number's incoming-SMS webhook at twilio-inbound, as Twilio's console does. */
-export async function registerTwilioNumber(twilioUrl: string, phoneNumber: string, smsUrl: string): Promise<void> {
-  await postJson(`${twilioUrl}/emulator/numbers`, { phoneNumber, smsUrl });
-}
-
-async function postJson(url: string, body: unknown): Promise<void> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  if (!response.ok) throw new Error(`POST ${url} failed: ${response.status} ${await response.text()}`);
 }
