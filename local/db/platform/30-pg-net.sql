@@ -84,6 +84,25 @@ as $$
   end
 $$;
 
+-- Every request function ends the same way: one queue row, a wake for the worker, the row id.
+create or replace function net._enqueue_request(
+  method net.http_method, url text, headers jsonb, body bytea, timeout_milliseconds integer
+) returns bigint
+language plpgsql volatile
+set search_path = net
+as $$
+declare
+  request_id bigint;
+begin
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values (method, url, headers, body, timeout_milliseconds)
+  returning id into request_id;
+  perform net.wake();
+  return request_id;
+end
+$$;
+revoke execute on function net._enqueue_request(net.http_method, text, jsonb, bytea, integer) from public;
+
 create or replace function net.http_get(
   url text,
   params jsonb default '{}'::jsonb,
@@ -93,14 +112,8 @@ create or replace function net.http_get(
 language plpgsql volatile security definer
 set search_path = net
 as $$
-declare
-  request_id bigint;
 begin
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values ('GET', net._url_with_params(url, params), headers, null, timeout_milliseconds)
-  returning id into request_id;
-  perform net.wake();
-  return request_id;
+  return net._enqueue_request('GET', net._url_with_params(url, params), headers, null, timeout_milliseconds);
 end
 $$;
 
@@ -115,7 +128,6 @@ language plpgsql volatile security definer
 set search_path = net
 as $$
 declare
-  request_id bigint;
   content_type text;
 begin
   select value into content_type from jsonb_each_text(coalesce(headers, '{}'::jsonb)) where lower(key) = 'content-type' limit 1;
@@ -124,11 +136,7 @@ begin
   elsif content_type <> 'application/json' then
     raise exception 'Content-Type header must be "application/json"';
   end if;
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values ('POST', net._url_with_params(url, params), headers, convert_to(body::text, 'UTF8'), timeout_milliseconds)
-  returning id into request_id;
-  perform net.wake();
-  return request_id;
+  return net._enqueue_request('POST', net._url_with_params(url, params), headers, convert_to(body::text, 'UTF8'), timeout_milliseconds);
 end
 $$;
 
@@ -142,15 +150,9 @@ create or replace function net.http_delete(
 language plpgsql volatile security definer
 set search_path = net
 as $$
-declare
-  request_id bigint;
 begin
-  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
-  values ('DELETE', net._url_with_params(url, params), headers,
-          case when body is null then null else convert_to(body::text, 'UTF8') end, timeout_milliseconds)
-  returning id into request_id;
-  perform net.wake();
-  return request_id;
+  return net._enqueue_request('DELETE', net._url_with_params(url, params), headers,
+                              case when body is null then null else convert_to(body::text, 'UTF8') end, timeout_milliseconds);
 end
 $$;
 
