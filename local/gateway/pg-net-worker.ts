@@ -1,5 +1,5 @@
 // Plays pg_net's background worker for the SQL-only `net` schema of local/db/platform/30-pg-net.sql
-// (spec §4.1): requests queued by net.http_get/http_post/http_delete are sent only after the calling
+// (docs/supabase-standin-spec.md §4.1): requests queued by net.http_get/http_post/http_delete are sent only after the calling
 // transaction commits (we only ever see committed rows), each with its own timeout, and every outcome
 // lands in net._http_response with id = request id. Like pg_net, nothing is retried here.
 import http from "node:http";

@@ -131,7 +131,7 @@ const alphanumericSender = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
 const messagingServiceSidPattern = /^MG[0-9a-f]{32}$/;
 const maxEventsKept = 20000;
 
-/** Twilio's magic test numbers (sms-compliance.md): From/To values that always fail the same way. */
+/** Twilio's magic test numbers (docs/sms-compliance.md): From/To values that always fail the same way. */
 const magicFrom: Record<string, number> = { "+15005550001": 21212, "+15005550007": 21606, "+15005550008": 21611 };
 const magicTo: Record<string, number> = {
   "+15005550001": 21211,

@@ -1,4 +1,4 @@
-// Edge Functions through the unmodified supabase-js client (spec §5, §6 item 5): routing keeps /<name>,
+// Edge Functions through the unmodified supabase-js client (docs/supabase-standin-spec.md §5, §6 item 5): routing keeps /<name>,
 // verify_jwt on by default with OPTIONS exempt, the injected environment, key translation (§0.3),
 // BOOT_ERROR, and code changes picked up without a restart. The functions are small ones written into a
 // temporary folder with their own config.toml, served by the real router behind Kong-like key rewriting.
@@ -122,7 +122,7 @@ async function startHarness(): Promise<Harness> {
   const config: InstanceConfig = { ...base, functionsEnvFile: envFile };
   const router = await createFunctionsRouter({ config, functionsRoot, configPath: join(root, "supabase", "config.toml") });
   const server = createServer((req, res) => {
-    // What the gateway does before routing (spec §0.3), then the /functions/v1 prefix is stripped.
+    // What the gateway does before routing (docs/supabase-standin-spec.md §0.3), then the /functions/v1 prefix is stripped.
     rewriteAuthorization(req.headers, config.keys);
     const url = req.url ?? "/";
     if (!url.startsWith("/functions/v1")) {
@@ -208,7 +208,7 @@ describe("functions gateway", { timeout: 180_000 }, () => {
     assert.equal(env.SUPABASE_INTERNAL_JWT_SECRET, null);
   });
 
-  it("translates opaque keys to JWTs before the function sees them (spec §0.3)", async () => {
+  it("translates opaque keys to JWTs before the function sees them (docs/supabase-standin-spec.md §0.3)", async () => {
     const withPublishable = client(h, h.config.keys.publishableKey);
     const pub = await withPublishable.functions.invoke<Echo>("echo");
     assert.equal(pub.error, null);

@@ -1,4 +1,4 @@
-// The pg_net worker (spec §4.1, §6 item 4): requests queued by net.http_* go out only after commit, with
+// The pg_net worker (docs/supabase-standin-spec.md §4.1, §6 item 4): requests queued by net.http_* go out only after commit, with
 // their own timeouts, and every outcome lands in net._http_response under the request id. Database
 // webhooks (supabase_functions.http_request) post {type, table, schema, record, old_record}.
 import assert from "node:assert/strict";

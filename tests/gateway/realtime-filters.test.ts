@@ -1,4 +1,4 @@
-// The postgres_changes filter grammar and its evaluation (spec §3.6), as pure functions: parsing,
+// The postgres_changes filter grammar and its evaluation (docs/supabase-standin-spec.md §3.6), as pure functions: parsing,
 // comparisons in the column's type, NULL semantics, the newer operators and `not.`.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

@@ -1,4 +1,4 @@
-// Realtime postgres_changes through the gateway (spec §3, §6 item 3): join reply and system message,
+// Realtime postgres_changes through the gateway (docs/supabase-standin-spec.md §3, §6 item 3): join reply and system message,
 // INSERT/UPDATE/DELETE frames, per-binding event and filter matching, RLS by the subscriber's own claims
 // (two signed-in owners of different businesses), access_token refresh, heartbeats, leave, unmatched
 // topics, garbage frames, upgrade refusals, and the vsn 1.0.0 serializer.

@@ -1,4 +1,4 @@
-// GoTrue's email+password subset (supabase-standin-spec.md §2): signup with autoconfirm, password and
+// GoTrue's email+password subset (docs/supabase-standin-spec.md §2): signup with autoconfirm, password and
 // refresh-token grants with rotation and reuse detection, /user, /logout, /settings, /health.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";

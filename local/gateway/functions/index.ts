@@ -1,4 +1,4 @@
-// The Edge Functions gateway of the Supabase CLI (spec §5): `/functions/v1/<name>[/...]` runs
+// The Edge Functions gateway of the Supabase CLI (docs/supabase-standin-spec.md §5): `/functions/v1/<name>[/...]` runs
 // functions/<name> under Deno. Each function is one long-lived `deno run` child on a private loopback
 // port (Deno.serve honours DENO_SERVE_ADDRESS), started on its first request and restarted when its
 // files, or shared files, change. The gateway checks verify_jwt like the CLI's main.ts and streams

@@ -1,5 +1,5 @@
 // Realtime's postgres_changes over the Phoenix channel protocol, as realtime-js 2.109 speaks it
-// (supabase-standin-spec.md §3). One WAL poller feeds every socket; each change reaches a channel only
+// (docs/supabase-standin-spec.md §3). One WAL poller feeds every socket; each change reaches a channel only
 // through bindings whose event and filter match, and only when that channel's own JWT claims can SELECT
 // the row under RLS, checked after commit in a transaction that runs as the subscriber's role.
 import type { IncomingMessage } from "node:http";

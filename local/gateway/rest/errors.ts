@@ -1,4 +1,4 @@
-// PostgREST's error body and SQLSTATE -> HTTP status mapping (supabase-standin-spec.md §1.8).
+// PostgREST's error body and SQLSTATE -> HTTP status mapping (docs/supabase-standin-spec.md §1.8).
 
 export class ApiError extends Error {
   constructor(

@@ -1,4 +1,4 @@
-// PostgREST v12/v13 behaviour for /rest/v1 (supabase-standin-spec.md §1): one transaction per request,
+// PostgREST v12/v13 behaviour for /rest/v1 (docs/supabase-standin-spec.md §1): one transaction per request,
 // PostgREST's preamble, reads, mutations and rpc, and its response and error rules.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
