@@ -7,7 +7,8 @@ import type { InstanceConfig } from "../config.ts";
 import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
 import { send } from "./http.ts";
-import { handleRest, SchemaCache, type RestContext } from "./rest/handler.ts";
+import { handleRest, type RestContext } from "./rest/handler.ts";
+import { SchemaCache } from "./rest/schema-cache.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;

@@ -1,6 +1,7 @@
 // What PostgREST keeps in its schema cache, read from pg_catalog: relations, columns, keys, foreign keys,
 // functions and per-role settings. Reloaded on NOTIFY pgrst and when a lookup misses.
 import type pg from "pg";
+import { ApiError } from "./errors.ts";
 
 export interface Column {
   name: string;
@@ -214,4 +215,72 @@ export async function loadSchemaCache(db: pg.Pool | pg.Client, schemas: string[]
     roleSettings.set(r.role, list);
   }
   return { relations, foreignKeys, functions, roleSettings };
+}
+
+export const EXPOSED_SCHEMAS = ["public", "graphql_public"];
+
+/** Holds the schema cache; reloads are coalesced so a burst of misses triggers one catalog read. */
+export class SchemaCache {
+  data: SchemaCacheData | undefined;
+  /** Bumped on every reload; connections from an older generation are recycled (their prepared plans may be stale). */
+  generation = 0;
+  private loading: Promise<SchemaCacheData> | undefined;
+  constructor(private readonly pool: pg.Pool) {}
+
+  async get(): Promise<SchemaCacheData> {
+    return this.data ?? this.reload();
+  }
+
+  /**
+   * Loads the catalog again. A reload asked for while one is running gets a fresh load queued after it
+   * (the running one may have started before the change that prompted the request); waiters share it.
+   */
+  reload(): Promise<SchemaCacheData> {
+    if (!this.loading) return (this.loading = this.load());
+    if (!this.queued) {
+      this.queued = this.loading
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = undefined;
+          return (this.loading = this.load());
+        });
+    }
+    return this.queued;
+  }
+
+  private queued: Promise<SchemaCacheData> | undefined;
+
+  private load(): Promise<SchemaCacheData> {
+    const loading: Promise<SchemaCacheData> = loadSchemaCache(this.pool, EXPOSED_SCHEMAS)
+      .then((d) => {
+        this.generation++;
+        return (this.data = d);
+      })
+      .finally(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+    return loading;
+  }
+}
+
+export async function findRelation(cache: SchemaCache, schema: string, name: string): Promise<Relation> {
+  let data = await cache.get();
+  let rel = data.relations.get(`${schema}.${name}`);
+  if (!rel) {
+    data = await cache.reload();
+    rel = data.relations.get(`${schema}.${name}`);
+  }
+  if (!rel) {
+    const similar = [...data.relations.values()].find(
+      (r) => r.schema === schema && (r.name.includes(name) || name.includes(r.name)),
+    );
+    throw new ApiError(
+      404,
+      "PGRST205",
+      `Could not find the table '${schema}.${name}' in the schema cache`,
+      null,
+      similar ? `Perhaps you meant the table '${schema}.${similar.name}'` : null,
+    );
+  }
+  return rel;
 }
