@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import twilio from "twilio";
 import { countSegments, smsEncoding } from "../../local/twilio/segments.ts";
-import { optOutKeyword } from "../../local/twilio/server.ts";
+import { optOutKeyword } from "../../local/twilio/model.ts";
 import { twilioSignature } from "../../local/twilio/signature.ts";
 import { parseMessagingTwiml } from "../../local/twilio/twiml.ts";
 
