@@ -1,14 +1,15 @@
 // The gateway: one HTTP server like the Supabase CLI's Kong, in front of REST, Auth, Functions and Realtime.
-import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
 import pg from "pg";
 import type { InstanceConfig } from "../config.ts";
 import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
+import { createFunctionsRouter } from "./functions/index.ts";
 import { send } from "./http.ts";
+import { startPgNetWorker } from "./pg-net/worker.ts";
+import { createRealtime, REALTIME_WEBSOCKET_PATH } from "./realtime/index.ts";
 import { handleRest, type RestContext } from "./rest/handler.ts";
-import { SchemaCache } from "./rest/schema-cache.ts";
+import { SchemaCache, startSchemaListener } from "./rest/schema-cache.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;
@@ -23,30 +24,9 @@ const CORS_EXPOSE_HEADERS =
   "sb-auth-user-id, sb-auth-session-id";
 const CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
-interface RealtimeModule {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  close(): Promise<void>;
-}
-interface FunctionsModule {
-  handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
-  close(): Promise<void>;
-}
-interface PgNetWorker {
-  stop(): Promise<void>;
-}
-
 export interface Gateway {
   url: string;
   close(): Promise<void>;
-}
-
-/** Loads an optional sibling module, so the gateway still runs when a part is not built yet. */
-async function optionalModule<T>(path: string, what: string): Promise<T | undefined> {
-  if (!existsSync(new URL(path, import.meta.url))) {
-    console.warn(`[gateway] ${what} is not available (${path} missing); continuing without it`);
-    return undefined;
-  }
-  return (await import(path)) as T;
 }
 
 function applyCors(res: ServerResponse): void {
@@ -82,21 +62,9 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   let publicUrl = config.supabaseUrl;
   const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl });
 
-  const realtimeMod = await optionalModule<{ createRealtime(o: { config: InstanceConfig }): Promise<RealtimeModule> }>(
-    "./realtime/index.ts",
-    "Realtime",
-  );
-  const functionsMod = await optionalModule<{ createFunctionsRouter(o: { config: InstanceConfig }): Promise<FunctionsModule> }>(
-    "./functions/index.ts",
-    "the Functions router",
-  );
-  const pgNetMod = await optionalModule<{ startPgNetWorker(o: { config: InstanceConfig }): Promise<PgNetWorker> }>(
-    "./pg-net-worker.ts",
-    "the pg_net worker",
-  );
-  const realtime = realtimeMod ? await realtimeMod.createRealtime({ config }) : undefined;
-  const functions = functionsMod ? await functionsMod.createFunctionsRouter({ config }) : undefined;
-  const pgNet = pgNetMod ? await pgNetMod.startPgNetWorker({ config }) : undefined;
+  const realtime = await createRealtime({ config });
+  const functions = await createFunctionsRouter({ config });
+  const pgNet = await startPgNetWorker({ config });
 
   const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     handle(req, res).catch((err) => {
@@ -138,10 +106,6 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
         req.resume();
         return;
       }
-      if (!functions) {
-        send(res, 503, { "Content-Type": "application/json" }, JSON.stringify({ message: "Edge Functions are not available in this gateway" }));
-        return;
-      }
       const rest = url.slice("/functions/v1".length) || "/";
       await functions.handle(req, res, rest);
       return;
@@ -168,7 +132,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", () => {});
     const url = req.url ?? "/";
-    if (realtime && url.startsWith("/realtime/v1/websocket")) {
+    if (url.startsWith(REALTIME_WEBSOCKET_PATH)) {
       try {
         realtime.handleUpgrade(req, socket, head);
       } catch (err) {
@@ -198,46 +162,11 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
       closed = true;
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await Promise.allSettled([realtime?.close(), functions?.close(), pgNet?.stop()]);
+      await Promise.allSettled([realtime.close(), functions.close(), pgNet.stop()]);
       await closing;
       await listener.stop();
       await auth.close();
       await pool.end();
-    },
-  };
-}
-
-/** LISTEN pgrst for 'reload schema' (PostgREST's NOTIFY contract); reconnects if the connection drops. */
-async function startSchemaListener(dbUrl: string, cache: SchemaCache): Promise<{ stop(): Promise<void> }> {
-  let client: pg.Client | undefined;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
-  const connect = async () => {
-    const c = new pg.Client({ connectionString: dbUrl, application_name: "leadloop-gateway-schema-listener" });
-    c.on("error", () => {});
-    c.on("end", () => {
-      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
-    });
-    c.on("notification", (msg) => {
-      if (msg.channel === "pgrst" && (msg.payload === "reload schema" || msg.payload === "" || msg.payload === undefined)) {
-        cache.reload().catch((err) => console.error("[gateway] schema reload failed:", err.message));
-      }
-    });
-    try {
-      await c.connect();
-      await c.query("LISTEN pgrst");
-      client = c;
-    } catch (err) {
-      await c.end().catch(() => {});
-      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
-    }
-  };
-  await connect();
-  return {
-    async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      await client?.end().catch(() => {});
     },
   };
 }

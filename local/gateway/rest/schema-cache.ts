@@ -1,6 +1,6 @@
 // What PostgREST keeps in its schema cache, read from pg_catalog: relations, columns, keys, foreign keys,
 // functions and per-role settings. Reloaded on NOTIFY pgrst and when a lookup misses.
-import type pg from "pg";
+import pg from "pg";
 import { ApiError } from "./errors.ts";
 
 export interface Column {
@@ -283,4 +283,39 @@ export async function findRelation(cache: SchemaCache, schema: string, name: str
     );
   }
   return rel;
+}
+
+/** LISTEN pgrst for 'reload schema' (PostgREST's NOTIFY contract); reconnects if the connection drops. */
+export async function startSchemaListener(dbUrl: string, cache: SchemaCache): Promise<{ stop(): Promise<void> }> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: dbUrl, application_name: "leadloop-gateway-schema-listener" });
+    c.on("error", () => {});
+    c.on("end", () => {
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
+    });
+    c.on("notification", (msg) => {
+      if (msg.channel === "pgrst" && (msg.payload === "reload schema" || msg.payload === "" || msg.payload === undefined)) {
+        cache.reload().catch((err) => console.error("[gateway] schema reload failed:", err.message));
+      }
+    });
+    try {
+      await c.connect();
+      await c.query("LISTEN pgrst");
+      client = c;
+    } catch (err) {
+      await c.end().catch(() => {});
+      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
+    }
+  };
+  await connect();
+  return {
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
 }

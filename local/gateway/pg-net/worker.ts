@@ -5,7 +5,7 @@
 import http from "node:http";
 import https from "node:https";
 import pg from "pg";
-import type { InstanceConfig } from "../config.ts";
+import type { InstanceConfig } from "../../config.ts";
 
 const BATCH_SIZE = 200; // pg_net.batch_size default
 const FALLBACK_POLL_MS = 2000; // NOTIFY is the fast path; this only covers a missed notification
