@@ -2,7 +2,7 @@
 // (42501 as 401 for anon, 403 for a user) and concurrent requests never share a transaction or a role.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { signedInClient, startGatewayFixture, type GatewayFixture } from "./gateway-support.ts";
+import { signedInClient, startGatewayFixture, type GatewayFixture } from "../test-support.ts";
 
 let f: GatewayFixture;
 let T: (name: string) => string;
@@ -126,7 +126,7 @@ describe("isolation", () => {
   });
 
   test("an unknown role claim is refused, not run as something else", async () => {
-    const { signHs256 } = await import("../../local/keys.ts");
+    const { signHs256 } = await import("../../keys.ts");
     const token = signHs256({ role: "postgres", exp: Math.floor(Date.now() / 1000) + 600 }, f.config.keys.jwtSecret);
     const c = f.client();
     const res = await c.rpc(T("whoami")).setHeader("Authorization", `Bearer ${token}`);

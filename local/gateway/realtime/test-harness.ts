@@ -6,10 +6,10 @@ import type { AddressInfo } from "node:net";
 import pg from "pg";
 import WebSocket from "ws";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-import { instanceConfig, type InstanceConfig } from "../../local/config.ts";
-import { signHs256 } from "../../local/keys.ts";
-import { createRealtime, type RealtimeOptions, type RealtimeServer } from "../../local/gateway/realtime/index.ts";
-import { startGateway } from "../../local/gateway/server.ts";
+import { instanceConfig, type InstanceConfig } from "../../config.ts";
+import { signHs256 } from "../../keys.ts";
+import { createRealtime, type RealtimeOptions, type RealtimeServer } from "./index.ts";
+import { startGateway } from "../server.ts";
 
 export interface RealtimeHarness {
   config: InstanceConfig;

@@ -1,8 +1,8 @@
 // Fault injection: 500s, 429s, timeouts and error codes for the next N calls or at a rate.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { emulatorTwilioClient } from "../../local/twilio/client.ts";
-import { newPhone, startTestEmulator, startWebhookReceiver, type WebhookReceiver } from "./helpers.ts";
+import { emulatorTwilioClient } from "./client.ts";
+import { newPhone, startTestEmulator, startWebhookReceiver, type WebhookReceiver } from "./test-support.ts";
 
 type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
 let emu: Emulator;

@@ -8,15 +8,14 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
 import WebSocket from "ws";
-import { instanceConfig, type InstanceConfig } from "../../local/config.ts";
-import { signHs256 } from "../../local/keys.ts";
-import { rewriteAuthorization } from "../../local/gateway/authorization.ts";
-import { createFunctionsRouter, type FunctionsRouter } from "../../local/gateway/functions/index.ts";
+import { instanceConfig, projectRoot, type InstanceConfig } from "../../config.ts";
+import { signHs256 } from "../../keys.ts";
+import { rewriteAuthorization } from "../authorization.ts";
+import { createFunctionsRouter, type FunctionsRouter } from "./index.ts";
 
 const echoSource = `
 import { greeting } from "../_shared/greeting.ts";
@@ -326,7 +325,6 @@ describe("functions gateway", { timeout: 180_000 }, () => {
 
 describe("functions after a gateway crash", { timeout: 120_000 }, () => {
   it("a new router ends the deno children a SIGKILLed gateway left behind", async () => {
-    const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
     const root = mkdtempSync(join(tmpdir(), "leadloop-fn-crash-"));
     mkdirSync(join(root, "functions", "hello"), { recursive: true });
     writeFileSync(join(root, "functions", "hello", "index.ts"), `Deno.serve(() => new Response("hi"));\n`);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AuthWeakPasswordError, isAuthApiError } from "@supabase/supabase-js";
-import { startGatewayFixture, uniqueEmail, type GatewayFixture } from "./gateway-support.ts";
+import { startGatewayFixture, uniqueEmail, type GatewayFixture } from "../test-support.ts";
 
 let f: GatewayFixture;
 const password = "a-good-password";

@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import twilio from "twilio";
-import { countSegments, smsEncoding } from "../../local/twilio/segments.ts";
-import { optOutKeyword } from "../../local/twilio/model.ts";
-import { twilioSignature } from "../../local/twilio/signature.ts";
-import { parseMessagingTwiml } from "../../local/twilio/twiml.ts";
+import { countSegments, smsEncoding } from "./segments.ts";
+import { optOutKeyword } from "./model.ts";
+import { twilioSignature } from "./signature.ts";
+import { parseMessagingTwiml } from "./twiml.ts";
 
 describe("segments", () => {
   test("GSM-7 covers the basic and extension tables, anything else is UCS-2", () => {

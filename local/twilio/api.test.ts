@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import twilio from "twilio";
-import { newPhone, startTestEmulator } from "./helpers.ts";
+import { newPhone, startTestEmulator } from "./test-support.ts";
 
 type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
 let emu: Emulator;
@@ -148,7 +148,7 @@ describe("authentication", () => {
   });
 
   test("the official client with wrong credentials is rejected", async () => {
-    const { emulatorTwilioClient } = await import("../../local/twilio/client.ts");
+    const { emulatorTwilioClient } = await import("./client.ts");
     const bad = emulatorTwilioClient(emu.url, emu.accountSid, "not-the-token");
     await assert.rejects(bad.messages.create({ to: newPhone(), from: business, body: "x" }), (error: { status: number; code: number }) => {
       assert.equal(error.status, 401);

@@ -2,7 +2,7 @@
 // comparisons in the column's type, NULL semantics, the newer operators and `not.`.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FilterParseError, filterMatches, filterValueProblem, parseFilter } from "../../local/gateway/realtime/filters.ts";
+import { FilterParseError, filterMatches, filterValueProblem, parseFilter } from "./filters.ts";
 
 function matches(filter: string, value: string | null | undefined, typname: string, column?: string): boolean {
   const parsed = parseFilter(filter);

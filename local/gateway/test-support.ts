@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import WebSocket from "ws";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-import { instanceConfig, type InstanceConfig } from "../../local/config.ts";
-import { startGateway, type Gateway } from "../../local/gateway/server.ts";
+import { instanceConfig, type InstanceConfig } from "../config.ts";
+import { startGateway, type Gateway } from "./server.ts";
 
 export interface GatewayFixture {
   config: InstanceConfig;

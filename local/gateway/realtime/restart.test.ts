@@ -4,13 +4,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import type { RealtimePostgresChangesPayload } from "@supabase/supabase-js";
-import { instanceConfig } from "../../local/config.ts";
-import { SLOT_PREFIX } from "../../local/gateway/realtime/capture.ts";
+import { instanceConfig, projectRoot } from "../../config.ts";
+import { SLOT_PREFIX } from "./capture.ts";
 import {
   createTenantFixture,
   realtimeClient,
@@ -19,10 +18,9 @@ import {
   startTestGateway,
   waitFor,
   type TenantFixture,
-} from "./realtime-harness.ts";
+} from "./test-harness.ts";
 
 type Change = RealtimePostgresChangesPayload<Record<string, unknown>>;
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 describe("realtime restarts", { timeout: 120_000 }, () => {
   const config = instanceConfig();

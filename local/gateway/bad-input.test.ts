@@ -5,8 +5,8 @@ import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
-import { signHs256 } from "../../local/keys.ts";
-import { startGatewayFixture, type GatewayFixture } from "./gateway-support.ts";
+import { signHs256 } from "../keys.ts";
+import { startGatewayFixture, type GatewayFixture } from "./test-support.ts";
 
 let f: GatewayFixture;
 let table: string;

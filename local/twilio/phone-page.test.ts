@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
-import { newPhone, startTestEmulator, startWebhookReceiver, type WebhookReceiver } from "./helpers.ts";
+import { newPhone, startTestEmulator, startWebhookReceiver, type WebhookReceiver } from "./test-support.ts";
 
 type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
 let emu: Emulator;

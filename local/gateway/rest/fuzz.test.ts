@@ -4,7 +4,7 @@
 // Raw HTTP because the point is shapes the typed client would not produce.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startGatewayFixture, type GatewayFixture } from "./gateway-support.ts";
+import { startGatewayFixture, type GatewayFixture } from "../test-support.ts";
 
 let f: GatewayFixture;
 

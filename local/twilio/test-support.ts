@@ -3,8 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { emulatorTwilioClient, TwilioEmulatorControl } from "../../local/twilio/client.ts";
-import { startTwilioEmulator, type TwilioEmulatorOptions } from "../../local/twilio/server.ts";
+import { emulatorTwilioClient, TwilioEmulatorControl } from "./client.ts";
+import { startTwilioEmulator, type TwilioEmulatorOptions } from "./server.ts";
 
 export interface RecordedWebhook {
   path: string;

@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import type { RealtimePostgresChangesPayload, SupabaseClient } from "@supabase/supabase-js";
-import { instanceConfig } from "../../local/config.ts";
-import { wal2jsonTableList } from "../../local/gateway/realtime/capture.ts";
-import { createTenantFixture, realtimeClient, sleep, startRealtimeHarness, waitFor, type RealtimeHarness } from "./realtime-harness.ts";
+import { instanceConfig } from "../../config.ts";
+import { wal2jsonTableList } from "./capture.ts";
+import { createTenantFixture, realtimeClient, sleep, startRealtimeHarness, waitFor, type RealtimeHarness } from "./test-harness.ts";
 
 type Change = RealtimePostgresChangesPayload<Record<string, unknown>>;
 

@@ -7,8 +7,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { instanceConfig } from "../../local/config.ts";
-import { startPgNetWorker, type PgNetWorker } from "../../local/gateway/pg-net/worker.ts";
+import { instanceConfig } from "../../config.ts";
+import { startPgNetWorker, type PgNetWorker } from "./worker.ts";
 
 interface Received {
   method: string;

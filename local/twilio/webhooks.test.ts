@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import twilio from "twilio";
-import { newPhone, startTestEmulator, startWebhookReceiver, type RecordedWebhook, type WebhookReceiver } from "./helpers.ts";
+import { newPhone, startTestEmulator, startWebhookReceiver, type RecordedWebhook, type WebhookReceiver } from "./test-support.ts";
 
 type Emulator = Awaited<ReturnType<typeof startTestEmulator>>;
 let emu: Emulator;
