@@ -82,7 +82,7 @@ async function runChecks(checks: Check[]): Promise<CheckResult[]> {
   return results;
 }
 
-async function runPhase(phase: Phase): Promise<PhaseResult> {
+export async function runPhase(phase: Phase): Promise<PhaseResult> {
   console.log(`\n=== ${phase.name} ===`);
   const started = Date.now();
   const problems: string[] = [];
