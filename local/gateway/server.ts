@@ -4,6 +4,7 @@ import pg from "pg";
 import type { InstanceConfig } from "../config.ts";
 import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
+import { setClientAddress } from "./client-address.ts";
 import { createFunctionsRouter } from "./functions/index.ts";
 import { send } from "./http.ts";
 import { startPgNetWorker } from "./pg-net/worker.ts";
@@ -78,27 +79,15 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  /**
-   * Kong tells its upstreams who the client is: X-Real-IP is the peer address (a client cannot
-   * forge it) and the peer is appended to X-Forwarded-For. PostgREST passes both on in
-   * request.headers, where the lead-intake rate limits read them.
-   */
-  function addClientAddress(req: IncomingMessage): void {
-    const peer = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    if (!peer) return;
-    const prior = req.headers["x-forwarded-for"];
-    req.headers["x-real-ip"] = peer;
-    req.headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${peer}` : peer;
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.on("error", () => {});
     res.on("error", () => {});
     const url = req.url ?? "/";
     const method = (req.method ?? "GET").toUpperCase();
     rewriteAuthorization(req.headers, keys);
+    setClientAddress(req);
     if (url.startsWith("/functions/v1/") || url === "/functions/v1") {
-      // The functions router adds Kong's X-Forwarded-* set itself (it also needs host, port and prefix).
+      // The functions router adds Kong's other X-Forwarded-* headers itself (host, port, prefix).
       // Functions answer their own preflights (OPTIONS is exempt from verify_jwt), as behind Kong.
       const declared = Number(req.headers["content-length"]);
       if (Number.isFinite(declared) && declared > FUNCTIONS_BODY_LIMIT) {
@@ -110,7 +99,6 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
       await functions.handle(req, res, rest);
       return;
     }
-    addClientAddress(req);
     applyCors(res);
     if (method === "OPTIONS") {
       preflight(req, res);
@@ -131,6 +119,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
 
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", () => {});
+    setClientAddress(req);
     const url = req.url ?? "/";
     if (url.startsWith(REALTIME_WEBSOCKET_PATH)) {
       try {

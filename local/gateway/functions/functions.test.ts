@@ -15,6 +15,7 @@ import WebSocket from "ws";
 import { instanceConfig, projectRoot, type InstanceConfig } from "../../config.ts";
 import { signHs256 } from "../../keys.ts";
 import { rewriteAuthorization } from "../authorization.ts";
+import { setClientAddress } from "../client-address.ts";
 import { createFunctionsRouter, type FunctionsRouter } from "./index.ts";
 
 const echoSource = `
@@ -41,6 +42,7 @@ Deno.serve(async (req) => {
       path: req.headers.get("x-forwarded-path"),
       prefix: req.headers.get("x-forwarded-prefix"),
     },
+    client: { cf: req.headers.get("cf-connecting-ip"), realIp: req.headers.get("x-real-ip") },
     contentType: req.headers.get("content-type"),
     body,
     env,
@@ -123,6 +125,7 @@ async function startHarness(): Promise<Harness> {
   const server = createServer((req, res) => {
     // What the gateway does before routing (docs/supabase-standin-spec.md §0.3), then the /functions/v1 prefix is stripped.
     rewriteAuthorization(req.headers, config.keys);
+    setClientAddress(req);
     const url = req.url ?? "/";
     if (!url.startsWith("/functions/v1")) {
       res.writeHead(404).end();
@@ -148,6 +151,7 @@ type Echo = {
   authorization: string | null;
   apikey: string | null;
   forwarded: Record<string, string | null>;
+  client: { cf: string | null; realIp: string | null };
   contentType: string | null;
   body: string | null;
   env: Record<string, string | null>;
@@ -186,6 +190,17 @@ describe("functions gateway", { timeout: 180_000 }, () => {
     assert.equal(get.error, null);
     assert.equal(get.data?.method, "GET");
     assert.equal(get.data?.pathname, "/echo");
+  });
+
+  it("the function sees the peer as the client, whatever the caller claims", async () => {
+    const supabase = client(h, h.config.keys.anonKey);
+    const { data, error } = await supabase.functions.invoke<Echo>("echo", {
+      headers: { "CF-Connecting-IP": "198.51.100.7", "X-Real-IP": "junk", "X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https" },
+    });
+    assert.equal(error, null);
+    assert.deepEqual(data!.client, { cf: "127.0.0.1", realIp: "127.0.0.1" });
+    assert.equal(data!.forwarded.for, "198.51.100.7, 127.0.0.1");
+    assert.equal(data!.forwarded.proto, "http");
   });
 
   it("injects the Supabase environment plus the env file, and hides the host's", async () => {

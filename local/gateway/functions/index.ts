@@ -116,10 +116,8 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     const originalHost = req.headers.host ?? "";
     const hostMatch = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(originalHost);
     const localPort = req.socket.localPort;
-    const clientIp = req.socket.remoteAddress ?? "";
-    const priorFor = req.headers["x-forwarded-for"];
-    headers["x-forwarded-for"] = priorFor ? `${Array.isArray(priorFor) ? priorFor.join(", ") : priorFor}, ${clientIp}` : clientIp;
-    headers["x-forwarded-proto"] = (req.headers["x-forwarded-proto"] as string | undefined) ?? "http";
+    // Kong trusts no client-sent X-Forwarded-* (no trusted_ips): the gateway speaks plain HTTP.
+    headers["x-forwarded-proto"] = "http";
     headers["x-forwarded-host"] = hostMatch?.[1] ?? originalHost;
     headers["x-forwarded-port"] = hostMatch?.[2] ?? String(localPort ?? "");
     headers["x-forwarded-path"] = (req.url ?? "").split("?")[0];
