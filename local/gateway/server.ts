@@ -6,7 +6,7 @@ import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
 import { setClientAddress } from "./client-address.ts";
 import { createFunctionsRouter } from "./functions/index.ts";
-import { send } from "./http.ts";
+import { closeIfBodyUnread, send } from "./http.ts";
 import { startPgNetWorker } from "./pg-net/worker.ts";
 import { createRealtime, REALTIME_WEBSOCKET_PATH } from "./realtime/index.ts";
 import { handleRest, type RestContext } from "./rest/handler.ts";
@@ -14,7 +14,6 @@ import { SchemaCache, startSchemaListener } from "./rest/schema-cache.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;
-export const FUNCTIONS_BODY_LIMIT = 2 * 1024 * 1024;
 
 const CORS_ALLOW_HEADERS =
   "authorization, apikey, x-client-info, content-type, prefer, accept-profile, content-profile, range, range-unit, " +
@@ -86,15 +85,11 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
     const method = (req.method ?? "GET").toUpperCase();
     rewriteAuthorization(req.headers, keys);
     setClientAddress(req);
+    closeIfBodyUnread(req, res);
     if (url.startsWith("/functions/v1/") || url === "/functions/v1") {
       // The functions router adds Kong's other X-Forwarded-* headers itself (host, port, prefix).
-      // Functions answer their own preflights (OPTIONS is exempt from verify_jwt), as behind Kong.
-      const declared = Number(req.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > FUNCTIONS_BODY_LIMIT) {
-        send(res, 413, { "Content-Type": "application/json" }, JSON.stringify({ code: 413, message: "Request Entity Too Large" }));
-        req.resume();
-        return;
-      }
+      // Functions answer their own preflights (OPTIONS is exempt from verify_jwt), as behind Kong. The
+      // router enforces the body limit while streaming.
       const rest = url.slice("/functions/v1".length) || "/";
       await functions.handle(req, res, rest);
       return;

@@ -43,7 +43,8 @@ export function createAuthService({
       // Two concurrent signups for one address: the unique index decides, as in GoTrue.
       send(res, 422, { ...base, "x-sb-error-code": "user_already_exists" }, JSON.stringify({ code: "user_already_exists", message: "User already registered" }));
     } else if (err instanceof BodyTooLargeError) {
-      send(res, 413, { ...base, "x-sb-error-code": "request_too_large" }, JSON.stringify({ code: "request_too_large", message: "Request body too large" }));
+      const body = { code: "request_too_large", message: `Request body exceeds the limit of ${err.limit} bytes` };
+      send(res, 413, { ...base, "x-sb-error-code": "request_too_large" }, JSON.stringify(body));
     } else {
       console.error("[gateway] auth request failed:", err);
       send(res, 500, { ...base, "x-sb-error-code": "unexpected_failure" }, JSON.stringify({ code: "unexpected_failure", message: "Unexpected failure, please check server logs for more information" }));

@@ -16,7 +16,7 @@ import { instanceConfig, projectRoot, type InstanceConfig } from "../../config.t
 import { signHs256 } from "../../keys.ts";
 import { rewriteAuthorization } from "../authorization.ts";
 import { setClientAddress } from "../client-address.ts";
-import { createFunctionsRouter, type FunctionsRouter } from "./index.ts";
+import { createFunctionsRouter, FUNCTIONS_BODY_LIMIT, type FunctionsRouter } from "./index.ts";
 
 const echoSource = `
 import { greeting } from "../_shared/greeting.ts";
@@ -72,6 +72,28 @@ Deno.serve(() => {
 });
 `;
 
+// Reads its body chunk by chunk and reports how much arrived, and whether the upload ended or broke,
+// to the URL in X-Report-To (the caller may already have been answered by the gateway).
+const sinkSource = `
+Deno.serve(async (req) => {
+  let received = 0;
+  let outcome = "complete";
+  try {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.length;
+    }
+  } catch {
+    outcome = "broken";
+  }
+  const report = req.headers.get("x-report-to");
+  if (report) await fetch(report, { method: "POST", body: JSON.stringify({ received, outcome }) });
+  return Response.json({ received, outcome });
+});
+`;
+
 const configToml = `
 [api]
 port = 54321
@@ -93,6 +115,9 @@ verify_jwt = false
 
 [functions.broken]
 verify_jwt = false
+
+[functions.sink]
+verify_jwt = false
 `;
 
 interface Harness {
@@ -106,7 +131,7 @@ interface Harness {
 async function startHarness(): Promise<Harness> {
   const root = mkdtempSync(join(tmpdir(), "leadloop-fn-"));
   const functionsRoot = join(root, "functions");
-  for (const dir of ["echo", "cold", "open", "preflight", "disabled", "broken", "stream", "_shared"]) mkdirSync(join(functionsRoot, dir), { recursive: true });
+  for (const dir of ["echo", "cold", "open", "preflight", "disabled", "broken", "stream", "sink", "_shared"]) mkdirSync(join(functionsRoot, dir), { recursive: true });
   writeFileSync(join(functionsRoot, "_shared", "greeting.ts"), `export const greeting = "hello v1";\n`);
   writeFileSync(join(functionsRoot, "echo", "index.ts"), echoSource);
   writeFileSync(join(functionsRoot, "cold", "index.ts"), echoSource);
@@ -114,6 +139,7 @@ async function startHarness(): Promise<Harness> {
   writeFileSync(join(functionsRoot, "preflight", "index.ts"), preflightSource);
   writeFileSync(join(functionsRoot, "disabled", "index.ts"), preflightSource);
   writeFileSync(join(functionsRoot, "stream", "index.ts"), streamSource);
+  writeFileSync(join(functionsRoot, "sink", "index.ts"), sinkSource);
   writeFileSync(join(functionsRoot, "broken", "index.ts"), `throw new Error("boom at boot");\n`);
   mkdirSync(join(root, "supabase"));
   writeFileSync(join(root, "supabase", "config.toml"), configToml);
@@ -321,6 +347,51 @@ describe("functions gateway", { timeout: 180_000 }, () => {
     const streamed = await fetch(`${h.url}/functions/v1/stream`, { headers: { Authorization: `Bearer ${h.config.keys.anonKey}` } });
     assert.equal(streamed.status, 200);
     assert.equal(await streamed.text(), "chunk0\nchunk1\nchunk2\n");
+  });
+
+  it("a chunked body never reaches a function beyond the limit: 413 at once, the function sees a broken upload", async () => {
+    const reports: Array<{ received: number; outcome: string }> = [];
+    const collector = createServer((req, res) => {
+      let text = "";
+      req.on("data", (d: Buffer) => (text += d.toString()));
+      req.on("end", () => {
+        reports.push(JSON.parse(text));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", () => resolve()));
+    const reportTo = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`;
+    const upload = (total: number) => {
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent >= total) return controller.close();
+          await new Promise((r) => setTimeout(r, 2));
+          const size = Math.min(64 * 1024, total - sent);
+          sent += size;
+          controller.enqueue(new Uint8Array(size));
+        },
+      });
+      return fetch(`${h.url}/functions/v1/sink`, { method: "POST", headers: { "x-report-to": reportTo }, body, duplex: "half" } as RequestInit);
+    };
+    try {
+      const small = await upload(100_000);
+      assert.equal(small.status, 200);
+      assert.deepEqual(await small.json(), { received: 100_000, outcome: "complete" });
+
+      const big = await upload(5 * 1024 * 1024);
+      assert.equal(big.status, 413);
+      assert.equal(big.headers.get("connection"), "close");
+      assert.deepEqual(await big.json(), { code: "request_too_large", message: `Request body exceeds the limit of ${FUNCTIONS_BODY_LIMIT} bytes` });
+      const deadline = Date.now() + 10_000;
+      while (reports.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(reports.length, 2);
+      assert.equal(reports[1].outcome, "broken");
+      assert.ok(reports[1].received <= FUNCTIONS_BODY_LIMIT, `the function received ${reports[1].received} bytes`);
+    } finally {
+      collector.closeAllConnections();
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    }
   });
 
   it("picks up a change to _shared code without restarting the gateway", async () => {

@@ -1,6 +1,7 @@
 // The Edge Functions gateway of the Supabase CLI (docs/supabase-standin-spec.md §5): `/functions/v1/<name>[/...]`
 // runs functions/<name> under Deno (workers.ts). The router checks verify_jwt like the CLI's main.ts and
-// streams requests and responses through unchanged apart from Kong's X-Forwarded-* headers.
+// streams requests and responses through unchanged apart from Kong's X-Forwarded-* headers, cutting a
+// request body off at the platform's limit however it is sent (Content-Length or chunked).
 import { existsSync, statSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
@@ -24,7 +25,12 @@ export interface FunctionsRouterOptions {
   bootTimeoutMs?: number;
   /** Shared Deno cache so npm: packages are fetched once (default: <project>/.local/deno-dir). */
   denoDir?: string;
+  /** The largest request body a function receives (default FUNCTIONS_BODY_LIMIT). */
+  bodyLimit?: number;
 }
+
+/** The request body limit in front of functions; no byte beyond it reaches one. */
+export const FUNCTIONS_BODY_LIMIT = 2 * 1024 * 1024;
 
 const IDLE_TIMEOUT_MS = 150_000; // Kong's read_timeout for functions
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
@@ -37,6 +43,10 @@ function json(res: ServerResponse, status: number, body: unknown, extraHeaders: 
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...extraHeaders });
   res.end(text);
+}
+
+function tooLarge(res: ServerResponse, limit: number): void {
+  json(res, 413, { code: "request_too_large", message: `Request body exceeds the limit of ${limit} bytes` }, { Connection: "close" });
 }
 
 function text(res: ServerResponse, status: number, body: string): void {
@@ -58,6 +68,7 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     bootTimeoutMs: options.bootTimeoutMs ?? 60_000,
     denoDir: options.denoDir ?? join(projectRoot, ".local", "deno-dir"),
   });
+  const bodyLimit = options.bodyLimit ?? FUNCTIONS_BODY_LIMIT;
   const jwtSecret = new TextEncoder().encode(config.keys.jwtSecret);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let closed = false;
@@ -130,6 +141,7 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     return new Promise((resolve) => {
       worker.inFlight++;
       let finished = false;
+      let refused = false;
       const done = () => {
         if (finished) return;
         finished = true;
@@ -154,6 +166,7 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
       );
       upstream.on("timeout", () => upstream.destroy(new Error("upstream idle timeout")));
       upstream.on("error", (error) => {
+        if (refused) return done();
         if (!res.headersSent) {
           json(res, 500, { code: "WORKER_ERROR", message: "Function exited due to an error (please check logs)" });
         } else {
@@ -165,7 +178,26 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
         if (!res.writableFinished) upstream.destroy();
         done();
       });
-      req.pipe(upstream);
+      // The body is counted as it streams: past the limit the function's request is cut off mid-body (it
+      // sees a broken upload, never the bytes beyond the limit) and the caller gets 413 at once.
+      let size = 0;
+      req.on("data", (chunk: Buffer) => {
+        if (refused) return;
+        size += chunk.length;
+        if (size > bodyLimit) {
+          refused = true;
+          upstream.destroy();
+          if (res.headersSent) res.destroy();
+          else tooLarge(res, bodyLimit);
+          done();
+          return;
+        }
+        if (!upstream.write(chunk)) req.pause();
+      });
+      upstream.on("drain", () => req.resume());
+      req.on("end", () => {
+        if (!refused) upstream.end();
+      });
     });
   }
 
@@ -173,6 +205,12 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     async handle(req, res, rest) {
       if (closed) {
         json(res, 503, { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" });
+        return;
+      }
+      const declared = Number(req.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > bodyLimit) {
+        req.resume();
+        tooLarge(res, bodyLimit);
         return;
       }
       const path = rest.startsWith("/") ? rest : `/${rest}`;
