@@ -26,6 +26,8 @@ const CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 export interface Gateway {
   url: string;
+  /** What the REST schema cache has done: catalog reads, and reloads that recycled the pool's connections. */
+  stats(): { schemaCacheLoads: number; schemaCacheGeneration: number };
   close(): Promise<void>;
 }
 
@@ -56,7 +58,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
   pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
   const cache = new SchemaCache(pool);
-  await cache.reload();
+  await cache.get();
   const restCtx: RestContext = { pool, cache, jwtSecret: keys.jwtSecret, bodyLimit: REST_BODY_LIMIT };
   const listener = await startSchemaListener(config.authenticatorDbUrl, cache);
   let publicUrl = config.supabaseUrl;
@@ -141,6 +143,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   let closed = false;
   return {
     url: `http://127.0.0.1:${actualPort}`,
+    stats: () => ({ schemaCacheLoads: cache.loads, schemaCacheGeneration: cache.generation }),
     async close() {
       if (closed) return;
       closed = true;

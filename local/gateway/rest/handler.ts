@@ -44,15 +44,16 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
 }
 
 /**
- * A relationship missing from the cache may come from a migration applied after the last load: reload
- * once and plan again (the error is raised while planning, before anything ran in the database).
+ * A relationship missing from the cache may come from a migration applied after the last load: refresh
+ * the cache (at most one catalog read a second) and plan again (the error is raised while planning,
+ * before anything ran in the database).
  */
 async function withRelationshipRetry(ctx: RestContext, run: () => Promise<Response>): Promise<Response> {
   try {
     return await run();
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== "PGRST200") throw err;
-    await ctx.cache.reload();
+    await ctx.cache.refresh();
     return run();
   }
 }
@@ -77,7 +78,7 @@ async function route(ctx: RestContext, req: IncomingMessage, rest: string): Prom
   const auth = authenticate(headerValue(req, "authorization"), ctx.jwtSecret);
   if (target === "root") {
     if (!readMethod) throw new ApiError(405, "PGRST117", `Unsupported HTTP method: ${method}`);
-    const cache = await ctx.cache.reload();
+    const cache = await ctx.cache.refresh();
     const paths: Record<string, object> = {};
     for (const r of cache.relations.values()) if (r.schema === schema) paths[`/${r.name}`] = {};
     for (const [k] of cache.functions) if (k.startsWith(`${schema}.`)) paths[`/rpc/${k.slice(schema.length + 1)}`] = {};

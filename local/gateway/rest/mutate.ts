@@ -27,7 +27,7 @@ async function payloadColumns(
   let rel = relation;
   let missing = columns.find((c) => !rel.columns.some((col) => col.name === c));
   if (missing !== undefined) {
-    const data = await ctx.cache.reload();
+    const data = await ctx.cache.refresh();
     rel = data.relations.get(`${relation.schema}.${relation.name}`) ?? rel;
     missing = columns.find((c) => !rel.columns.some((col) => col.name === c));
   }

@@ -40,7 +40,7 @@ function chooseFunction(overloads: DbFunction[], keys: string[], rawBodyAllowed:
 export async function handleRpc(ctx: RestContext, req: IncomingMessage, common: Common, name: string, raw: Buffer | undefined, params: URLSearchParams): Promise<Response> {
   const key = `${common.schema}.${name}`;
   let cache = await ctx.cache.get();
-  if (!cache.functions.has(key)) cache = await ctx.cache.reload();
+  if (!cache.functions.has(key)) cache = await ctx.cache.refresh();
   const overloads = cache.functions.get(key) ?? [];
   let args: Record<string, unknown>;
   let query: ParsedQuery;

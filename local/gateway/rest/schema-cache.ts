@@ -1,5 +1,5 @@
 // What PostgREST keeps in its schema cache, read from pg_catalog: relations, columns, keys, foreign keys,
-// functions and per-role settings. Reloaded on NOTIFY pgrst and when a lookup misses.
+// functions and per-role settings. Reloaded on NOTIFY pgrst; refreshed, at most once a second, when a lookup misses.
 import pg from "pg";
 import { ApiError } from "./errors.ts";
 
@@ -219,46 +219,82 @@ export async function loadSchemaCache(db: pg.Pool | pg.Client, schemas: string[]
 
 export const EXPOSED_SCHEMAS = ["public", "graphql_public"];
 
-/** Holds the schema cache; reloads are coalesced so a burst of misses triggers one catalog read. */
+/**
+ * Holds the schema cache. A schema change announced by NOTIFY reloads it (coalesced, and connections
+ * prepared before it are recycled, as PostgREST flushes its pool). A lookup that misses may be asking for
+ * something newer than the cache, or for something that does not exist at all: it reads the catalog again
+ * at most once per `refreshIntervalMs` and otherwise answers from the cache as it is, so a flood of
+ * requests for missing tables or functions costs at most one catalog read a second and never the pool.
+ */
 export class SchemaCache {
   data: SchemaCacheData | undefined;
-  /** Bumped on every reload; connections from an older generation are recycled (their prepared plans may be stale). */
+  /** Bumped by reload(); connections from an older generation are recycled (their prepared plans may be stale). */
   generation = 0;
+  /** Catalog reads so far (diagnostics and tests). */
+  loads = 0;
   private loading: Promise<SchemaCacheData> | undefined;
-  constructor(private readonly pool: pg.Pool) {}
+  private queued: Promise<SchemaCacheData> | undefined;
+  private lastLoadStarted = Number.NEGATIVE_INFINITY;
 
-  async get(): Promise<SchemaCacheData> {
-    return this.data ?? this.reload();
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly refreshIntervalMs = 1000,
+  ) {}
+
+  /** The cache, read on first use. */
+  get(): Promise<SchemaCacheData> {
+    if (this.data) return Promise.resolve(this.data);
+    return this.loading ?? this.load();
   }
 
   /**
-   * Loads the catalog again. A reload asked for while one is running gets a fresh load queued after it
-   * (the running one may have started before the change that prompted the request); waiters share it.
+   * The schema changed: read the catalog again. A reload asked for while a read runs gets a fresh one queued
+   * after it (the running one may have started before the change); waiters share it.
    */
   reload(): Promise<SchemaCacheData> {
-    if (!this.loading) return (this.loading = this.load());
+    const fresh = () =>
+      this.load().then((data) => {
+        this.generation++;
+        return data;
+      });
+    if (!this.loading) return fresh();
     if (!this.queued) {
       this.queued = this.loading
         .catch(() => undefined)
         .then(() => {
           this.queued = undefined;
-          return (this.loading = this.load());
+          return fresh();
         });
     }
     return this.queued;
   }
 
-  private queued: Promise<SchemaCacheData> | undefined;
+  /** A lookup missed: read the catalog again unless that happened less than refreshIntervalMs ago. */
+  async refresh(): Promise<SchemaCacheData> {
+    if (this.loading) return this.loading.catch(() => this.stale());
+    if (this.data && Date.now() - this.lastLoadStarted < this.refreshIntervalMs) return this.data;
+    return this.load().catch(() => this.stale());
+  }
+
+  /** After a failed read: the last good cache, else PostgREST's 503 PGRST002. */
+  private stale(): SchemaCacheData {
+    if (this.data) return this.data;
+    throw new ApiError(503, "PGRST002", "Could not query the database for the schema cache. Retrying.");
+  }
 
   private load(): Promise<SchemaCacheData> {
+    this.lastLoadStarted = Date.now();
+    this.loads++;
     const loading: Promise<SchemaCacheData> = loadSchemaCache(this.pool, EXPOSED_SCHEMAS)
-      .then((d) => {
-        this.generation++;
-        return (this.data = d);
+      .then((d) => (this.data = d))
+      .catch((error: Error) => {
+        console.error("[gateway] schema cache read failed:", error.message);
+        return this.stale();
       })
       .finally(() => {
         if (this.loading === loading) this.loading = undefined;
       });
+    this.loading = loading;
     return loading;
   }
 }
@@ -267,7 +303,7 @@ export async function findRelation(cache: SchemaCache, schema: string, name: str
   let data = await cache.get();
   let rel = data.relations.get(`${schema}.${name}`);
   if (!rel) {
-    data = await cache.reload();
+    data = await cache.refresh();
     rel = data.relations.get(`${schema}.${name}`);
   }
   if (!rel) {
@@ -285,7 +321,10 @@ export async function findRelation(cache: SchemaCache, schema: string, name: str
   return rel;
 }
 
-/** LISTEN pgrst for 'reload schema' (PostgREST's NOTIFY contract); reconnects if the connection drops. */
+/**
+ * LISTEN pgrst for 'reload schema' (PostgREST's NOTIFY contract); reconnects if the connection drops and
+ * then reloads, since a change may have been announced while nobody listened.
+ */
 export async function startSchemaListener(dbUrl: string, cache: SchemaCache): Promise<{ stop(): Promise<void> }> {
   let client: pg.Client | undefined;
   let stopped = false;
@@ -304,6 +343,7 @@ export async function startSchemaListener(dbUrl: string, cache: SchemaCache): Pr
     try {
       await c.connect();
       await c.query("LISTEN pgrst");
+      if (client) cache.reload().catch(() => {});
       client = c;
     } catch (err) {
       await c.end().catch(() => {});
