@@ -71,7 +71,8 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     handle(req, res).catch((err) => {
       console.error("[gateway] request failed:", err);
-      send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ message: "internal gateway error" }));
+      if (res.headersSent) res.destroy();
+      else send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ code: "internal_error", message: "Internal server error" }));
     });
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {

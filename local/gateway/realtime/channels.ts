@@ -260,7 +260,9 @@ export function createChannels({ pool, jwtSecret, connections }: ChannelsContext
         const problem = await subscribeBinding(binding, channel.claims.role);
         if (problem) return { status: "error", message: problem };
       } catch (error) {
-        return { status: "error", message: `Unable to subscribe to changes: ${(error as Error).message}` };
+        // The cause (a database error, a lost connection) is for the logs, not for the subscriber.
+        console.error("[realtime] subscribing failed:", (error as Error).message);
+        return { status: "error", message: "Unable to subscribe to changes: an internal error occurred" };
       }
     }
     return { status: "ok", message: "Subscribed to PostgreSQL" };

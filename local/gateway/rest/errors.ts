@@ -17,6 +17,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What a caller gets when the gateway itself fails: a code and a safe message, no stack, no SQL. */
+export function internalError(): ApiError {
+  return new ApiError(500, "internal_error", "Internal server error");
+}
+
 export function parseError(message: string, details: string | null = null): ApiError {
   return new ApiError(400, "PGRST100", message, details);
 }

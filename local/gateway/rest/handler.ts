@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import { BodyTooLargeError, readBody, RequestAbortedError, send } from "../http.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, internalError } from "./errors.ts";
 import { handleDelete, handleInsert, handleUpdate } from "./mutate.ts";
 import { handleRead } from "./read.ts";
 import { errorResponse, type Response } from "./render.ts";
@@ -35,7 +35,7 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
       response = errorResponse(err);
     } else {
       console.error("[gateway] rest handler failed:", err);
-      response = errorResponse(new ApiError(500, "PGRST000", "Internal gateway error", String((err as Error)?.message ?? err)));
+      response = errorResponse(internalError());
     }
     if (response.status === 401 && !response.headers["WWW-Authenticate"]) response.headers["WWW-Authenticate"] = "Bearer";
   }

@@ -1,7 +1,7 @@
 // PostgREST's per-request transaction (docs/supabase-standin-spec.md §1.6): a pooled connection, the
 // preamble that sets role, claims and request.* settings, and statements prepared per connection.
 import type { IncomingMessage } from "node:http";
-import type pg from "pg";
+import pg from "pg";
 import { ApiError, fromPgError } from "./errors.ts";
 import { quoteIdent } from "./query.ts";
 import { ANON_ROLE, headerValue, parseCookies, type Auth } from "./request.ts";
@@ -38,6 +38,12 @@ async function connectCurrent(ctx: RestContext): Promise<pg.PoolClient> {
   }
 }
 
+/** PostgREST's 503 for a database it cannot reach; what went wrong is logged, not told to the caller. */
+function connectionError(err: unknown): ApiError {
+  console.error("[gateway] REST database connection failed:", (err as Error)?.message ?? err);
+  return new ApiError(503, "PGRST000", "Database connection error. Retrying the connection.");
+}
+
 /** Runs `work` in one transaction with PostgREST's preamble; rolls back on error or when asked. */
 export async function inTransaction<T>(
   ctx: RestContext,
@@ -56,7 +62,7 @@ export async function inTransaction<T>(
   try {
     client = await connectCurrent(ctx);
   } catch (err) {
-    throw new ApiError(503, "PGRST000", "Database connection error. Retrying the connection.", String((err as Error).message));
+    throw connectionError(err);
   }
   let broken = false;
   try {
@@ -100,12 +106,12 @@ export async function inTransaction<T>(
     }
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    const pgErr = err as { code?: string; message: string; detail?: string; hint?: string };
-    if (!pgErr.code) {
-      broken = true;
-      throw new ApiError(503, "PGRST000", "Database connection error. Retrying the connection.", pgErr.message);
-    }
-    throw fromPgError(pgErr, opts.auth.role === ANON_ROLE);
+    // Postgres' own errors carry a SQLSTATE and are shown as PostgREST shows them.
+    if (err instanceof pg.DatabaseError) throw fromPgError(err, opts.auth.role === ANON_ROLE);
+    broken = true;
+    // A bug of ours (TypeError and the like) is the handler's generic 500; anything else broke the connection.
+    if (err instanceof Error && err.constructor !== Error && !("code" in err)) throw err;
+    throw connectionError(err);
   } finally {
     client.release(broken);
   }
