@@ -1,12 +1,11 @@
 // Bad input gets PostgREST's or GoTrue's own answer and never takes the gateway down. Raw HTTP only
 // where supabase-js cannot produce the request (malformed JSON, oversized bodies, broken sockets).
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import { signHs256 } from "../keys.ts";
-import { startGatewayFixture, type GatewayFixture } from "./test-support.ts";
+import { rawRequest as rawRequestTo, startGatewayFixture, type GatewayFixture } from "./test-support.ts";
 
 let f: GatewayFixture;
 let table: string;
@@ -36,26 +35,8 @@ async function stillServing(): Promise<void> {
   assert.deepEqual(data, [{ id: 1 }]);
 }
 
-function rawRequest(text: string | Buffer, { abortAfterWrite = false } = {}): Promise<string> {
-  const { port } = new URL(f.gateway.url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), "127.0.0.1", () => {
-      socket.write(text);
-      if (abortAfterWrite) {
-        socket.destroy();
-        resolve("");
-      }
-    });
-    let out = "";
-    socket.on("data", (d) => (out += d.toString()));
-    socket.on("end", () => resolve(out));
-    socket.on("close", () => resolve(out));
-    socket.on("error", () => resolve(out));
-    socket.setTimeout(3000, () => {
-      socket.destroy();
-      resolve(out);
-    });
-  });
+function rawRequest(data: string | Buffer, options: { abortAfterWrite?: boolean } = {}): Promise<string> {
+  return rawRequestTo(f.gateway.url, data, options);
 }
 
 describe("tokens", () => {

@@ -2,11 +2,10 @@
 // X-Real-IP are overwritten and the peer is appended to X-Forwarded-For (Cloudflare + Kong), so the
 // request.headers that SQL reads (lead intake's per-address limits) cannot be chosen by the caller.
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
-import { startGatewayFixture, type GatewayFixture } from "./test-support.ts";
+import { rawRequest, startGatewayFixture, type GatewayFixture } from "./test-support.ts";
 
 let f: GatewayFixture;
 let fn: string;
@@ -47,18 +46,8 @@ function spoofingClient(headers: Record<string, string>) {
 
 /** Raw HTTP, for what fetch cannot send: repeated header lines and odd spellings. */
 function rawGet(path: string, headerLines: string[]): Promise<string> {
-  const { port } = new URL(f.gateway.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), "127.0.0.1", () => {
-      socket.write(
-        [`GET ${path} HTTP/1.1`, "Host: x", `apikey: ${f.config.keys.publishableKey}`, ...headerLines, "Connection: close", "", ""].join("\r\n"),
-      );
-    });
-    let out = "";
-    socket.on("data", (d) => (out += d.toString()));
-    socket.on("end", () => resolve(out));
-    socket.on("error", reject);
-  });
+  const head = [`GET ${path} HTTP/1.1`, "Host: x", `apikey: ${f.config.keys.publishableKey}`, ...headerLines, "Connection: close", "", ""];
+  return rawRequest(f.gateway.url, head.join("\r\n"));
 }
 
 describe("client address", () => {

@@ -1,6 +1,7 @@
 // Shared setup for the gateway conformance tests: an in-process gateway on a free port against the
 // instance's database, a superuser connection for fixtures, and supabase-js clients as apps create them.
 import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import pg from "pg";
 import WebSocket from "ws";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
@@ -66,4 +67,34 @@ export async function signedInClient(f: GatewayFixture, tag = "user"): Promise<{
   if (error) throw error;
   if (!data.session || !data.user) throw new Error("signup returned no session (autoconfirm expected)");
   return { client, userId: data.user.id, email, password };
+}
+
+/**
+ * Writes raw bytes to the gateway, for what fetch cannot send (malformed requests, repeated header lines,
+ * lying lengths), and resolves with everything answered by the time the socket closes or `timeoutMs` passes.
+ */
+export function rawRequest(
+  gatewayUrl: string,
+  data: string | Buffer | Array<string | Buffer>,
+  { abortAfterWrite = false, timeoutMs = 3000 } = {},
+): Promise<string> {
+  const { port } = new URL(gatewayUrl);
+  return new Promise((resolve) => {
+    let out = "";
+    const socket = connect(Number(port), "127.0.0.1", () => {
+      for (const part of Array.isArray(data) ? data : [data]) socket.write(part);
+      if (abortAfterWrite) {
+        socket.destroy();
+        resolve("");
+      }
+    });
+    socket.on("data", (d) => (out += d.toString()));
+    socket.on("end", () => resolve(out));
+    socket.on("close", () => resolve(out));
+    socket.on("error", () => resolve(out));
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      resolve(out);
+    });
+  });
 }
