@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig } from "../local/config.ts";
-import { createTenantFixture, realtimeClient, startTestGateway, userToken, type RealtimeHarness, type TenantFixture } from "../tests/gateway/realtime-harness.ts";
+import { createTenantFixture, realtimeClient, startTestGateway, userToken, type RealtimeHarness, type TenantFixture } from "../local/gateway/realtime/test-harness.ts";
 
 const ROWS = Number(process.env.BENCH_REALTIME_ROWS ?? 100);
 // Inserts are spaced by a random 30-130 ms so commits land at random points of the 50 ms poll cycle

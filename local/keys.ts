@@ -1,4 +1,4 @@
-// The Supabase CLI's local keys (supabase-standin-spec.md §0.2), so tools that know them work unchanged.
+// The Supabase CLI's local keys (docs/supabase-standin-spec.md §0.2), so tools that know them work unchanged.
 import { createHmac } from "node:crypto";
 
 export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";

@@ -1,5 +1,5 @@
-// The database RPCs the functions call (helpers/RPC-CONTRACT.md), behind an interface so
-// handlers are tested with a fake and every result is validated at the boundary.
+// The database RPCs the functions call (the contract is each function's `comment on` in supabase/migrations),
+// behind an interface so handlers are tested with a fake and every result is validated at the boundary.
 import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import { type ConversationContext, conversationContextSchema } from "./conversation-engine.ts";

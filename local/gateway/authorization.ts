@@ -1,4 +1,4 @@
-// Kong's key handling in the Supabase CLI gateway (supabase-standin-spec.md §0.3): services behind the
+// Kong's key handling in the Supabase CLI gateway (docs/supabase-standin-spec.md §0.3): services behind the
 // gateway only ever see JWTs, never the opaque sb_publishable_/sb_secret_ keys.
 import type { IncomingHttpHeaders } from "node:http";
 import type { LocalKeys } from "../keys.ts";

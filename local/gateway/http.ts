@@ -1,4 +1,4 @@
-// Small HTTP helpers shared by the REST and Auth handlers.
+// Small HTTP helpers shared by the gateway's services: bounded bodies and answers.
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** The client went away mid-body; there is nobody left to answer. */
@@ -62,8 +62,26 @@ export function send(
 ): void {
   if (res.headersSent || res.destroyed) return;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  // A refused body is not read any further: the connection closes once the answer is out, and a
+  // well-behaved client (fetch included) stops sending as soon as it sees it.
+  if (status === 413) res.setHeader("Connection", "close");
   res.statusCode = status;
   res.end(body);
+}
+
+/**
+ * After an answer that did not read the whole request body (a 401, a 404, a GET with a body), Node keeps
+ * the connection alive by reading and discarding the rest, for as long as the client sends. Instead,
+ * such an answer closes the connection: keep-alive comes back only once the body was read to its end.
+ */
+export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+  if (!hasBody || req.complete) return;
+  const keepAlive = res.shouldKeepAlive;
+  res.shouldKeepAlive = false;
+  req.once("end", () => {
+    if (!res.headersSent) res.shouldKeepAlive = keepAlive;
+  });
 }
 
 export function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,17 +1,19 @@
 // The gateway: one HTTP server like the Supabase CLI's Kong, in front of REST, Auth, Functions and Realtime.
-import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
 import pg from "pg";
 import type { InstanceConfig } from "../config.ts";
 import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
-import { send } from "./http.ts";
-import { handleRest, SchemaCache, type RestContext } from "./rest/handler.ts";
+import { setClientAddress } from "./client-address.ts";
+import { createFunctionsRouter } from "./functions/index.ts";
+import { closeIfBodyUnread, send } from "./http.ts";
+import { startPgNetWorker } from "./pg-net/worker.ts";
+import { createRealtime, REALTIME_WEBSOCKET_PATH } from "./realtime/index.ts";
+import { handleRest, type RestContext } from "./rest/handler.ts";
+import { SchemaCache, startSchemaListener } from "./rest/schema-cache.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;
-export const FUNCTIONS_BODY_LIMIT = 2 * 1024 * 1024;
 
 const CORS_ALLOW_HEADERS =
   "authorization, apikey, x-client-info, content-type, prefer, accept-profile, content-profile, range, range-unit, " +
@@ -22,30 +24,11 @@ const CORS_EXPOSE_HEADERS =
   "sb-auth-user-id, sb-auth-session-id";
 const CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
-interface RealtimeModule {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  close(): Promise<void>;
-}
-interface FunctionsModule {
-  handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
-  close(): Promise<void>;
-}
-interface PgNetWorker {
-  stop(): Promise<void>;
-}
-
 export interface Gateway {
   url: string;
+  /** What the REST schema cache has done: catalog reads, and reloads that recycled the pool's connections. */
+  stats(): { schemaCacheLoads: number; schemaCacheGeneration: number };
   close(): Promise<void>;
-}
-
-/** Loads an optional sibling module, so the gateway still runs when a part is not built yet. */
-async function optionalModule<T>(path: string, what: string): Promise<T | undefined> {
-  if (!existsSync(new URL(path, import.meta.url))) {
-    console.warn(`[gateway] ${what} is not available (${path} missing); continuing without it`);
-    return undefined;
-  }
-  return (await import(path)) as T;
 }
 
 function applyCors(res: ServerResponse): void {
@@ -75,32 +58,21 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
   pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
   const cache = new SchemaCache(pool);
-  await cache.reload();
+  await cache.get();
   const restCtx: RestContext = { pool, cache, jwtSecret: keys.jwtSecret, bodyLimit: REST_BODY_LIMIT };
   const listener = await startSchemaListener(config.authenticatorDbUrl, cache);
   let publicUrl = config.supabaseUrl;
   const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl });
 
-  const realtimeMod = await optionalModule<{ createRealtime(o: { config: InstanceConfig }): Promise<RealtimeModule> }>(
-    "./realtime/index.ts",
-    "Realtime",
-  );
-  const functionsMod = await optionalModule<{ createFunctionsRouter(o: { config: InstanceConfig }): Promise<FunctionsModule> }>(
-    "./functions/index.ts",
-    "the Functions router",
-  );
-  const pgNetMod = await optionalModule<{ startPgNetWorker(o: { config: InstanceConfig }): Promise<PgNetWorker> }>(
-    "./pg-net-worker.ts",
-    "the pg_net worker",
-  );
-  const realtime = realtimeMod ? await realtimeMod.createRealtime({ config }) : undefined;
-  const functions = functionsMod ? await functionsMod.createFunctionsRouter({ config }) : undefined;
-  const pgNet = pgNetMod ? await pgNetMod.startPgNetWorker({ config }) : undefined;
+  const realtime = await createRealtime({ config });
+  const functions = await createFunctionsRouter({ config });
+  const pgNet = await startPgNetWorker({ config });
 
   const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     handle(req, res).catch((err) => {
       console.error("[gateway] request failed:", err);
-      send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ message: "internal gateway error" }));
+      if (res.headersSent) res.destroy();
+      else send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ code: "internal_error", message: "Internal server error" }));
     });
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
@@ -109,43 +81,22 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  /**
-   * Kong tells its upstreams who the client is: X-Real-IP is the peer address (a client cannot
-   * forge it) and the peer is appended to X-Forwarded-For. PostgREST passes both on in
-   * request.headers, where the lead-intake rate limits read them.
-   */
-  function addClientAddress(req: IncomingMessage): void {
-    const peer = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    if (!peer) return;
-    const prior = req.headers["x-forwarded-for"];
-    req.headers["x-real-ip"] = peer;
-    req.headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${peer}` : peer;
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.on("error", () => {});
     res.on("error", () => {});
     const url = req.url ?? "/";
     const method = (req.method ?? "GET").toUpperCase();
     rewriteAuthorization(req.headers, keys);
+    setClientAddress(req);
+    closeIfBodyUnread(req, res);
     if (url.startsWith("/functions/v1/") || url === "/functions/v1") {
-      // The functions router adds Kong's X-Forwarded-* set itself (it also needs host, port and prefix).
-      // Functions answer their own preflights (OPTIONS is exempt from verify_jwt), as behind Kong.
-      const declared = Number(req.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > FUNCTIONS_BODY_LIMIT) {
-        send(res, 413, { "Content-Type": "application/json" }, JSON.stringify({ code: 413, message: "Request Entity Too Large" }));
-        req.resume();
-        return;
-      }
-      if (!functions) {
-        send(res, 503, { "Content-Type": "application/json" }, JSON.stringify({ message: "Edge Functions are not available in this gateway" }));
-        return;
-      }
+      // The functions router adds Kong's other X-Forwarded-* headers itself (host, port, prefix).
+      // Functions answer their own preflights (OPTIONS is exempt from verify_jwt), as behind Kong. The
+      // router enforces the body limit while streaming.
       const rest = url.slice("/functions/v1".length) || "/";
       await functions.handle(req, res, rest);
       return;
     }
-    addClientAddress(req);
     applyCors(res);
     if (method === "OPTIONS") {
       preflight(req, res);
@@ -166,8 +117,9 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
 
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", () => {});
+    setClientAddress(req);
     const url = req.url ?? "/";
-    if (realtime && url.startsWith("/realtime/v1/websocket")) {
+    if (url.startsWith(REALTIME_WEBSOCKET_PATH)) {
       try {
         realtime.handleUpgrade(req, socket, head);
       } catch (err) {
@@ -192,51 +144,17 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   let closed = false;
   return {
     url: `http://127.0.0.1:${actualPort}`,
+    stats: () => ({ schemaCacheLoads: cache.loads, schemaCacheGeneration: cache.generation }),
     async close() {
       if (closed) return;
       closed = true;
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await Promise.allSettled([realtime?.close(), functions?.close(), pgNet?.stop()]);
+      await Promise.allSettled([realtime.close(), functions.close(), pgNet.stop()]);
       await closing;
       await listener.stop();
       await auth.close();
       await pool.end();
-    },
-  };
-}
-
-/** LISTEN pgrst for 'reload schema' (PostgREST's NOTIFY contract); reconnects if the connection drops. */
-async function startSchemaListener(dbUrl: string, cache: SchemaCache): Promise<{ stop(): Promise<void> }> {
-  let client: pg.Client | undefined;
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
-  const connect = async () => {
-    const c = new pg.Client({ connectionString: dbUrl, application_name: "leadloop-gateway-schema-listener" });
-    c.on("error", () => {});
-    c.on("end", () => {
-      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
-    });
-    c.on("notification", (msg) => {
-      if (msg.channel === "pgrst" && (msg.payload === "reload schema" || msg.payload === "" || msg.payload === undefined)) {
-        cache.reload().catch((err) => console.error("[gateway] schema reload failed:", err.message));
-      }
-    });
-    try {
-      await c.connect();
-      await c.query("LISTEN pgrst");
-      client = c;
-    } catch (err) {
-      await c.end().catch(() => {});
-      if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1000);
-    }
-  };
-  await connect();
-  return {
-    async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      await client?.end().catch(() => {});
     },
   };
 }

@@ -1,4 +1,4 @@
--- Outbox RPCs for sms-dispatch (service_role only). See RPC-CONTRACT.md.
+-- Outbox RPCs for sms-dispatch (service_role only); each function's `comment on` is its contract.
 
 -- The claim first cancels every due text to an opted-out number (SKIP LOCKED, so concurrent claims
 -- never wait on each other) and then leases a batch of what can really be sent. A batch made only of
@@ -148,7 +148,7 @@ end
 $$;
 comment on function public.mark_message_sent(uuid, text) is 'sms-dispatch: Twilio accepted the message. False when it was no longer sending (lease expired); the SID is still kept. Status callbacks that arrived before the SID was recorded are applied now.';
 
--- What a Twilio error means for the number, the lead and the account (sms-compliance.md).
+-- What a Twilio error means for the number, the lead and the account (docs/sms-compliance.md).
 create or replace function private.apply_error_side_effects(p_message public.messages, p_error_code text)
 returns void
 language plpgsql

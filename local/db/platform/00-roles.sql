@@ -1,4 +1,4 @@
--- Supabase's API roles and their memberships (supabase/postgres init scripts; spec §2.6).
+-- Supabase's API roles and their memberships (supabase/postgres init scripts; docs/supabase-standin-spec.md §2.6).
 -- Applied before the migrations on every start; every statement is idempotent.
 do $$
 begin

@@ -1,4 +1,4 @@
--- The parts of GoTrue's auth schema that apps, RLS and the local gateway rely on (spec §2.6).
+-- The parts of GoTrue's auth schema that apps, RLS and the local gateway rely on (docs/supabase-standin-spec.md §2.6).
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;
 

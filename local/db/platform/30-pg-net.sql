@@ -1,5 +1,5 @@
 -- pg_net is not packaged for Debian, so its SQL surface is recreated here with the same
--- signatures (spec §4.1); local/gateway/pg-net-worker.ts plays its background worker.
+-- signatures (docs/supabase-standin-spec.md §4.1); local/gateway/pg-net/worker.ts plays its background worker.
 create schema if not exists net;
 grant usage on schema net to postgres, anon, authenticated, service_role;
 

@@ -1,4 +1,4 @@
--- Database Webhooks as the Supabase dashboard creates them (spec §4.2).
+-- Database Webhooks as the Supabase dashboard creates them (docs/supabase-standin-spec.md §4.2).
 create schema if not exists supabase_functions;
 grant usage on schema supabase_functions to postgres, anon, authenticated, service_role;
 

@@ -1,4 +1,4 @@
-// Reads the `[functions.<name>]` tables of supabase/config.toml (spec §5.2). Only the subset of TOML that
+// Reads the `[functions.<name>]` tables of supabase/config.toml (docs/supabase-standin-spec.md §5.2). Only the subset of TOML that
 // file uses is understood: table headers, `key = value` with strings, booleans, numbers and string arrays.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";

@@ -1,4 +1,4 @@
-// Change capture the way Realtime does it (spec §3.6): a temporary logical replication slot with wal2json
+// Change capture the way Realtime does it (docs/supabase-standin-spec.md §3.6): a temporary logical replication slot with wal2json
 // (format-version 2, include-pk, include-type-oids, include-timestamp), polled with
 // pg_logical_slot_get_changes. A temporary slot belongs to its session, so a crashed gateway can never
 // leave a slot behind that holds WAL or blocks the next one; leftovers of the permanent kind (from an

@@ -1,4 +1,4 @@
-// The postgres_changes `filter` grammar of current Realtime (spec §3.6): `col=op.value`, several AND-ed with
+// The postgres_changes `filter` grammar of current Realtime (docs/supabase-standin-spec.md §3.6): `col=op.value`, several AND-ed with
 // commas (commas inside () or "" do not split), an optional `not.` prefix, ops eq/neq/lt/lte/gt/gte/in plus
 // like/ilike/is/match/imatch/isdistinct. Values are compared as the column's type, like Realtime's casts.
 

@@ -1,4 +1,4 @@
-// Phoenix channel frames in the two serializers Realtime accepts (spec §3.2): vsn 2.0.0 is a JSON array
+// Phoenix channel frames in the two serializers Realtime accepts (docs/supabase-standin-spec.md §3.2): vsn 2.0.0 is a JSON array
 // [join_ref, ref, topic, event, payload]; vsn 1.0.0 is a JSON object and the server never sends join_ref.
 
 export type Vsn = "1.0.0" | "2.0.0";

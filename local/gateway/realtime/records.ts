@@ -1,4 +1,4 @@
-// Turns wal2json column values into the typed JSON Realtime sends (spec §3.5: what Postgres
+// Turns wal2json column values into the typed JSON Realtime sends (docs/supabase-standin-spec.md §3.5: what Postgres
 // `to_jsonb(value::type)` gives). Common types are converted here; any other type (arrays, enums,
 // intervals, ranges, bytea, ...) is cast by Postgres itself in one query per poll.
 import type pg from "pg";

@@ -1,4 +1,4 @@
-// Token checks as Realtime's jwt_verification does them (spec §3.1, §3.3): HS256/384/512 with the project
+// Token checks as Realtime's jwt_verification does them (docs/supabase-standin-spec.md §3.1, §3.3): HS256/384/512 with the project
 // secret, and the claims must carry both `role` and `exp`, with `exp` in the future.
 import { createHmac, timingSafeEqual } from "node:crypto";
 

@@ -1,4 +1,4 @@
-// PostgREST's error body and SQLSTATE -> HTTP status mapping (supabase-standin-spec.md §1.8).
+// PostgREST's error body and SQLSTATE -> HTTP status mapping (docs/supabase-standin-spec.md §1.8).
 
 export class ApiError extends Error {
   constructor(
@@ -15,6 +15,11 @@ export class ApiError extends Error {
   body(): string {
     return JSON.stringify({ code: this.code, details: this.details, hint: this.hint, message: this.message });
   }
+}
+
+/** What a caller gets when the gateway itself fails: a code and a safe message, no stack, no SQL. */
+export function internalError(): ApiError {
+  return new ApiError(500, "internal_error", "Internal server error");
 }
 
 export function parseError(message: string, details: string | null = null): ApiError {

@@ -1,4 +1,4 @@
-// PostgREST's URL grammar (supabase-standin-spec.md §1.4): select trees, filters, logic trees, order.
+// PostgREST's URL grammar (docs/supabase-standin-spec.md §1.4): select trees, filters, logic trees, order.
 import { parseError, ApiError } from "./errors.ts";
 
 export interface JsonStep {
