@@ -69,7 +69,7 @@ grant execute on function public.get_conversation_context(uuid) to service_role;
 -- stale context, changes nothing (applied=false).
 create or replace function public.apply_conversation_turn(
   p_conversation_id uuid, p_expected_version int, p_slots jsonb, p_asks text[], p_acknowledge boolean,
-  p_complete boolean, p_completion_reason text)
+  p_complete boolean, p_completion_reason text default null)
 returns jsonb
 language plpgsql
 security definer
