@@ -3,13 +3,7 @@
 // against the generated Database type; every result is validated at the boundary.
 import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
-import {
-  type ClaimedMessage,
-  claimedMessageSchema,
-  type ClaimedSummary,
-  type ConversationContext,
-  conversationContextSchema,
-} from "./contracts.ts";
+import { type ClaimedMessage, claimedMessageSchema, type ConversationContext, conversationContextSchema } from "./contracts.ts";
 import type { Database } from "./database.types.ts";
 import type { SlotName } from "./extract.ts";
 import { RpcError, zodMessage } from "./http.ts";
@@ -79,9 +73,8 @@ export interface LeadloopRpc {
 }
 
 type Functions = Database["public"]["Functions"];
-export type RpcName = keyof Functions;
 /** Calls one RPC with the arguments the generated type says it takes. */
-export type RawRpc = <N extends RpcName>(name: N, args: Functions[N]["Args"]) => Promise<unknown>;
+export type RawRpc = <N extends keyof Functions>(name: N, args: Functions[N]["Args"]) => Promise<unknown>;
 
 function parse<S extends z.ZodTypeAny>(rpc: string, schema: S, data: unknown): z.output<S> {
   const r = schema.safeParse(data);
@@ -171,5 +164,3 @@ export function supabaseRpc(env: SupabaseEnv): LeadloopRpc {
     return data;
   });
 }
-
-export type { ClaimedMessage, ClaimedSummary };

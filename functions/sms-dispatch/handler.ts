@@ -3,7 +3,8 @@
 // A crash mid-batch leaves the claimed messages 'sending' until their lease expires and
 // the sweep puts them back, so none is silently lost.
 import { type Handler, json, requireMethod, withErrors } from "../_shared/http.ts";
-import type { ClaimedMessage, LeadloopRpc } from "../_shared/rpc.ts";
+import type { ClaimedMessage } from "../_shared/contracts.ts";
+import type { LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioEnv } from "../_shared/env.ts";
 import { sendSms } from "../_shared/twilio-client.ts";
 
