@@ -51,7 +51,7 @@ export const leadSchema = z.object({
   created_at: z.string().nullish(),
 } satisfies Columns<Tables<"leads">>);
 
-const timezoneSchema = z.string().refine(isValidTimeZone, "timezone must be an IANA zone such as America/Chicago");
+export const timezoneSchema = z.string().refine(isValidTimeZone, "timezone must be an IANA zone such as America/Chicago");
 
 /** get_conversation_context, and the `context` of record_inbound_sms. */
 export const conversationContextSchema = z.object({

@@ -4,10 +4,9 @@
 // to the built-in result so a summary is never lost.
 import { z } from "zod";
 import { extractConversation, type ExtractedSlots, missingSlots, type SlotName } from "./extract.ts";
-import { leadSchema, slotsSchema, transcriptMessageSchema } from "./contracts.ts";
+import { leadSchema, slotsSchema, timezoneSchema, transcriptMessageSchema } from "./contracts.ts";
 import { type Locale, toLocale } from "./language.ts";
 import { resolveTimingWords } from "./timing.ts";
-import { isValidTimeZone } from "./timezone.ts";
 import { segmentInfo, toGsmWhenPossible } from "./sms-segments.ts";
 
 /** Input of the summarizer (and of its CLI): a claimed summary's lead, thread and settings. */
@@ -15,7 +14,7 @@ export const summaryInputSchema = z.object({
   lead: leadSchema,
   messages: z.array(transcriptMessageSchema).default([]),
   locale: z.string().nullish(),
-  timezone: z.string().refine(isValidTimeZone, "timezone must be an IANA zone such as America/Chicago"),
+  timezone: timezoneSchema,
   now: z.string().datetime({ offset: true, message: "now must be an ISO date-time" }).nullish(),
   /** Slots the conversation engine already stored (optional hints). */
   slots: slotsSchema,
