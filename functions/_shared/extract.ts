@@ -251,20 +251,14 @@ export interface TranscriptMessage {
   direction: "inbound" | "outbound" | string;
   kind?: string | null;
   body: string;
+  /** What an outbound text asked for (messages.asks, set by the database when it composed it). */
+  asks?: readonly string[] | null;
   created_at?: string | null;
 }
 
-const questionCues: Record<SlotName, RegExp> = {
-  timing: /\b(?:when|what day|what time|timing|schedule|cu[aá]ndo|qu[eé] d[ií]a|qu[eé] hora|horario)\b/iu,
-  location:
-    /\b(?:where|address|zip|postcode|postal code|city|located|d[oó]nde|direcci[oó]n|c[oó]digo postal|ciudad|ubicaci[oó]n)\b/iu,
-  need:
-    /\b(?:what (?:can|do|would|kind|type|service|work)|help you with|what do you need|describe|qu[eé] (?:necesita|servicio|tipo|trabajo|le podemos|podemos)|en qu[eé] (?:le|te) (?:podemos|puedo) ayudar)\b/iu,
-};
-
-/** The slots an outbound message asks for ("what, when and where?" asks all three). */
-export function slotsAskedBy(body: string): SlotName[] {
-  return slotOrder.filter((s) => questionCues[s].test(body));
+/** The slots an outbound text asked for, as it recorded them. */
+function slotsAsked(msg: TranscriptMessage): SlotName[] {
+  return slotOrder.filter((s) => msg.asks?.includes(s));
 }
 
 const nonAnswer =
@@ -347,7 +341,7 @@ export function extractConversation(input: ConversationInput): ConversationExtra
       if (msg.kind && !["question", "text_back", "nudge"].includes(msg.kind)) continue;
       // Only a question about one slot makes a bare reply its answer, and only such a
       // question counts as "already asked" (the first text asks everything at once).
-      const askedHere = slotsAskedBy(msg.body);
+      const askedHere = slotsAsked(msg);
       pendingQuestion = askedHere.length === 1 ? askedHere[0] : null;
       if (pendingQuestion && msg.kind !== "text_back" && msg.kind !== "nudge") asked.add(pendingQuestion);
       continue;

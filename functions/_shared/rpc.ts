@@ -1,23 +1,13 @@
-// The database RPCs the functions call (the contract is each function's `comment on` in supabase/migrations),
-// behind an interface so handlers are tested with a fake and every result is validated at the boundary.
+// The database RPCs the functions call (supabase/migrations: delivery, conversation_turns, inbound,
+// summaries), behind an interface so handlers are tested with a fake. Names and arguments are checked
+// against the generated Database type; every result is validated at the boundary.
 import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
-import { type ConversationContext, conversationContextSchema } from "./conversation-engine.ts";
+import { type ClaimedMessage, claimedMessageSchema, type ConversationContext, conversationContextSchema } from "./contracts.ts";
+import type { Database } from "./database.types.ts";
+import type { SlotName } from "./extract.ts";
 import { RpcError, zodMessage } from "./http.ts";
 import type { SupabaseEnv } from "./env.ts";
-
-export const outboundMessageSchema = z.object({
-  id: z.string().uuid(),
-  business_id: z.string().uuid(),
-  lead_id: z.string().uuid().nullable(),
-  conversation_id: z.string().uuid().nullable(),
-  kind: z.string(),
-  to_phone: z.string(),
-  from_phone: z.string(),
-  body: z.string(),
-  attempts: z.number().int(),
-});
-export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
 
 export const inboundOutcomeSchema = z.enum([
   "duplicate",
@@ -34,11 +24,16 @@ export const inboundResultSchema = z.object({
   message_id: z.string().uuid().nullish(),
   business_id: z.string().uuid().nullish(),
   conversation_id: z.string().uuid().nullish(),
+  matched_rule: z.string().nullish(),
   context: conversationContextSchema.nullish(),
 });
 export type InboundResult = z.infer<typeof inboundResultSchema>;
 
-export const applyTurnResultSchema = z.object({ applied: z.boolean(), version: z.number().int().nullable() });
+export const applyTurnResultSchema = z.object({
+  applied: z.boolean(),
+  version: z.number().int().nullable(),
+  message_id: z.string().uuid().nullish(),
+});
 // deferred: the SID is not recorded yet (the callback beat mark_message_sent); the database keeps
 // the status and applies it when sms-dispatch records the SID.
 export const messageStatusResultSchema = z.object({
@@ -47,58 +42,19 @@ export const messageStatusResultSchema = z.object({
   deferred: z.boolean().optional().default(false),
 });
 
-export const dueSummarySchema = z.object({
-  conversation_id: z.string().uuid(),
-  locale: z.string().nullish(),
-  now: z.string(),
-  slots: z
-    .object({
-      need: z.string().nullish(),
-      timing: z.string().nullish(),
-      location: z.string().nullish(),
-      constraints: z.array(z.string()).nullish(),
-    })
-    .nullish(),
-  completion_reason: z.string().nullish(),
-  business: z.object({
-    name: z.string(),
-    timezone: z.string(),
-    owner_phone: z.string().nullish(),
-    /** The owner's language, when the database provides it (labels of the owner text). */
-    default_locale: z.string().nullish(),
-  }),
-  lead: z.object({
-    name: z.string().nullish(),
-    phone: z.string(),
-    email: z.string().nullish(),
-    message: z.string().nullish(),
-    source_url: z.string().nullish(),
-    created_at: z.string().nullish(),
-  }),
-  messages: z.array(
-    z.object({
-      direction: z.string(),
-      kind: z.string().nullish(),
-      body: z.string().nullable(),
-      created_at: z.string().nullish(),
-    }),
-  ),
-});
-export type DueSummary = z.infer<typeof dueSummarySchema>;
-
 export interface TurnArgs {
   conversationId: string;
   expectedVersion: number;
   slots: { need: string | null; timing: string | null; location: string | null; constraints: string[] };
-  locale: string;
-  outboundBody: string | null;
-  outboundKind: "question" | "closing" | null;
+  /** The slot the next question asks for (the database words it), or null. */
+  ask: SlotName | null;
+  acknowledge: boolean;
   complete: boolean;
   completionReason: string | null;
 }
 
 export interface LeadloopRpc {
-  claimOutboundMessages(batchSize: number, leaseSeconds: number): Promise<OutboundMessage[]>;
+  claimOutboundMessages(batchSize: number, leaseSeconds: number): Promise<ClaimedMessage[]>;
   markMessageSent(messageId: string, twilioSid: string): Promise<boolean>;
   markMessageFailed(messageId: string, code: string, message: string, retryable: boolean): Promise<string>;
   recordInboundSms(
@@ -111,11 +67,14 @@ export interface LeadloopRpc {
     status: string,
     errorCode: string | null,
   ): Promise<{ found: boolean; status: string | null; deferred: boolean }>;
-  claimDueSummaries(batchSize: number, leaseSeconds: number): Promise<DueSummary[]>;
+  /** Rows are validated one by one by the caller (claimedSummarySchema), so one bad row hides no other. */
+  claimDueSummaries(batchSize: number, leaseSeconds: number): Promise<unknown[]>;
   completeConversationSummary(conversationId: string, summary: unknown, ownerText: string): Promise<{ queued: boolean }>;
 }
 
-type RawRpc = (name: string, args: Record<string, unknown>) => Promise<unknown>;
+type Functions = Database["public"]["Functions"];
+/** Calls one RPC with the arguments the generated type says it takes. */
+export type RawRpc = <N extends keyof Functions>(name: N, args: Functions[N]["Args"]) => Promise<unknown>;
 
 function parse<S extends z.ZodTypeAny>(rpc: string, schema: S, data: unknown): z.output<S> {
   const r = schema.safeParse(data);
@@ -128,7 +87,7 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
   return {
     async claimOutboundMessages(batchSize, leaseSeconds) {
       const data = await call("claim_outbound_messages", { p_batch_size: batchSize, p_lease_seconds: leaseSeconds });
-      return parse("claim_outbound_messages", z.array(outboundMessageSchema), data ?? []);
+      return parse("claim_outbound_messages", z.array(claimedMessageSchema), data ?? []);
     },
     async markMessageSent(messageId, twilioSid) {
       return parse(
@@ -152,7 +111,7 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
         p_from: a.from,
         p_to: a.to,
         p_body: a.body,
-        p_opt_out_type: a.optOutType,
+        ...(a.optOutType === null ? {} : { p_opt_out_type: a.optOutType }),
       });
       return parse("record_inbound_sms", inboundResultSchema, data);
     },
@@ -165,27 +124,29 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
         p_conversation_id: a.conversationId,
         p_expected_version: a.expectedVersion,
         p_slots: a.slots,
-        p_locale: a.locale,
-        p_outbound_body: a.outboundBody,
-        p_outbound_kind: a.outboundKind,
+        p_asks: a.ask ? [a.ask] : [],
+        p_acknowledge: a.acknowledge,
         p_complete: a.complete,
-        p_completion_reason: a.completionReason,
+        ...(a.completionReason === null ? {} : { p_completion_reason: a.completionReason }),
       });
       return parse("apply_conversation_turn", applyTurnResultSchema, data);
     },
     async recordMessageStatus(twilioSid, status, errorCode) {
-      const data = await call("record_message_status", { p_twilio_sid: twilioSid, p_status: status, p_error_code: errorCode });
+      const data = await call("record_message_status", {
+        p_twilio_sid: twilioSid,
+        p_status: status,
+        ...(errorCode === null ? {} : { p_error_code: errorCode }),
+      });
       return parse("record_message_status", messageStatusResultSchema, data);
     },
     async claimDueSummaries(batchSize, leaseSeconds) {
       const data = await call("claim_due_summaries", { p_batch_size: batchSize, p_lease_seconds: leaseSeconds });
-      // Each row is validated on its own so one malformed row cannot hide the others.
-      return parse("claim_due_summaries", z.array(z.unknown()), data ?? []) as DueSummary[];
+      return parse("claim_due_summaries", z.array(z.unknown()), data ?? []);
     },
     async completeConversationSummary(conversationId, summary, ownerText) {
       const data = await call("complete_conversation_summary", {
         p_conversation_id: conversationId,
-        p_summary: summary,
+        p_summary: summary as Functions["complete_conversation_summary"]["Args"]["p_summary"],
         p_owner_text: ownerText,
       });
       return parse("complete_conversation_summary", z.object({ queued: z.boolean() }), data);
@@ -194,7 +155,7 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
 }
 
 export function supabaseRpc(env: SupabaseEnv): LeadloopRpc {
-  const db = createClient(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
+  const db = createClient<Database>(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
   return typedRpc(async (name, args) => {

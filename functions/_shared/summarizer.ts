@@ -4,42 +4,20 @@
 // to the built-in result so a summary is never lost.
 import { z } from "zod";
 import { extractConversation, type ExtractedSlots, missingSlots, type SlotName } from "./extract.ts";
+import { leadSchema, slotsSchema, timezoneSchema, transcriptMessageSchema } from "./contracts.ts";
 import { type Locale, toLocale } from "./language.ts";
 import { resolveTimingWords } from "./timing.ts";
-import { isValidTimeZone } from "./timezone.ts";
 import { segmentInfo, toGsmWhenPossible } from "./sms-segments.ts";
 
+/** Input of the summarizer (and of its CLI): a claimed summary's lead, thread and settings. */
 export const summaryInputSchema = z.object({
-  lead: z.object({
-    name: z.string().nullish(),
-    phone: z.string().min(1, "lead.phone is required"),
-    email: z.string().nullish(),
-    message: z.string().nullish(),
-    source_url: z.string().nullish(),
-    created_at: z.string().nullish(),
-  }),
-  messages: z
-    .array(
-      z.object({
-        direction: z.string(),
-        kind: z.string().nullish(),
-        body: z.string().nullable().transform((b) => b ?? ""),
-        created_at: z.string().nullish(),
-      }),
-    )
-    .default([]),
+  lead: leadSchema,
+  messages: z.array(transcriptMessageSchema).default([]),
   locale: z.string().nullish(),
-  timezone: z.string().refine(isValidTimeZone, "timezone must be an IANA zone such as America/Chicago"),
+  timezone: timezoneSchema,
   now: z.string().datetime({ offset: true, message: "now must be an ISO date-time" }).nullish(),
   /** Slots the conversation engine already stored (optional hints). */
-  slots: z
-    .object({
-      need: z.string().nullish(),
-      timing: z.string().nullish(),
-      location: z.string().nullish(),
-      constraints: z.array(z.string()).nullish(),
-    })
-    .nullish(),
+  slots: slotsSchema,
   completion_reason: z.string().nullish(),
 });
 export type SummaryInput = z.input<typeof summaryInputSchema>;
@@ -162,14 +140,7 @@ function builtinSlots(input: ParsedInput, now: Date): ExtractedSlots {
     messages: input.messages,
     now,
     timeZone: input.timezone,
-    known: input.slots
-      ? {
-        need: input.slots.need ?? null,
-        timing: input.slots.timing ?? null,
-        location: input.slots.location ?? null,
-        constraints: input.slots.constraints ?? [],
-      }
-      : null,
+    known: input.slots,
   });
   return slots;
 }

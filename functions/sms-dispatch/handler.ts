@@ -3,7 +3,8 @@
 // A crash mid-batch leaves the claimed messages 'sending' until their lease expires and
 // the sweep puts them back, so none is silently lost.
 import { type Handler, json, requireMethod, withErrors } from "../_shared/http.ts";
-import type { LeadloopRpc, OutboundMessage } from "../_shared/rpc.ts";
+import type { ClaimedMessage } from "../_shared/contracts.ts";
+import type { LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioEnv } from "../_shared/env.ts";
 import { sendSms } from "../_shared/twilio-client.ts";
 
@@ -26,7 +27,7 @@ export interface DispatchCounts {
   failed: number;
 }
 
-async function dispatchOne(deps: DispatchDeps, msg: OutboundMessage, counts: DispatchCounts): Promise<void> {
+async function dispatchOne(deps: DispatchDeps, msg: ClaimedMessage, counts: DispatchCounts): Promise<void> {
   const outcome = await sendSms(deps.twilio, { to: msg.to_phone, from: msg.from_phone, body: msg.body }, deps.fetch ?? fetch);
   if (outcome.kind === "sent") {
     const stillOurs = await deps.rpc.markMessageSent(msg.id, outcome.sid);

@@ -3,7 +3,8 @@
 // conversation. One bad conversation does not stop the batch: its lease expires and it
 // is tried again later.
 import { type Handler, json, requireMethod, withErrors, zodMessage } from "../_shared/http.ts";
-import { dueSummarySchema, type LeadloopRpc } from "../_shared/rpc.ts";
+import { claimedSummarySchema } from "../_shared/contracts.ts";
+import type { LeadloopRpc } from "../_shared/rpc.ts";
 import { type LlmConfig, summarize } from "../_shared/summarizer.ts";
 
 export interface SummarizeDeps {
@@ -29,7 +30,7 @@ export async function summarizeDue(deps: SummarizeDeps): Promise<SummarizeCounts
     if (rows.length === 0) break;
     counts.claimed += rows.length;
     for (const raw of rows) {
-      const row = dueSummarySchema.safeParse(raw);
+      const row = claimedSummarySchema.safeParse(raw);
       if (!row.success) {
         counts.failed++;
         console.error(`[summarize] malformed due summary: ${zodMessage(row.error)}`);

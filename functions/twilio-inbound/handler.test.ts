@@ -24,7 +24,7 @@ const replyOutcome = (body = fields.Body) => ({
   conversation_id: conversationId,
   context: {
     ...makeContext(),
-    transcript: [...makeContext().transcript, { direction: "inbound", kind: "inbound", body, created_at: now().toISOString() }],
+    transcript: [...makeContext().transcript, { direction: "inbound", kind: "inbound", body, asks: [], created_at: now().toISOString() }],
   },
 });
 
@@ -42,16 +42,17 @@ Deno.test("a reply runs the engine, applies the turn and answers empty TwiML", a
     p_from: fields.From,
     p_to: fields.To,
     p_body: fields.Body,
-    p_opt_out_type: null,
   });
   const [apply] = t.callsTo("apply_conversation_turn");
-  assertEquals(apply.args.p_conversation_id, conversationId);
-  assertEquals(apply.args.p_expected_version, 3);
-  assertEquals(apply.args.p_outbound_kind, "question");
-  assertMatch(String(apply.args.p_outbound_body), /address or ZIP/);
-  assertEquals((apply.args.p_slots as { timing: string }).timing, "tomorrow morning");
-  assertEquals(apply.args.p_complete, false);
-  assertEquals(apply.args.p_locale, "en");
+  // The engine says what to ask; the database words it in the conversation's language.
+  assertEquals(apply.args, {
+    p_conversation_id: conversationId,
+    p_expected_version: 3,
+    p_slots: { need: "Kitchen sink is clogged", timing: "tomorrow morning", location: null, constraints: [] },
+    p_asks: ["location"],
+    p_acknowledge: true,
+    p_complete: false,
+  });
 });
 
 Deno.test("a version conflict re-reads the context and retries once", async () => {

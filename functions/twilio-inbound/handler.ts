@@ -1,10 +1,12 @@
 // Twilio's inbound SMS webhook. The database stores the message once per MessageSid and
 // handles STOP/START/HELP (answers go through the outbox); for a reply in an open
-// conversation this runs the conversation engine and applies the turn.
+// conversation this runs the conversation engine and applies the turn (the database words
+// the next text, in the language of the reply).
 import { z } from "zod";
 import { emptyTwiml, type Handler, withErrors } from "../_shared/http.ts";
 import { readSignedTwilioForm } from "../_shared/twilio-webhook.ts";
-import { type ConversationContext, decideTurn } from "../_shared/conversation-engine.ts";
+import type { ConversationContext } from "../_shared/contracts.ts";
+import { decideTurn } from "../_shared/conversation-engine.ts";
 import type { LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioWebhookEnv } from "../_shared/env.ts";
 
@@ -30,9 +32,8 @@ function applyTurn(rpc: LeadloopRpc, context: ConversationContext, body: string,
     conversationId: context.conversation_id,
     expectedVersion: context.version,
     slots: d.slots,
-    locale: d.locale,
-    outboundBody: d.outbound?.body ?? null,
-    outboundKind: d.outbound?.kind ?? null,
+    ask: d.ask,
+    acknowledge: d.acknowledge,
     complete: d.complete,
     completionReason: d.completionReason,
   });

@@ -170,8 +170,7 @@ test("the lead page follows the conversation live: reply, closing text, summary"
     const turn = await own.admin.rpc("apply_conversation_turn", {
       p_conversation_id: conversation.data!.id, p_expected_version: current.data!.version,
       p_slots: { need: "roof leak repair", timing: "tomorrow after 3pm", location: "12 Oak St", constraints: [] },
-      p_locale: "en", p_outbound_body: "Thanks! We'll call you tomorrow after 3pm.", p_outbound_kind: "closing",
-      p_complete: true, p_completion_reason: "slots_filled",
+      p_asks: [], p_acknowledge: false, p_complete: true, p_completion_reason: "slots_filled",
     });
     assert.equal(turn.error, null);
   }

@@ -1,6 +1,7 @@
 // Talks to the project's REST API with the public (anon or publishable) key. Only two calls
 // exist: read the widget's public config, and insert a lead without reading anything back.
 import { PostgrestClient } from "@supabase/postgrest-js";
+import type { Database, TablesInsert } from "../../functions/_shared/database.types.ts";
 import type { FieldErrors, FieldKey, FieldSpec, LeadInsert } from "./validation.ts";
 
 export interface WidgetConfig {
@@ -29,7 +30,7 @@ const FIELD_NOUNS: Record<FieldKey, string> = {
 export function createRestClient(supabaseUrl: string, supabaseKey: string, fetchImpl?: typeof fetch) {
   const base = supabaseUrl.replace(/\/+$/, "");
   // Same headers supabase-js sends for a signed-out client: the key is both apikey and bearer.
-  return new PostgrestClient(`${base}/rest/v1`, {
+  return new PostgrestClient<Database>(`${base}/rest/v1`, {
     headers: { apikey: supabaseKey, Authorization: `Bearer ${supabaseKey}` },
     fetch: fetchImpl,
   });
@@ -180,16 +181,19 @@ export async function insertLead(
 ): Promise<SubmitOutcome> {
   try {
     // No .select(): anon has no SELECT on leads, asking for the row back would fail the insert.
-    const query = client.from("leads").insert({
+    const lead = {
       widget_id: widgetId,
-      name: payload.name,
-      phone: payload.phone,
+      // Required columns: an empty value is refused by the database with the field's own message.
+      name: payload.name ?? "",
+      phone: payload.phone ?? "",
       email: payload.email,
       message: payload.message,
       source_url: sourceUrl,
       sms_consent: payload.sms_consent,
       honeypot: payload.honeypot,
-    });
+    } satisfies Omit<TablesInsert<"leads">, "business_id">;
+    // business_id is server-owned: the intake trigger sets it from the widget (anon may not write it).
+    const query = client.from("leads").insert(lead as TablesInsert<"leads">);
     const { error, status } = await (signal ? query.abortSignal(signal) : query);
     return classifySubmitResult(status, error);
   } catch {

@@ -1,5 +1,5 @@
 // Test doubles for handler tests: an in-memory RPC and a scripted fetch.
-import type { ConversationContext } from "../conversation-engine.ts";
+import type { ConversationContext } from "../contracts.ts";
 import { type LeadloopRpc, typedRpc } from "../rpc.ts";
 import { computeTwilioSignature } from "../twilio-signature.ts";
 
@@ -91,7 +91,14 @@ export function makeContext(overrides: Partial<ConversationContext> = {}): Conve
     max_questions: 3,
     locale: "en",
     slots: { need: null, timing: null, location: null, constraints: [] },
-    lead: { name: "Dana Whitfield", phone: "+15125550101", email: null, message: "Kitchen sink is clogged", source_url: null },
+    lead: {
+      name: "Dana Whitfield",
+      phone: "+15125550101",
+      email: null,
+      message: "Kitchen sink is clogged",
+      source_url: null,
+      created_at: "2026-11-26T14:59:00Z",
+    },
     business: { name: "Lone Star Plumbing", timezone: "America/Chicago", default_locale: "en" },
     transcript: [
       {
@@ -99,6 +106,7 @@ export function makeContext(overrides: Partial<ConversationContext> = {}): Conve
         kind: "text_back",
         body:
           "Hi Dana, this is Lone Star Plumbing. Thanks for your request! When do you need this done, and where (address or area)? Reply STOP to opt out.",
+        asks: ["timing", "location"],
         created_at: "2026-11-26T15:00:00Z",
       },
     ],

@@ -6,7 +6,7 @@ alter default privileges in schema extensions grant all on functions to postgres
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists pgtap with schema extensions;
-create extension if not exists pg_cron;
+create extension if not exists pg_cron with schema pg_catalog;
 create extension if not exists plpgsql_check with schema extensions;
 
 alter database postgres set search_path = "$user", public, extensions;

@@ -1,10 +1,11 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import type { Database } from "../../../functions/_shared/database.types.ts";
 import type { RuntimeConfig } from "./runtimeConfig.ts";
 
-export type Db = SupabaseClient;
+export type Db = SupabaseClient<Database>;
 
 export function createDb(config: RuntimeConfig): Db {
-  return createClient(config.supabaseUrl, config.supabaseAnonKey, {
+  return createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
     auth: { persistSession: true, autoRefreshToken: true, storageKey: "leadloop-dashboard-auth" },
   });
 }

@@ -1,68 +1,67 @@
-// Row shapes the dashboard reads (subset of supabase/migrations; RLS limits them to the member's businesses).
-export type ConversationStatus =
-  | "pending" | "awaiting_reply" | "active" | "completed" | "no_reply" | "opted_out" | "failed";
+// Row shapes the dashboard reads, derived from the generated database types (npm run gen:types);
+// RLS limits them to the member's businesses. The generator types CHECK-constrained text columns as
+// string, so the value lists the dashboard switches on are spelled here once, as data, and
+// tests/db/status-lists.test.ts checks each against the constraint in the database.
+import type { Tables } from "../../../functions/_shared/database.types.ts";
 
-export type NotTextedReason =
-  | "no_consent" | "no_active_subscription" | "followup_disabled" | "quota_exhausted" | "opted_out"
-  | "landline" | "invalid_phone" | "country_not_allowed" | "frequency_cap" | "duplicate"
-  | "no_sending_number" | "internal_error" | "conversation_open";
+export const CONVERSATION_STATUSES = ["pending", "awaiting_reply", "active", "completed", "no_reply", "opted_out", "failed"] as const;
+export const NOT_TEXTED_REASON_VALUES = [
+  "no_consent", "no_active_subscription", "followup_disabled", "quota_exhausted", "opted_out",
+  "landline", "invalid_phone", "country_not_allowed", "frequency_cap", "duplicate",
+  "no_sending_number", "internal_error", "conversation_open",
+] as const;
+export const FOLLOWUP_STATUSES = ["started", "deferred", "not_texted"] as const;
+export const OWNER_ALERT_STATUSES = ["queued", "sent", "delivered", "failed", "skipped_duplicate"] as const;
+export const PHONE_STATUSES = ["unverified", "mobile", "invalid", "landline"] as const;
+export const SUMMARY_STATUSES = ["not_due", "due", "claimed", "done"] as const;
+export const MESSAGE_STATUSES = [
+  "queued", "deferred", "sending", "sent", "delivered", "undelivered", "failed", "received", "canceled",
+] as const;
+export const MESSAGE_DIRECTIONS = ["outbound", "inbound"] as const;
+export const MEMBER_ROLES = ["owner", "staff"] as const;
 
-export interface Business {
-  id: string;
-  name: string;
-  owner_phone: string;
-  timezone: string;
-  twilio_number: string | null;
-  followup_enabled: boolean;
-  nudge_delay_minutes: number;
-  idle_timeout_minutes: number;
-  max_questions: number;
-  quiet_hours_start: string;
-  quiet_hours_end: string;
-  sending_problem: string | null;
-}
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export type NotTextedReason = (typeof NOT_TEXTED_REASON_VALUES)[number];
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** `Row` with some of its string columns narrowed to their allowed values. */
+type Narrow<Row, Fields extends { [K in keyof Row]?: unknown }> = Omit<Row, keyof Fields> & Fields;
+
+export type Business = Pick<
+  Tables<"businesses">,
+  | "id" | "name" | "owner_phone" | "timezone" | "twilio_number" | "followup_enabled" | "nudge_delay_minutes"
+  | "idle_timeout_minutes" | "max_questions" | "quiet_hours_start" | "quiet_hours_end" | "sending_problem"
+>;
 
 export interface Membership {
-  role: "owner" | "staff";
+  role: (typeof MEMBER_ROLES)[number];
   business: Business;
 }
 
-export interface ConversationSummaryRow {
-  id: string;
+type ConversationRow = Narrow<Tables<"conversations">, {
   status: ConversationStatus;
-  completion_reason: string | null;
-  question_count: number;
-  last_inbound_at: string | null;
-}
+  summary_status: (typeof SUMMARY_STATUSES)[number];
+  slots: Partial<Slots> | null;
+  summary: Record<string, unknown> | null;
+}>;
 
-export interface LeadListRow {
-  id: string;
-  name: string;
-  phone: string;
-  email: string | null;
-  message: string | null;
-  created_at: string;
-  is_duplicate: boolean;
-  followup_status: "started" | "deferred" | "not_texted";
+export type ConversationSummaryRow = Pick<ConversationRow, "id" | "status" | "completion_reason" | "question_count" | "last_inbound_at">;
+
+type LeadRow = Narrow<Tables<"leads">, {
+  followup_status: (typeof FOLLOWUP_STATUSES)[number];
   not_texted_reason: NotTextedReason | null;
-  owner_alert_status: "queued" | "sent" | "delivered" | "failed" | "skipped_duplicate";
-  phone_status: "unverified" | "mobile" | "invalid" | "landline";
-  conversation: ConversationSummaryRow | null;
-}
-
-export interface Lead extends Omit<LeadListRow, "conversation"> {
-  business_id: string;
-  widget_id: string | null;
-  source_url: string | null;
-  sms_consent: boolean;
-  consent_text: string | null;
-  consent_at: string | null;
+  owner_alert_status: (typeof OWNER_ALERT_STATUSES)[number];
+  phone_status: (typeof PHONE_STATUSES)[number];
   ip: string | null;
-  user_agent: string | null;
-  locale: string;
-  duplicate_of: string | null;
-  delivery_problem: string | null;
-}
+}>;
+
+export type LeadListRow = Pick<
+  LeadRow,
+  | "id" | "name" | "phone" | "email" | "message" | "created_at" | "is_duplicate" | "followup_status"
+  | "not_texted_reason" | "owner_alert_status" | "phone_status"
+> & { conversation: ConversationSummaryRow | null };
+
+export type Lead = Omit<LeadRow, "honeypot">;
 
 export interface Slots {
   need: string | null;
@@ -71,38 +70,15 @@ export interface Slots {
   constraints: string[];
 }
 
-export interface Conversation extends ConversationSummaryRow {
-  lead_id: string;
-  current_locale: string;
-  slots: Partial<Slots> | null;
-  turn_count: number;
-  nudge_count: number;
-  next_action_at: string | null;
-  summary_status: "not_due" | "due" | "claimed" | "done";
-  summary: Record<string, unknown> | null;
-  summary_completed_at: string | null;
-  completed_at: string | null;
-  created_at: string;
-}
+export type Conversation = Pick<
+  ConversationRow,
+  | "id" | "status" | "completion_reason" | "question_count" | "last_inbound_at" | "lead_id" | "current_locale" | "slots"
+  | "turn_count" | "nudge_count" | "next_action_at" | "summary_status" | "summary" | "summary_completed_at" | "completed_at"
+  | "created_at"
+>;
 
-export type MessageStatus =
-  | "queued" | "deferred" | "sending" | "sent" | "delivered" | "undelivered" | "failed" | "received" | "canceled";
-
-export interface Message {
-  id: string;
-  lead_id: string | null;
-  conversation_id: string | null;
-  direction: "outbound" | "inbound";
-  kind: string;
-  to_phone: string;
-  from_phone: string;
-  body: string;
-  status: MessageStatus;
-  status_reason: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  send_after: string;
-  sent_at: string | null;
-  delivered_at: string | null;
-  created_at: string;
-}
+export type Message = Pick<
+  Narrow<Tables<"messages">, { direction: (typeof MESSAGE_DIRECTIONS)[number]; status: MessageStatus }>,
+  | "id" | "lead_id" | "conversation_id" | "direction" | "kind" | "to_phone" | "from_phone" | "body" | "status"
+  | "status_reason" | "error_code" | "error_message" | "send_after" | "sent_at" | "delivered_at" | "created_at"
+>;

@@ -1,4 +1,7 @@
--- Outbox RPCs for sms-dispatch (service_role only); each function's `comment on` is its contract.
+-- Delivery: sms-dispatch claims sendable texts (leased, SKIP LOCKED), records what Twilio answered,
+-- and twilio-status applies delivery callbacks, including those that beat the SID. The RPCs here are
+-- service_role only; each Twilio error code's consequences for the number, lead and account are in
+-- apply_error_side_effects.
 
 -- The claim first cancels every due text to an opted-out number (SKIP LOCKED, so concurrent claims
 -- never wait on each other) and then leases a batch of what can really be sent. A batch made only of
@@ -25,8 +28,8 @@ begin
   -- The send-time opt-out check: due texts to a number the business may no longer text are canceled.
   with suppressed as (
     select m.id from public.messages m
-     where m.status = 'queued' and m.send_after <= now() and m.next_attempt_at <= now() and m.kind <> 'opt_out_ack'
-       and exists (select 1 from public.opt_outs o where o.business_id = m.business_id and o.phone = m.to_phone)
+     where m.status = 'queued' and private.is_sendable_now(m) and m.kind <> 'opt_out_ack'
+       and private.is_opted_out(m.business_id, m.to_phone)
      for update of m skip locked
   )
   update public.messages m set status = 'canceled', status_reason = 'opted_out'
@@ -36,9 +39,8 @@ begin
   with due as (
     select m.id
       from public.messages m
-     where m.status = 'queued' and m.send_after <= now() and m.next_attempt_at <= now()
-       and (m.kind = 'opt_out_ack'
-            or not exists (select 1 from public.opt_outs o where o.business_id = m.business_id and o.phone = m.to_phone))
+     where m.status = 'queued' and private.is_sendable_now(m)
+       and (m.kind = 'opt_out_ack' or not private.is_opted_out(m.business_id, m.to_phone))
      order by (m.kind = 'owner_alert') desc, m.created_at
      limit p_batch_size
      for update of m skip locked
@@ -56,6 +58,8 @@ begin
 end
 $$;
 comment on function public.claim_outbound_messages(int, int) is 'sms-dispatch: cancel due texts to opted-out numbers, then lease due queued messages (owner alerts first, then oldest) with FOR UPDATE SKIP LOCKED.';
+revoke execute on function public.claim_outbound_messages(int, int) from public, anon, authenticated;
+grant execute on function public.claim_outbound_messages(int, int) to service_role;
 
 -- Conversation bookkeeping when one of its texts has gone out.
 create or replace function private.after_outbound_sent(p_message public.messages)
@@ -84,6 +88,8 @@ begin
   end if;
 end
 $$;
+comment on function private.after_outbound_sent(public.messages) is 'Bookkeeping once a text has gone out: the lead shows its owner alert sent; a sent text-back moves its conversation to awaiting_reply and schedules the nudge.';
+revoke execute on function private.after_outbound_sent(public.messages) from public;
 
 -- Twilio answers 201 and starts delivering at once, so a status callback can arrive before
 -- sms-dispatch has recorded the SID with mark_message_sent. Such callbacks wait here and are applied
@@ -99,7 +105,7 @@ create table private.early_message_statuses (
 comment on table private.early_message_statuses is 'Twilio status callbacks that arrived before mark_message_sent recorded their SID; applied (in rank order) and deleted by mark_message_sent, purged by the lifecycle sweep after a day.';
 create index early_message_statuses_received_at_idx on private.early_message_statuses (received_at);
 alter table private.early_message_statuses enable row level security;
-revoke all on table private.early_message_statuses from public, anon, authenticated;
+revoke all on private.early_message_statuses from public, anon, authenticated;
 
 -- Serialises "is this SID known yet?" between record_message_status and mark_message_sent, so an
 -- early callback is either seen by mark_message_sent or finds the SID already recorded: never lost
@@ -112,6 +118,8 @@ set search_path = ''
 as $$
   select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadloop.twilio_sid:' || p_twilio_sid, 0))
 $$;
+comment on function private.lock_twilio_sid(text) is 'Transaction lock on one Twilio SID (record_message_status vs mark_message_sent).';
+revoke execute on function private.lock_twilio_sid(text) from public;
 
 create or replace function public.mark_message_sent(p_message_id uuid, p_twilio_sid text)
 returns boolean
@@ -147,6 +155,8 @@ begin
 end
 $$;
 comment on function public.mark_message_sent(uuid, text) is 'sms-dispatch: Twilio accepted the message. False when it was no longer sending (lease expired); the SID is still kept. Status callbacks that arrived before the SID was recorded are applied now.';
+revoke execute on function public.mark_message_sent(uuid, text) from public, anon, authenticated;
+grant execute on function public.mark_message_sent(uuid, text) to service_role;
 
 -- What a Twilio error means for the number, the lead and the account (docs/sms-compliance.md).
 create or replace function private.apply_error_side_effects(p_message public.messages, p_error_code text)
@@ -160,7 +170,6 @@ begin
     insert into public.opt_outs (business_id, phone, source, matched_rule)
     values (p_message.business_id, p_message.to_phone, 'carrier', 'carrier:' || p_error_code)
     on conflict do nothing;
-    perform private.close_conversations_for_opt_out(p_message.business_id, p_message.to_phone);
   end if;
   if p_error_code = '21211' then
     update public.leads set phone_status = 'invalid'
@@ -179,6 +188,8 @@ begin
   end if;
 end
 $$;
+comment on function private.apply_error_side_effects(public.messages, text) is 'A Twilio error''s consequences: 21610/30005/30006 opt the number out, 21211 invalid, 21614/21635/30006 landline, 30007 filtered (shown on the lead), 30032/30034 unregistered sender (shown on the business).';
+revoke execute on function private.apply_error_side_effects(public.messages, text) from public;
 
 create or replace function public.mark_message_failed(p_message_id uuid, p_error_code text, p_error_message text, p_retryable boolean)
 returns text
@@ -224,53 +235,15 @@ begin
     if message.kind = 'owner_alert' then
       update public.leads set owner_alert_status = 'failed' where id = message.lead_id;
     elsif message.kind in ('text_back', 'question', 'nudge') and message.conversation_id is not null then
-      update public.conversations
-         set status = 'failed', completion_reason = 'send_failed', next_action_at = null, completed_at = now(),
-             version = version + 1
-       where id = message.conversation_id and status in ('pending', 'awaiting_reply', 'active');
+      perform private.close_conversation(message.conversation_id, 'failed', 'send_failed');
     end if;
   end if;
   return message.status;
 end
 $$;
 comment on function public.mark_message_failed(uuid, text, text, boolean) is 'sms-dispatch: a send failed. Returns queued (retry with exponential backoff) or failed (permanent or dead letter), applying the Twilio error side effects.';
-
-create or replace function private.close_conversations_for_opt_out(p_business_id uuid, p_phone text)
-returns void
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  update public.messages
-     set status = 'canceled', status_reason = 'opted_out'
-   where business_id = p_business_id and to_phone = p_phone and status in ('queued', 'deferred')
-     and kind <> 'opt_out_ack';
-  update public.conversations
-     set status = 'opted_out', completion_reason = 'opted_out', next_action_at = null, completed_at = now(),
-         version = version + 1
-   where business_id = p_business_id and lead_phone = p_phone and status in ('pending', 'awaiting_reply', 'active');
-end
-$$;
-
--- Whatever adds a number to a business's suppression list (STOP, a carrier error, the owner in the
--- dashboard) ends that number's open conversations and cancels texts still waiting for it, so no
--- conversation is left pending behind a text that will never be sent.
-create or replace function private.opt_outs_close_conversations()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  perform private.close_conversations_for_opt_out(new.business_id, new.phone);
-  return null;
-end
-$$;
-comment on function private.opt_outs_close_conversations() is 'AFTER INSERT on opt_outs: close open conversations with the number and cancel its queued texts (except the opt-out confirmation).';
-
-create trigger opt_outs_close_conversations after insert on public.opt_outs
-  for each row execute function private.opt_outs_close_conversations();
+revoke execute on function public.mark_message_failed(uuid, text, text, boolean) from public, anon, authenticated;
+grant execute on function public.mark_message_failed(uuid, text, text, boolean) to service_role;
 
 create or replace function private.twilio_status_rank(p_status text)
 returns integer
@@ -283,6 +256,8 @@ as $$
     when 'undelivered' then 4 when 'failed' then 4 when 'delivered' then 5 when 'canceled' then 6
     else 0 end
 $$;
+comment on function private.twilio_status_rank(text) is 'Order of delivery statuses: a status only ever moves to a higher rank.';
+revoke execute on function private.twilio_status_rank(text) from public;
 
 -- One delivery status applied to a locked message row: only forward moves of a message that has
 -- left our hands (a late "sent" never replaces "delivered"), then the error code's side effects.
@@ -318,6 +293,7 @@ begin
 end
 $$;
 comment on function private.apply_message_status(public.messages, text, text) is 'Applies one Twilio delivery status to a locked message (never backwards) with its error side effects; shared by record_message_status and mark_message_sent.';
+revoke execute on function private.apply_message_status(public.messages, text, text) from public;
 
 -- The callbacks that beat mark_message_sent, applied in rank order (sent before delivered, whatever
 -- order Twilio posted them in) and then forgotten. The caller holds the SID lock and the row.
@@ -343,6 +319,7 @@ begin
 end
 $$;
 comment on function private.apply_early_message_statuses(public.messages) is 'mark_message_sent: applies, in rank order, the status callbacks that arrived before the SID was recorded, then deletes them.';
+revoke execute on function private.apply_early_message_statuses(public.messages) from public;
 
 -- Twilio's MessageStatus values mapped onto ours; null for anything else.
 create or replace function private.twilio_message_status(p_status text)
@@ -356,6 +333,8 @@ as $$
     when 'sending' then 'sending' when 'sent' then 'sent' when 'delivered' then 'delivered' when 'read' then 'delivered'
     when 'undelivered' then 'undelivered' when 'failed' then 'failed' when 'canceled' then 'canceled' end
 $$;
+comment on function private.twilio_message_status(text) is 'Twilio''s MessageStatus mapped onto messages.status (null when unknown).';
+revoke execute on function private.twilio_message_status(text) from public;
 
 create or replace function public.record_message_status(p_twilio_sid text, p_status text, p_error_code text default null)
 returns jsonb
@@ -390,3 +369,5 @@ begin
 end
 $$;
 comment on function public.record_message_status(text, text, text) is 'twilio-status: apply a delivery callback; never moves backwards; 21610/30005/30006 suppress the number. A callback for a SID not recorded yet is kept and applied by mark_message_sent ({found:false, deferred:true}).';
+revoke execute on function public.record_message_status(text, text, text) from public, anon, authenticated;
+grant execute on function public.record_message_status(text, text, text) to service_role;

@@ -1,3 +1,6 @@
+-- Businesses and who belongs to them. Membership is the basis of every RLS policy: members read
+-- their business's rows, owners change its settings.
+
 create table public.businesses (
   id uuid primary key default gen_random_uuid(),
   name text not null check (length(btrim(name)) between 1 and 120),
@@ -14,9 +17,6 @@ create table public.businesses (
   duplicate_window_minutes integer not null default 5 check (duplicate_window_minutes between 0 and 1440),
   allowed_calling_codes text[] not null default '{1}'
     check (cardinality(allowed_calling_codes) between 1 and 50 and array_to_string(allowed_calling_codes, ',') ~ '^[1-9][0-9]{0,2}(,[1-9][0-9]{0,2})*$'),
-  owner_alert_template text not null default
-    E'New lead for {business}: {name} {phone}\n{message}\nPage: {source}\nCall: {call_link}\nText: {text_link}'
-    check (length(owner_alert_template) between 10 and 1000),
   opt_out_confirmation_by text not null default 'leadloop' check (opt_out_confirmation_by in ('leadloop', 'twilio')),
   sending_problem text check (sending_problem is null or length(sending_problem) <= 500),
   sending_problem_at timestamptz,
@@ -24,12 +24,16 @@ create table public.businesses (
   updated_at timestamptz not null default now(),
   constraint businesses_quiet_hours_order check (quiet_hours_start < quiet_hours_end)
 );
-comment on table public.businesses is 'A customer of leadloop: its owner phone, Twilio sending number (routes inbound SMS), follow-up settings, quiet hours and templates.';
+comment on table public.businesses is 'A customer of leadloop: its owner phone, Twilio sending number (routes inbound SMS), follow-up settings and quiet hours. The wording of its texts is private.sms_copy.';
+comment on column public.businesses.default_locale is 'The owner''s language (owner alert and summary) and the first guess for a lead whose form message says nothing.';
 comment on column public.businesses.quiet_hours_start is 'Texts to leads go out only from this local time (business timezone)...';
 comment on column public.businesses.quiet_hours_end is '...until this local time; outside the window they are deferred.';
 comment on column public.businesses.opt_out_confirmation_by is 'Who sends the one opt-out confirmation: leadloop, or twilio when the number uses Advanced Opt-Out (then leadloop stays silent).';
 comment on column public.businesses.allowed_calling_codes is 'Country calling codes leads may be texted at (SMS pumping guard).';
 comment on column public.businesses.sending_problem is 'Owner-visible account problem reported by Twilio (30034/30032 unregistered number).';
+
+create trigger businesses_touch_updated_at before update on public.businesses
+  for each row execute function private.touch_updated_at();
 
 create table public.business_members (
   business_id uuid not null references public.businesses (id) on delete cascade,
@@ -40,22 +44,6 @@ create table public.business_members (
 );
 comment on table public.business_members is 'Who may see a business (any member) and change its settings (owners). The basis of every RLS policy.';
 create index business_members_user_id_idx on public.business_members (user_id, business_id, role);
-
-create table public.subscriptions (
-  id uuid primary key default gen_random_uuid(),
-  business_id uuid not null unique references public.businesses (id) on delete cascade,
-  status text not null check (status in ('trialing', 'active', 'past_due', 'canceled')),
-  current_period_start timestamptz not null,
-  current_period_end timestamptz not null,
-  conversation_quota integer not null check (conversation_quota between 0 and 1000000),
-  conversations_used integer not null default 0 check (conversations_used >= 0),
-  usage_period_start timestamptz,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
-  constraint subscriptions_period_order check (current_period_start < current_period_end)
-);
-comment on table public.subscriptions is 'The billing gate: a lead is texted back only while the subscription is trialing/active, inside its period, with conversation quota left.';
-comment on column public.subscriptions.conversations_used is 'Conversations started in the period that began at usage_period_start; a new current_period_start starts the count again at 0.';
 
 -- Membership helpers for RLS. Security definer so the policy on business_members does not recurse;
 -- they only ever answer for the calling user.
@@ -69,6 +57,8 @@ as $$
   select m.business_id from public.business_members m where m.user_id = (select auth.uid())
 $$;
 comment on function private.member_business_ids() is 'Businesses the calling user belongs to (any role).';
+revoke execute on function private.member_business_ids() from public, anon;
+grant execute on function private.member_business_ids() to authenticated, service_role;
 
 create or replace function private.owned_business_ids()
 returns setof uuid
@@ -80,37 +70,16 @@ as $$
   select m.business_id from public.business_members m where m.user_id = (select auth.uid()) and m.role = 'owner'
 $$;
 comment on function private.owned_business_ids() is 'Businesses the calling user owns.';
-
-revoke execute on function private.member_business_ids(), private.owned_business_ids() from public, anon;
-grant execute on function private.member_business_ids(), private.owned_business_ids() to authenticated, service_role;
-
-create or replace function private.touch_updated_at()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  new.updated_at := now();
-  return new;
-end
-$$;
-
-create trigger businesses_touch_updated_at before update on public.businesses
-  for each row execute function private.touch_updated_at();
-create trigger subscriptions_touch_updated_at before update on public.subscriptions
-  for each row execute function private.touch_updated_at();
+revoke execute on function private.owned_business_ids() from public, anon;
+grant execute on function private.owned_business_ids() to authenticated, service_role;
 
 alter table public.businesses enable row level security;
-alter table public.business_members enable row level security;
-alter table public.subscriptions enable row level security;
-
-revoke all on public.businesses, public.business_members, public.subscriptions from anon, authenticated;
-grant select on public.businesses, public.business_members, public.subscriptions to authenticated;
+revoke all on public.businesses from anon, authenticated;
+grant select on public.businesses to authenticated;
 grant update (name, owner_phone, timezone, default_locale, followup_enabled, nudge_delay_minutes,
   idle_timeout_minutes, max_questions, quiet_hours_start, quiet_hours_end, duplicate_window_minutes,
-  allowed_calling_codes, owner_alert_template, opt_out_confirmation_by) on public.businesses to authenticated;
-grant insert, delete on public.business_members to authenticated;
-grant all on public.businesses, public.business_members, public.subscriptions to service_role;
+  allowed_calling_codes, opt_out_confirmation_by) on public.businesses to authenticated;
+grant all on public.businesses to service_role;
 
 create policy "members can read their businesses" on public.businesses
   for select to authenticated
@@ -119,6 +88,11 @@ create policy "owners can change their business settings" on public.businesses
   for update to authenticated
   using (id in (select private.owned_business_ids()))
   with check (id in (select private.owned_business_ids()));
+
+alter table public.business_members enable row level security;
+revoke all on public.business_members from anon, authenticated;
+grant select, insert, delete on public.business_members to authenticated;
+grant all on public.business_members to service_role;
 
 create policy "members can read their business team" on public.business_members
   for select to authenticated
@@ -129,7 +103,3 @@ create policy "owners can add members to their business" on public.business_memb
 create policy "owners can remove members other than themselves" on public.business_members
   for delete to authenticated
   using (business_id in (select private.owned_business_ids()) and user_id <> (select auth.uid()));
-
-create policy "members can read their subscription" on public.subscriptions
-  for select to authenticated
-  using (business_id in (select private.member_business_ids()));

@@ -1,3 +1,5 @@
+-- Widgets: the embeddable lead forms of a business, and the one read anon has (get_widget_config).
+
 create table public.widgets (
   id uuid primary key default gen_random_uuid(),
   business_id uuid not null references public.businesses (id) on delete cascade,

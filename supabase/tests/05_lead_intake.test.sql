@@ -1,7 +1,30 @@
--- Lead intake: every BEFORE INSERT rule, the server-set evidence, duplicates, the owner alert and the text-back.
+-- Lead intake: the leads policies, every BEFORE INSERT rule, the server-set evidence, duplicates, the owner alert,
+-- the conversation and its text-back, and the commit-time wake.
 begin;
 \ir _helpers.psql
-select plan(63);
+select plan(58);
+
+select pg_temp.two_businesses();
+
+-- leads
+select pg_temp.as_user((select staff_a from ids));
+select results_eq('select id from public.leads', 'select lead_a from ids', 'leads/select: members read their business''s leads only');
+select throws_ok($$insert into public.leads (widget_id, name, phone) select pg_temp.widget_of(business_a), 'X', '+15551230000' from ids$$, '42501', null,
+                 'leads/insert: authenticated users cannot insert leads');
+select throws_ok($$update public.leads set name = 'changed'$$, '42501', null, 'leads/update: denied');
+select throws_ok($$delete from public.leads$$, '42501', null, 'leads/delete: denied');
+select pg_temp.as_postgres();
+select isnt((select pg_temp.submit(pg_temp.widget_of(business_a), pg_temp.random_phone()) from ids), null, 'leads/insert: anon submits through a widget');
+set local role anon;
+select set_config('request.headers', '{"origin": "https://shop.example"}', true);
+select throws_ok($$insert into public.leads (widget_id, business_id, name, phone) select widget_b, business_a, 'X', '+15551230000' from ids$$,
+                 '42501', null, 'leads/insert: anon cannot choose business_id (column grant)');
+select throws_ok($$insert into public.leads (widget_id, name, phone, consent_text) values (gen_random_uuid(), 'X', '+15551230000', 'fake')$$,
+                 '42501', null, 'leads/insert: anon cannot write consent evidence');
+select throws_ok($$insert into public.leads (name, phone) values ('X', '+15551230000')$$, 'P0001', 'widget_id is required.', 'leads/insert: the anon policy needs a widget');
+select throws_ok('select * from public.leads', '42501', null, 'leads/select: anon reads nothing');
+reset role;
+
 
 create temp table t as select pg_temp.new_business() as business;
 alter table t add column widget uuid;
@@ -83,13 +106,12 @@ update public.widgets set max_leads_per_hour = 1000 where id = (select widget fr
 
 -- owner alert and text-back
 create temp table b2 as select pg_temp.new_business() as business;
-update public.businesses set owner_alert_template = E'{business} lead {name} {phone}: {message} via {source} {call_link} {text_link}' where id = (select business from b2);
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330001', true, 'Water heater is leaking in the basement') as lead;
 select is((select count(*)::int from public.messages where lead_id = (select lead from l) and kind = 'owner_alert' and status = 'queued'), 1, 'the owner alert is queued at once');
 select is((select body from public.messages where lead_id = (select lead from l) and kind = 'owner_alert'),
-          (select format('%s lead %s +15553330001: Water heater is leaking in the basement via https://shop.example/contact tel:+15553330001 sms:+15553330001', b.name, ld.name)
+          (select format(E'New lead for %s: %s +15553330001\nWater heater is leaking in the basement\nPage: https://shop.example/contact\nCall: tel:+15553330001\nText: sms:+15553330001', b.name, ld.name)
              from public.businesses b, public.leads ld where b.id = (select business from b2) and ld.id = (select lead from l)),
-          'the owner alert follows the business template with name, phone, message, page and tel:/sms: links');
+          'the owner alert says who, what, which page, with tel:/sms: links');
 select is((select to_phone from public.messages where lead_id = (select lead from l) and kind = 'owner_alert'),
           (select owner_phone from public.businesses where id = (select business from b2)), 'the owner alert goes to the owner phone');
 select is((select followup_status from public.leads where id = (select lead from l)), 'started', 'a lead passing every rule is followed up');
@@ -106,77 +128,12 @@ select ok((select body ~ '^Hola .*Reply STOP to opt out' from public.messages m
             where m.kind = 'text_back' and m.lead_id = (select lead from spanish)),
           'a Spanish form message gets the Spanish text-back (still with the STOP wording)');
 
--- The text-back asks only for what the form message leaves out (what, when, where).
-create temp table tb_all as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330101', true,
-  'Water heater leaking, can you come tomorrow morning? 1420 Elm St, Austin 78704') as lead;
-select ok((select body !~* '(what do you need|when do you need|where)'
-              and body ~ 'Is there anything else we should know before we come, such as access, parking or pets\? Reply STOP to opt out\.$'
-             from public.messages where lead_id = (select lead from tb_all) and kind = 'text_back'),
-          'need, time and address in the form: no what/when/where question, the access question instead, then the STOP line');
-create temp table tb_need_time as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330102', true,
-  'Water heater leaking, can you come tomorrow morning?') as lead;
-select ok((select body ~ 'Where is the job \(address or area\)\?' and body !~* '(what do you need|when do you need)'
-             from public.messages where lead_id = (select lead from tb_need_time) and kind = 'text_back'),
-          'need and time in the form: only where is asked');
-create temp table tb_time as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330103', true, 'Tomorrow 9am') as lead;
-select is((select body from public.messages where lead_id = (select lead from tb_time) and kind = 'text_back'),
-          (select format('Hi %s, this is %s. Thanks for reaching out! To help you quickly: what do you need done, and where (address or area)? Reply STOP to opt out.',
-                         private.first_name(ld.name), b.name)
-             from public.leads ld, public.businesses b where ld.id = (select lead from tb_time) and b.id = (select business from b2)),
-          'time only in the form: asks what and where, not when');
-select is(private.text_back_body('en', 'Acme', 'Dana Smith', 'Austin 78704'),
-          'Hi Dana, this is Acme. Thanks for reaching out! To help you quickly: what do you need done, and when do you need it? Reply STOP to opt out.',
-          'location only in the form: asks what and when, not where');
-select is(private.text_back_body('en', 'Acme', 'Dana Smith', 'Water heater leaking at 1420 Elm St'),
-          'Hi Dana, this is Acme. Thanks for your request! When do you need this done? Reply STOP to opt out.',
-          'need and address in the form: only when is asked');
-select is(private.text_back_body('en', 'Acme', 'Dana Smith', 'Friday 3pm, 78704'),
-          'Hi Dana, this is Acme. Thanks for reaching out! What do you need done? Reply STOP to opt out.',
-          'time and ZIP in the form: only what is asked');
-create temp table tb_es_all as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330104', true,
-  'Hola, tengo una fuga de agua, ¿pueden venir mañana por la tarde? Calle Ocho 123') as lead;
-select ok((select body ~ '^Hola .*¿Hay algo más que debamos saber antes de ir, como acceso, estacionamiento o mascotas\? Responda STOP para no recibir más mensajes \(Reply STOP to opt out\)\.$'
-              and body !~* '(cuándo|dónde|qué necesita)'
-             from public.messages where lead_id = (select lead from tb_es_all) and kind = 'text_back'),
-          'Spanish form with need, time and address: the Spanish access question, no qué/cuándo/dónde');
-select is(private.text_back_body('es', 'Acme', 'Rosa Jiménez', 'el lunes'),
-          'Hola Rosa, le escribe Acme. ¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita y dónde (dirección o zona)? Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
-          'Spanish, time only: asks qué and dónde, not cuándo');
-select is(private.text_back_body('es', 'Acme', 'Rosa Jiménez', 'Calle Ocho 123'),
-          'Hola Rosa, le escribe Acme. ¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita y para cuándo? Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
-          'Spanish, address only: asks qué and cuándo, not dónde');
-select is(private.text_back_body('es', 'Acme', 'Rosa Jiménez', 'Tengo una fuga de agua, lo antes posible por favor'),
-          'Hola Rosa, le escribe Acme. ¡Gracias por su solicitud! ¿Dónde es el trabajo (dirección o zona)? Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
-          'Spanish, need and urgency: only dónde is asked');
-select is((select count(distinct body)::int
-             from (select l.locale, private.text_back_body(l.locale, 'Acme', 'Dana', m.message) as body
-                     from (values ('en'), ('es')) l(locale),
-                          (values ('Hi'), ('Tomorrow 9am'), ('Austin 78704'), ('Friday 3pm, 78704'), ('Water heater is leaking in the basement'),
-                                  ('Water heater leaking at 1420 Elm St'), ('Water heater leaking, come tomorrow'),
-                                  ('Water heater leaking, come tomorrow, 78704')) m(message)) b
-            where b.body ~ case when b.locale = 'es' then '\? Responda STOP para no recibir más mensajes \(Reply STOP to opt out\)\.$'
-                                else '\? Reply STOP to opt out\.$' end),
-          16, 'each of the eight what/when/where combinations gets its own text, en and es, each ending with a question and the STOP line');
-
--- What counts as saying when / where. A hit means the question is skipped, so look-alikes must not count.
-select is(array(select m from unnest(array['tomorrow morning', 'ASAP', 'this weekend', 'Friday', 'evenings are best', 'at 3pm', '3 p.m.',
-                                           'around 10:30', 'Dec 5th', '12/5/2026', 'hoy', 'mañana por la tarde', 'el viernes',
-                                           'lo antes posible', 'la próxima semana', 'fin de semana', '15 de diciembre']) m
-                 where not private.message_states_timing(m)),
-          '{}'::text[], 'timing cues in English and Spanish are recognised');
-select is(array(select m from unnest(array['call me', 'Please call me back about a quote', 'need 3/4 inch pipe replaced', 'I may need help',
-                                           'may 5 people help?', 'holiday lights', '5 amps breaker', 'I am 5']) m
-                 where private.message_states_timing(m)),
-          '{}'::text[], 'call me, a pipe size, may, holiday or amps are not timing cues');
-select is(array(select m from unnest(array['78704', 'Austin TX 78704-1234', '1420 Elm St', '22 N Lamar Blvd', '9 Oak Hollow Drive',
-                                           'Calle Ocho 123', 'avenida Juárez #45']) m
-                 where not private.message_states_location(m)),
-          '{}'::text[], 'a ZIP, a street address and calle/avenida with a number are recognised');
-select is(array(select m from unnest(array['Suite 5', 'Apt 12', 'Unit 12000 BTU AC not cooling', '$12000 budget', 'call 512-555-1234',
-                                           'order 12345678', '2 doors on the way', 'en la calle', 'Water heater is leaking in the basement']) m
-                 where private.message_states_location(m)),
-          '{}'::text[], 'a suite alone, a BTU rating, a price, a phone number or "on the way" are not locations');
-
+create temp table b_es as select pg_temp.new_business() as business;
+update public.businesses set default_locale = 'es' where id = (select business from b_es);
+create temp table l_es as select pg_temp.submit(pg_temp.widget_of((select business from b_es)), '+15553330005', false, '') as lead;
+select matches((select body from public.messages where lead_id = (select lead from l_es) and kind = 'owner_alert'),
+               E'^Nuevo cliente para .*\n\\(sin mensaje\\)\nPágina: https://shop.example/contact\nLlamar: tel:\\+15553330005',
+               'a Spanish-speaking owner gets the alert in Spanish, saying when the form had no message');
 -- duplicates
 create temp table dup as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330001', true, 'Same person again') as lead;
 select is((select is_duplicate from public.leads where id = (select lead from dup)), true, 'the same phone within the window is stored and marked duplicate');

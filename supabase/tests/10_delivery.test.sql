@@ -1,8 +1,8 @@
--- The outbox: claim with lease, sent, failed with backoff and dead letter, Twilio error side effects,
--- delivery status, coalesced wakes and the sweep's lease release.
+-- Delivery: claim with lease, sent, failed with backoff and dead letter, Twilio error side effects,
+-- delivery status (also before the SID is known), and the sweep's lease release.
 begin;
 \ir _helpers.psql
-select plan(81);
+select plan(77);
 
 create temp table b as select pg_temp.new_business() as id;
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660001') as lead;
@@ -178,33 +178,18 @@ select ok(not has_table_privilege('authenticated', 'private.early_message_status
           and not has_table_privilege('service_role', 'private.early_message_statuses', 'insert'),
           'early statuses are not reachable through the API');
 
--- coalesced wakes
-delete from net.http_request_queue where url like 'http://functions.test/%';
-update private.dispatch_wake_state set wake_pending = false, last_wake_at = null;
-set constraints all immediate;
-select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660030');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'a sendable message wakes sms-dispatch');
-select set_config('leadloop.dispatch_wake_decided', '', false);  -- as if a new transaction began
-select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660031');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'while that wake is pending, another transaction''s message posts no second wake');
-select count(*) from public.claim_outbound_messages(500, 60);
-select set_config('leadloop.dispatch_wake_decided', '', false);
-select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 2, 'after a claim answered the wake, the next message wakes again');
-update private.dispatch_wake_state set last_wake_at = now() - interval '31 seconds';
-select set_config('leadloop.dispatch_wake_decided', '', false);
-select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
 
--- the sweep wakes dispatch whenever due messages wait (a lost wake costs at most a minute)
-delete from net.http_request_queue where url like 'http://functions.test/%';
-update private.dispatch_wake_state set wake_pending = true, last_wake_at = now();
-select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, true, 'the sweep wakes sms-dispatch when queued messages are due, even if a wake looks pending');
-select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/sms-dispatch'), 1, '...with one request');
-update public.messages set status = 'canceled' where status in ('queued', 'deferred');
-delete from net.http_request_queue where url like 'http://functions.test/%';
-select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, false, 'with nothing due the sweep wakes nobody');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 0, '...and posts nothing');
+-- only sms-dispatch and twilio-status (service_role) call these
+set local role anon;
+select throws_ok($$select * from public.claim_outbound_messages()$$, '42501', null, 'anon cannot claim messages');
+reset role;
+set local role authenticated;
+select throws_ok($$select public.mark_message_sent(gen_random_uuid(), 'SM00000000000000000000000000000001')$$, '42501', null, 'users cannot mark messages sent');
+select throws_ok($$select public.record_message_status('SM00000000000000000000000000000001', 'delivered')$$, '42501', null, 'users cannot record statuses');
+reset role;
+set local role service_role;
+select lives_ok($$select public.record_message_status('SM00000000000000000000000000000001', 'delivered')$$, 'service_role can');
+reset role;
 
 select * from finish();
 rollback;

@@ -1,5 +1,7 @@
--- The private schema holds everything PostgREST must not expose: security-definer helpers used by
--- RLS policies and triggers, the wake bookkeeping and the lifecycle sweep.
+-- Platform: the extensions the state machine needs, the private schema and the pure helpers every
+-- later migration uses (validators for CHECK constraints, the sending-window clock, updated_at).
+-- Feature migrations follow, one per concern, each granting its functions where it defines them.
+
 -- On a hosted project pg_cron and pg_net are extensions that must be enabled; the local stack
 -- provides them already (pg_net as a compatible `net` schema), so enable only what is installable.
 do $$
@@ -16,14 +18,14 @@ end
 $$;
 
 create schema if not exists private;
-comment on schema private is 'leadloop internals: RLS helpers, triggers, RPC helpers, wake bookkeeping and the lifecycle sweep. Never exposed through the API.';
+comment on schema private is 'leadloop internals: RLS helpers, triggers, RPC helpers, SMS copy, wake bookkeeping and the lifecycle sweep. Never exposed through the API.';
 revoke all on schema private from public;
 revoke all on schema private from anon;
--- RLS policies call the membership helpers as the requesting role, so that role needs USAGE
--- (EXECUTE is granted helper by helper, nothing else in the schema is readable).
+-- RLS policies and CHECK constraints call helpers here as the requesting role, so that role needs
+-- USAGE; EXECUTE is granted helper by helper (every function below revokes it from PUBLIC first).
 grant usage on schema private to authenticated, service_role;
-alter default privileges in schema private revoke execute on functions from public;
 
+-- Pure validators. CHECK constraints call them as the inserting role, hence the grants to the API roles.
 create or replace function private.is_e164(p_phone text)
 returns boolean
 language sql
@@ -33,6 +35,8 @@ as $$
   select p_phone is not null and p_phone ~ '^\+[1-9][0-9]{7,14}$'
 $$;
 comment on function private.is_e164(text) is 'True for an E.164 number: +, country code, 8 to 15 digits in total.';
+revoke execute on function private.is_e164(text) from public;
+grant execute on function private.is_e164(text) to anon, authenticated, service_role;
 
 create or replace function private.is_valid_timezone(p_timezone text)
 returns boolean
@@ -51,6 +55,8 @@ exception when others then
 end
 $$;
 comment on function private.is_valid_timezone(text) is 'True when Postgres knows the IANA time zone name.';
+revoke execute on function private.is_valid_timezone(text) from public;
+grant execute on function private.is_valid_timezone(text) to anon, authenticated, service_role;
 
 create or replace function private.is_valid_origin(p_origin text)
 returns boolean
@@ -61,6 +67,8 @@ as $$
   select p_origin ~ '^https?://[a-z0-9.-]+(:[0-9]{1,5})?$'
 $$;
 comment on function private.is_valid_origin(text) is 'True for a browser Origin value: scheme://host[:port], lowercase, no path.';
+revoke execute on function private.is_valid_origin(text) from public;
+grant execute on function private.is_valid_origin(text) to anon, authenticated, service_role;
 
 create or replace function private.all_valid_origins(p_origins text[])
 returns boolean
@@ -70,6 +78,9 @@ set search_path = ''
 as $$
   select coalesce(bool_and(private.is_valid_origin(o)), true) from unnest(p_origins) as o
 $$;
+comment on function private.all_valid_origins(text[]) is 'True when every element is a valid browser Origin (see is_valid_origin).';
+revoke execute on function private.all_valid_origins(text[]) from public;
+grant execute on function private.all_valid_origins(text[]) to anon, authenticated, service_role;
 
 -- The next moment at or after p_at that lies inside the allowed sending window of the given zone.
 -- Local wall-clock arithmetic happens on `timestamp` and is converted back with AT TIME ZONE, so a
@@ -99,3 +110,17 @@ end
 $$;
 comment on function private.next_allowed_send_time(timestamptz, text, time, time) is
   'Earliest instant >= p_at inside [window_start, window_end) local time in p_timezone (DST-correct).';
+revoke execute on function private.next_allowed_send_time(timestamptz, text, time, time) from public;
+
+create or replace function private.touch_updated_at()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.updated_at := now();
+  return new;
+end
+$$;
+comment on function private.touch_updated_at() is 'BEFORE UPDATE trigger: updated_at is the time of the last change.';
+revoke execute on function private.touch_updated_at() from public;

@@ -1,17 +1,8 @@
--- The text-back rules: each refusal reason is recorded on the lead; quota exhaustion; quiet hours
--- deferral, DST-correct.
+-- The text-back rules: each refusal reason is recorded on the lead; the frequency cap; quiet hours
+-- deferral, DST-correct; and what the first text asks (only what the form message leaves out).
 begin;
 \ir _helpers.psql
-select plan(42);
-
-create function pg_temp.reason_for(p_business uuid, p_phone text, p_consent boolean default true) returns text
-language plpgsql as $$
-declare
-  lead_id uuid := pg_temp.submit(pg_temp.widget_of(p_business), p_phone, p_consent);
-begin
-  return (select coalesce(not_texted_reason, followup_status) from public.leads where id = lead_id);
-end
-$$;
+select plan(49);
 
 create function pg_temp.texts_for(p_phone text) returns int
 language sql as $$ select count(*)::int from public.messages where to_phone = p_phone and kind = 'text_back' $$;
@@ -28,30 +19,6 @@ select is((select count(*)::int from public.messages m join public.leads l on l.
 update public.businesses set followup_enabled = false where id = (select id from b);
 select is(pg_temp.reason_for((select id from b), '+15554440002'), 'followup_disabled', 'follow-up disabled: not texted');
 update public.businesses set followup_enabled = true where id = (select id from b);
-
-update public.subscriptions set status = 'canceled' where business_id = (select id from b);
-select is(pg_temp.reason_for((select id from b), '+15554440003'), 'no_active_subscription', 'canceled subscription: not texted');
-update public.subscriptions set status = 'active', current_period_start = now() - interval '60 days', current_period_end = now() - interval '30 days'
- where business_id = (select id from b);
-select is(pg_temp.reason_for((select id from b), '+15554440004'), 'no_active_subscription', 'expired period: not texted');
-update public.subscriptions set current_period_start = now() - interval '1 day', current_period_end = now() + interval '29 days' where business_id = (select id from b);
-delete from public.subscriptions where business_id = (select id from b);
-select is(pg_temp.reason_for((select id from b), '+15554440005'), 'no_active_subscription', 'no subscription at all: not texted');
-insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
-values ((select id from b), 'trialing', now() - interval '1 day', now() + interval '13 days', 2);
-
--- quota exhaustion: two conversations allowed this period, the third lead is refused
-select is(pg_temp.reason_for((select id from b), '+15554440006'), 'started', 'quota 2: first conversation starts');
-select is(pg_temp.reason_for((select id from b), '+15554440007'), 'started', 'quota 2: second conversation starts');
-select is(pg_temp.reason_for((select id from b), '+15554440008'), 'quota_exhausted', 'quota 2: the third lead is refused for quota');
-select is((select count(*)::int from public.conversations where business_id = (select id from b)), 2, 'quota 2: exactly two conversations exist');
-select is((select conversations_used from public.subscriptions where business_id = (select id from b)), 2, 'quota 2: the usage counter says two');
-select is((select owner_alert_status from public.leads where phone = '+15554440008'), 'queued', 'quota exhausted: the owner is still alerted');
-update public.subscriptions set current_period_start = now() - interval '12 hours', conversation_quota = 2 where business_id = (select id from b);
-select is(pg_temp.reason_for((select id from b), '+15554440009'), 'started', 'a new period resets the quota');
-update public.subscriptions set conversation_quota = 0 where business_id = (select id from b);
-select is(pg_temp.reason_for((select id from b), '+15554440010'), 'quota_exhausted', 'quota 0: nothing is texted');
-update public.subscriptions set conversation_quota = 100 where business_id = (select id from b);
 
 insert into public.opt_outs (business_id, phone, source, matched_rule) values ((select id from b), '+15554440011', 'keyword', 'keyword:STOP');
 select is(pg_temp.reason_for((select id from b), '+15554440011'), 'opted_out', 'an opted-out number is not texted');
@@ -120,6 +87,80 @@ select is(private.next_allowed_send_time('2026-06-02 00:00:00+00', 'America/New_
           '20:00 local is outside the window (end is exclusive)');
 select throws_ok($$update public.businesses set quiet_hours_start = '21:00', quiet_hours_end = '08:00' where id = (select id from b)$$, '23514', null,
                  'a window that ends before it starts is rejected');
+
+
+-- The text-back asks only for what the form message leaves out (what, when, where).
+create temp table tb_all as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15553330101', true,
+  'Water heater leaking, can you come tomorrow morning? 1420 Elm St, Austin 78704') as lead;
+select ok((select body !~* '(what do you need|when do you need|where)'
+              and body ~ 'Is there anything else we should know before we come, such as access, parking or pets\? Reply STOP to opt out\.$'
+             from public.messages where lead_id = (select lead from tb_all) and kind = 'text_back'),
+          'need, time and address in the form: no what/when/where question, the access question instead, then the STOP line');
+select is((select asks from public.messages where lead_id = (select lead from tb_all) and kind = 'text_back'), '{constraints}',
+          '...which asks about constraints');
+create temp table tb_need_time as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15553330102', true,
+  'Water heater leaking, can you come tomorrow morning?') as lead;
+select ok((select body ~ 'Where is the job \(address or area\)\?' and body !~* '(what do you need|when do you need)'
+             from public.messages where lead_id = (select lead from tb_need_time) and kind = 'text_back'),
+          'need and time in the form: only where is asked');
+create temp table tb_time as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15553330103', true, 'Tomorrow 9am') as lead;
+select is((select body from public.messages where lead_id = (select lead from tb_time) and kind = 'text_back'),
+          (select format('Hi %s, this is %s. Thanks for reaching out! To help you quickly: what do you need done, and where (address or area)? Reply STOP to opt out.',
+                         private.first_name(ld.name), b.name)
+             from public.leads ld, public.businesses b where ld.id = (select lead from tb_time) and b.id = (select id from b)),
+          'time only in the form: asks what and where, not when');
+select is((select asks from public.messages where lead_id = (select lead from tb_time) and kind = 'text_back'), '{need,location}',
+          '...and records on the message what it asks');
+select is(private.text_back_asks('Austin 78704'), '{need,timing}', 'location only in the form: asks what and when, not where');
+select is(private.text_back_asks('Water heater leaking at 1420 Elm St'), '{timing}', 'need and address in the form: only when is asked');
+select is(private.text_back_asks('Friday 3pm, 78704'), '{need}', 'time and ZIP in the form: only what is asked');
+select is(private.text_back_asks(null), '{need,timing,location}', 'no message: asks what, when and where');
+create temp table tb_es_all as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15553330104', true,
+  'Hola, tengo una fuga de agua, ¿pueden venir mañana por la tarde? Calle Ocho 123') as lead;
+select ok((select body ~ '^Hola .*¿Hay algo más que debamos saber antes de ir, como acceso, estacionamiento o mascotas\? Responda STOP para no recibir más mensajes \(Reply STOP to opt out\)\.$'
+              and body !~* '(cuándo|dónde|qué necesita)'
+             from public.messages where lead_id = (select lead from tb_es_all) and kind = 'text_back'),
+          'Spanish form with need, time and address: the Spanish access question, no qué/cuándo/dónde');
+create temp table tb_es as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15553330105', true,
+  'Hola, tengo una fuga de agua, lo antes posible por favor') as lead;
+select is((select body from public.messages where lead_id = (select lead from tb_es) and kind = 'text_back'),
+          (select format('Hola %s, le escribe %s. ¡Gracias por su solicitud! ¿Dónde es el trabajo (dirección o zona)? Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
+                         private.first_name(ld.name), b.name)
+             from public.leads ld, public.businesses b where ld.id = (select lead from tb_es) and b.id = (select id from b)),
+          'Spanish, need and urgency: only dónde is asked, in Spanish');
+select is(private.text_back_asks('el lunes'), '{need,location}', 'Spanish, time only: asks qué and dónde, not cuándo');
+select is(private.text_back_asks('Calle Ocho 123'), '{need,timing}', 'Spanish, address only: asks qué and cuándo, not dónde');
+select is((select count(distinct body)::int
+             from (select l.locale,
+                          private.render_sms('text_back', l.locale, jsonb_build_object('first_name', 'Dana', 'business', 'Acme',
+                            'question', private.render_sms('text_back.question', l.locale, '{}', private.text_back_asks(m.message)))) as body
+                     from (values ('en'), ('es')) l(locale),
+                          (values ('Hi'), ('Tomorrow 9am'), ('Austin 78704'), ('Friday 3pm, 78704'), ('Water heater is leaking in the basement'),
+                                  ('Water heater leaking at 1420 Elm St'), ('Water heater leaking, come tomorrow'),
+                                  ('Water heater leaking, come tomorrow, 78704')) m(message)) b
+            where b.body ~ case when b.locale = 'es' then '\? Responda STOP para no recibir más mensajes \(Reply STOP to opt out\)\.$'
+                                else '\? Reply STOP to opt out\.$' end),
+          16, 'each of the eight what/when/where combinations gets its own text, en and es, each ending with a question and the STOP line');
+
+-- What counts as saying when / where. A hit means the question is skipped, so look-alikes must not count.
+select is(array(select m from unnest(array['tomorrow morning', 'ASAP', 'this weekend', 'Friday', 'evenings are best', 'at 3pm', '3 p.m.',
+                                           'around 10:30', 'Dec 5th', '12/5/2026', 'hoy', 'mañana por la tarde', 'el viernes',
+                                           'lo antes posible', 'la próxima semana', 'fin de semana', '15 de diciembre']) m
+                 where not private.message_states_timing(m)),
+          '{}'::text[], 'timing cues in English and Spanish are recognised');
+select is(array(select m from unnest(array['call me', 'Please call me back about a quote', 'need 3/4 inch pipe replaced', 'I may need help',
+                                           'may 5 people help?', 'holiday lights', '5 amps breaker', 'I am 5']) m
+                 where private.message_states_timing(m)),
+          '{}'::text[], 'call me, a pipe size, may, holiday or amps are not timing cues');
+select is(array(select m from unnest(array['78704', 'Austin TX 78704-1234', '1420 Elm St', '22 N Lamar Blvd', '9 Oak Hollow Drive',
+                                           'Calle Ocho 123', 'avenida Juárez #45']) m
+                 where not private.message_states_location(m)),
+          '{}'::text[], 'a ZIP, a street address and calle/avenida with a number are recognised');
+select is(array(select m from unnest(array['Suite 5', 'Apt 12', 'Unit 12000 BTU AC not cooling', '$12000 budget', 'call 512-555-1234',
+                                           'order 12345678', '2 doors on the way', 'en la calle', 'Water heater is leaking in the basement']) m
+                 where private.message_states_location(m)),
+          '{}'::text[], 'a suite alone, a BTU rating, a price, a phone number or "on the way" are not locations');
+
 
 select * from finish();
 rollback;

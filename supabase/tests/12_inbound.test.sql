@@ -1,7 +1,7 @@
--- Inbound SMS: idempotency on MessageSid, STOP/START/HELP, the FCC reasonable wordings, replies.
+-- Inbound SMS: idempotency on MessageSid, STOP/START/HELP, the FCC reasonable wordings, replies and their language.
 begin;
 \ir _helpers.psql
-select plan(41);
+select plan(46);
 
 create temp table b as select pg_temp.new_business() as id;
 create temp table biz as select * from public.businesses where id = (select id from b);
@@ -37,22 +37,30 @@ select is((select (result ->> 'conversation_id')::uuid from r1), (select id from
 select is((select result #>> '{context,lead,phone}' from r1), '+15557770001', 'with the context the engine needs');
 select is((select result #>> '{context,transcript,-1,body}' from r1), 'Tomorrow morning, 12 Oak Street', 'the transcript ends with the reply (oldest first)');
 select is((select status || ' ' || turn_count from public.conversations where id = (select id from conv)), 'active 1', 'the conversation is active with one turn');
+select is((select result #>> '{context,locale}' from r1), 'en', 'the context says the reply is English');
+create temp table r_es as select pg_temp.inbound('SM1000000000000000000000000000000a', '+15557770001', 'Sí, mañana por la mañana') as result;
+select is((select result #>> '{context,locale}' from r_es), 'es', 'a Spanish reply switches the conversation to Spanish...');
+select is((select current_locale from public.conversations where id = (select id from conv)), 'es', '...and it is stored for the next text');
+select is((select result #>> '{context,locale}' from pg_temp.inbound('SM1000000000000000000000000000000b', '+15557770001', '78704') as result), 'es',
+          'a reply without language signal keeps it');
 select is((select next_action_at from public.conversations where id = (select id from conv)), now() + interval '1440 minutes', 'idle completion is scheduled');
 select is((select status || ' ' || status_reason from public.messages where conversation_id = (select id from conv) and kind = 'text_back'), 'canceled lead_replied',
           'a reply before the text-back went out cancels the waiting text-back');
 select is(pg_temp.inbound('SM10000000000000000000000000000002', '+15557770001', 'Tomorrow morning, 12 Oak Street') ->> 'outcome', 'duplicate',
           'the same MessageSid again is a duplicate');
 select is((select count(*)::int from public.messages where twilio_sid = 'SM10000000000000000000000000000002'), 1, '...stored once');
-select is((select turn_count from public.conversations where id = (select id from conv)), 1, '...and counted once');
+select is((select turn_count from public.conversations where id = (select id from conv)), 3, '...and counted once (three distinct replies so far)');
 
 -- HELP
+-- (back to English: HELP is answered in the conversation's language)
+update public.conversations set current_locale = 'en' where id = (select id from conv);
 select is(pg_temp.inbound('SM10000000000000000000000000000003', '+15557770001', 'HELP') ->> 'outcome', 'help', 'HELP is answered');
 select matches((select body from public.messages where kind = 'help' and to_phone = '+15557770001'),
                (select name from biz) || '.*Msg & data rates may apply\. Reply STOP to opt out\.', 'with business name, rates and STOP wording');
 
 -- STOP then START
 select public.apply_conversation_turn((select id from conv), (select version from public.conversations where id = (select id from conv)),
-                                     '{"need": "leak"}', 'en', 'Which day works for you?', 'question', false, null);
+                                     '{"need": "leak"}', '{timing}', false, false, null);
 create temp table queued_before as select id from public.messages where to_phone = '+15557770001' and status = 'queued' and kind <> 'help';
 create temp table s1 as select pg_temp.inbound('SM10000000000000000000000000000004', '+15557770001', 'Stop. Thank you') as result;
 select is((select result ->> 'outcome' from s1), 'opted_out', '"Stop. Thank you" opts out');
@@ -75,6 +83,11 @@ select is(pg_temp.inbound('SM10000000000000000000000000000007', '+15557770001', 
 update public.businesses set opt_out_confirmation_by = 'twilio' where id = (select id from b);
 select is(pg_temp.inbound('SM10000000000000000000000000000008', '+15557770099', 'STOP', 'STOP') ->> 'outcome', 'opted_out', 'Advanced Opt-Out: the STOP is recorded');
 select is((select count(*)::int from public.messages where kind = 'opt_out_ack' and to_phone = '+15557770099'), 0, 'Advanced Opt-Out: no confirmation from leadloop');
+
+set local role authenticated;
+select throws_ok($$select public.record_inbound_sms('SM10000000000000000000000000000099', '+15557770001', '+15550000000', 'hi')$$, '42501', null,
+                 'users cannot record inbound texts');
+reset role;
 
 select * from finish();
 rollback;

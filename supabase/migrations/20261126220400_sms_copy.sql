@@ -1,0 +1,195 @@
+-- SMS copy: every word leadloop texts, in English and Spanish, as rows with named placeholders, and
+-- the one renderer that fills them. Whoever composes a text renders it here and records on the
+-- message what it asks (messages.asks); nothing reads wording back. The lead's language is decided
+-- here too (detect_locale), once, for the form message and for every reply.
+
+create table private.sms_copy (
+  key text not null check (key ~ '^[a-z_]+(\.[a-z_]+)*$'),
+  locale text not null check (locale in ('en', 'es')),
+  asks text[] not null default '{}' check (asks <@ array['need', 'timing', 'location', 'constraints']),
+  audience text not null check (audience in ('lead', 'owner')),
+  body text not null check (length(body) between 1 and 1000),
+  body_without_name text check (length(body_without_name) between 1 and 1000 and body_without_name !~ '\{first_name\}'),
+  primary key (key, locale, asks),
+  constraint sms_copy_name_form check ((body ~ '\{first_name\}') = (body_without_name is not null))
+);
+comment on table private.sms_copy is 'Default wording of every SMS (en/es), one row per key, locale and what the text asks. Placeholders are {name}s filled by private.render_sms; a per-business override would be looked up in private.sms_copy_for.';
+comment on column private.sms_copy.asks is 'What a text with this wording asks the lead for (need, timing, location, constraints); copied to messages.asks. Variants of one key differ by it.';
+comment on column private.sms_copy.body_without_name is 'The form used when the lead''s first name is unknown; required exactly when body uses {first_name}.';
+alter table private.sms_copy enable row level security;
+revoke all on private.sms_copy from public, anon, authenticated;
+
+insert into private.sms_copy (key, locale, audience, asks, body, body_without_name) values
+  -- to the owner, in the business's default locale
+  ('owner_alert', 'en', 'owner', '{}', E'New lead for {business}: {name} {phone}\n{message}\nPage: {source}\nCall: {call_link}\nText: {text_link}', null),
+  ('owner_alert', 'es', 'owner', '{}', E'Nuevo cliente para {business}: {name} {phone}\n{message}\nPágina: {source}\nLlamar: {call_link}\nMensaje: {text_link}', null),
+  ('owner_alert.no_message', 'en', 'owner', '{}', '(no message)', null),
+  ('owner_alert.no_message', 'es', 'owner', '{}', '(sin mensaje)', null),
+  ('owner_alert.no_source', 'en', 'owner', '{}', '(unknown page)', null),
+  ('owner_alert.no_source', 'es', 'owner', '{}', '(página desconocida)', null),
+  -- The first text to a lead: {question} is the text_back.question that asks what the form left out.
+  -- Every text that can start a thread carries "Reply STOP to opt out", in Spanish texts too, because
+  -- carriers and the FCC look for the English keyword.
+  ('text_back', 'en', 'lead', '{}', 'Hi {first_name}, this is {business}. {question} Reply STOP to opt out.',
+   'Hi, this is {business}. {question} Reply STOP to opt out.'),
+  ('text_back', 'es', 'lead', '{}', 'Hola {first_name}, le escribe {business}. {question} Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
+   'Hola, le escribe {business}. {question} Responda STOP para no recibir más mensajes (Reply STOP to opt out).'),
+  ('text_back.question', 'en', 'lead', '{need,timing,location}', 'Thanks for reaching out! To help you quickly: what do you need done, when do you need it, and where (address or area)?', null),
+  ('text_back.question', 'en', 'lead', '{need,timing}', 'Thanks for reaching out! To help you quickly: what do you need done, and when do you need it?', null),
+  ('text_back.question', 'en', 'lead', '{need,location}', 'Thanks for reaching out! To help you quickly: what do you need done, and where (address or area)?', null),
+  ('text_back.question', 'en', 'lead', '{need}', 'Thanks for reaching out! What do you need done?', null),
+  ('text_back.question', 'en', 'lead', '{timing,location}', 'Thanks for your request! When do you need this done, and where (address or area)?', null),
+  ('text_back.question', 'en', 'lead', '{timing}', 'Thanks for your request! When do you need this done?', null),
+  ('text_back.question', 'en', 'lead', '{location}', 'Thanks for your request! Where is the job (address or area)?', null),
+  ('text_back.question', 'en', 'lead', '{constraints}', 'Thanks for the details! Is there anything else we should know before we come, such as access, parking or pets?', null),
+  ('text_back.question', 'es', 'lead', '{need,timing,location}', '¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita, para cuándo y dónde (dirección o zona)?', null),
+  ('text_back.question', 'es', 'lead', '{need,timing}', '¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita y para cuándo?', null),
+  ('text_back.question', 'es', 'lead', '{need,location}', '¡Gracias por contactarnos! Para ayudarle rápido: ¿qué necesita y dónde (dirección o zona)?', null),
+  ('text_back.question', 'es', 'lead', '{need}', '¡Gracias por contactarnos! ¿Qué necesita que hagamos?', null),
+  ('text_back.question', 'es', 'lead', '{timing,location}', '¡Gracias por su solicitud! ¿Para cuándo lo necesita y dónde (dirección o zona)?', null),
+  ('text_back.question', 'es', 'lead', '{timing}', '¡Gracias por su solicitud! ¿Para cuándo lo necesita?', null),
+  ('text_back.question', 'es', 'lead', '{location}', '¡Gracias por su solicitud! ¿Dónde es el trabajo (dirección o zona)?', null),
+  ('text_back.question', 'es', 'lead', '{constraints}', '¡Gracias por los detalles! ¿Hay algo más que debamos saber antes de ir, como acceso, estacionamiento o mascotas?', null),
+  -- The conversation engine's next question (one slot at a time); .acknowledged when the lead's last
+  -- message filled something.
+  ('question', 'en', 'lead', '{need}', 'What can we help you with?', null),
+  ('question', 'en', 'lead', '{timing}', 'When would you like this done?', null),
+  ('question', 'en', 'lead', '{location}', 'What''s the address or ZIP code for the job?', null),
+  ('question', 'es', 'lead', '{need}', '¿En qué le podemos ayudar?', null),
+  ('question', 'es', 'lead', '{timing}', '¿Cuándo le gustaría que hagamos el trabajo?', null),
+  ('question', 'es', 'lead', '{location}', '¿Cuál es la dirección o el código postal del trabajo?', null),
+  ('question.acknowledged', 'en', 'lead', '{need}', 'Thanks! What can we help you with?', null),
+  ('question.acknowledged', 'en', 'lead', '{timing}', 'Got it. When would you like this done?', null),
+  ('question.acknowledged', 'en', 'lead', '{location}', 'Thanks! What''s the address or ZIP code for the job?', null),
+  ('question.acknowledged', 'es', 'lead', '{need}', '¡Gracias! ¿En qué le podemos ayudar?', null),
+  ('question.acknowledged', 'es', 'lead', '{timing}', 'Entendido. ¿Cuándo le gustaría que hagamos el trabajo?', null),
+  ('question.acknowledged', 'es', 'lead', '{location}', '¡Gracias! ¿Cuál es la dirección o el código postal del trabajo?', null),
+  -- The last text of a conversation, by completion reason.
+  ('closing.slots_filled', 'en', 'lead', '{}', 'Thanks {first_name}! {business} has what they need and will get back to you shortly.',
+   'Thanks! {business} has what they need and will get back to you shortly.'),
+  ('closing.max_questions', 'en', 'lead', '{}', 'Thanks {first_name}! We''ve passed this on to {business} and they''ll reach out soon.',
+   'Thanks! We''ve passed this on to {business} and they''ll reach out soon.'),
+  ('closing.call_requested', 'en', 'lead', '{}', 'No problem! {business} will call you at this number shortly.', null),
+  ('closing.not_interested', 'en', 'lead', '{}', 'Understood, thanks for letting us know. We won''t text you about this request again.', null),
+  ('closing.wrong_number', 'en', 'lead', '{}', 'Sorry about that! We won''t text this number again.', null),
+  ('closing.slots_filled', 'es', 'lead', '{}', '¡Gracias {first_name}! {business} ya tiene lo que necesita y le contactará pronto.',
+   '¡Gracias! {business} ya tiene lo que necesita y le contactará pronto.'),
+  ('closing.max_questions', 'es', 'lead', '{}', '¡Gracias {first_name}! Le pasamos su solicitud a {business} y le contactarán pronto.',
+   '¡Gracias! Le pasamos su solicitud a {business} y le contactarán pronto.'),
+  ('closing.call_requested', 'es', 'lead', '{}', '¡Claro! {business} le llamará a este número en breve.', null),
+  ('closing.not_interested', 'es', 'lead', '{}', 'Entendido, gracias por avisarnos. No le enviaremos más mensajes sobre esta solicitud.', null),
+  ('closing.wrong_number', 'es', 'lead', '{}', '¡Disculpe la molestia! No volveremos a escribir a este número.', null),
+  -- The one reminder to a lead who has not answered.
+  ('nudge', 'en', 'lead', '{need,timing,location}', 'Hi {first_name}, {business} here again. Still need help? Just reply with what you need, when and where. Reply STOP to opt out.',
+   'Hi, {business} here again. Still need help? Just reply with what you need, when and where. Reply STOP to opt out.'),
+  ('nudge', 'es', 'lead', '{need,timing,location}', 'Hola {first_name}, {business} otra vez. ¿Todavía necesita ayuda? Responda con qué necesita, para cuándo y dónde. Responda STOP para no recibir más mensajes (Reply STOP to opt out).',
+   'Hola, {business} otra vez. ¿Todavía necesita ayuda? Responda con qué necesita, para cuándo y dónde. Responda STOP para no recibir más mensajes (Reply STOP to opt out).'),
+  -- Answers to HELP, STOP and START.
+  ('help', 'en', 'lead', '{}', '{business}: we text you about the service request you sent us. Msg & data rates may apply. Reply STOP to opt out.', null),
+  ('help', 'es', 'lead', '{}', '{business}: le escribimos sobre la solicitud de servicio que nos envió. Pueden aplicarse tarifas de mensajes y datos (Msg & data rates may apply). Responda STOP para darse de baja (Reply STOP to opt out).', null),
+  ('opt_out_ack', 'en', 'lead', '{}', '{business}: you are unsubscribed and will receive no more texts. Reply START to resubscribe.', null),
+  ('opt_out_ack', 'es', 'lead', '{}', '{business}: se ha dado de baja y no recibirá más mensajes. Responda START para volver a suscribirse.', null),
+  ('opt_in_ack', 'en', 'lead', '{}', '{business}: you are subscribed again. Msg & data rates may apply. Reply STOP to opt out.', null),
+  ('opt_in_ack', 'es', 'lead', '{}', '{business}: está suscrito de nuevo. Pueden aplicarse tarifas de mensajes y datos. Responda STOP para darse de baja (Reply STOP to opt out).', null);
+
+-- The copy row to use. p_business_id is the hook for per-business wording: an override table joins
+-- here (override first, default second) and every caller of render_sms gets it unchanged.
+create or replace function private.sms_copy_for(p_business_id uuid, p_key text, p_locale text, p_asks text[])
+returns private.sms_copy
+language sql
+stable
+set search_path = ''
+as $$
+  select c.* from private.sms_copy c
+   where c.key = p_key and c.locale = p_locale
+     and c.asks @> coalesce(p_asks, '{}') and c.asks <@ coalesce(p_asks, '{}')
+$$;
+comment on function private.sms_copy_for(uuid, text, text, text[]) is 'The wording of key/locale that asks exactly p_asks (in any order) for a business: today the default row of private.sms_copy.';
+revoke execute on function private.sms_copy_for(uuid, text, text, text[]) from public;
+
+-- Fills {placeholders} in one pass, so a value that itself contains "{phone}" is never expanded.
+create or replace function private.render_sms(
+  p_key text, p_locale text, p_vars jsonb default '{}', p_asks text[] default '{}', p_business_id uuid default null)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  copy private.sms_copy := private.sms_copy_for(p_business_id, p_key, p_locale, p_asks);
+  template text;
+  missing text;
+  rendered text;
+begin
+  if copy.key is null then
+    raise exception 'no SMS copy "%" in locale % asking %', p_key, p_locale, coalesce(p_asks, '{}') using errcode = '22023';
+  end if;
+  template := case when copy.body_without_name is not null and p_vars ->> 'first_name' is null
+                   then copy.body_without_name else copy.body end;
+  select string_agg(m[1], ', ') into missing
+    from regexp_matches(template, '\{([a-z_]+)\}', 'g') as m
+   where not coalesce(p_vars, '{}') ? m[1];
+  if missing is not null then
+    raise exception 'SMS copy "%" needs %', p_key, missing using errcode = '22023';
+  end if;
+  select string_agg(case when r.m[1] ~ '^\{[a-z_]+\}$' then coalesce(p_vars ->> btrim(r.m[1], '{}'), '') else r.m[1] end,
+                    '' order by r.n)
+    into rendered
+    from regexp_matches(template, '\{[a-z_]+\}|[^{]+|\{', 'g') with ordinality as r(m, n);
+  return left(rendered, 1600);
+end
+$$;
+comment on function private.render_sms(text, text, jsonb, text[], uuid) is 'The one SMS renderer: the wording of p_key in p_locale that asks p_asks, its {placeholders} filled from p_vars (the no-name form when first_name is null). Unknown copy or a missing placeholder is an error (22023).';
+revoke execute on function private.render_sms(text, text, jsonb, text[], uuid) from public;
+
+create or replace function private.first_name(p_name text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select nullif(left(split_part(btrim(coalesce(p_name, '')), ' ', 1), 40), '') where p_name ~ '^\s*\S*[[:alpha:]]'
+$$;
+comment on function private.first_name(text) is 'The first word of a name when it has a letter, else null (then texts use their no-name form).';
+revoke execute on function private.first_name(text) from public;
+
+-- The one language detector, for the form message at intake and for every reply (record_inbound_sms
+-- stores the reply's locale on the conversation, and the next text is rendered in it). Cue words
+-- decide, so two-word replies ("sí, mañana") work; a text with no language signal ("78704", "👍")
+-- keeps the current locale.
+create or replace function private.detect_locale(p_text text, p_current text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  with words as (
+    select m[1] as word
+      from regexp_matches(translate(lower(coalesce(p_text, '')), 'áéíóúüñàèìòùÁÉÍÓÚÜÑ', 'aeiouunaeiouaeiouun'), '[a-z]+', 'g') as m
+  ), score as (
+    select count(*) filter (where word = any ('{hola,buenas,buenos,dias,tardes,noches,gracias,necesito,necesitamos,necesita,
+             quiero,queremos,busco,tengo,tenemos,por,favor,manana,hoy,ayer,semana,proxima,proximo,lunes,martes,miercoles,
+             jueves,viernes,sabado,domingo,casa,cocina,bano,techo,agua,fuga,calentador,aire,acondicionado,arreglar,reparar,
+             limpieza,cita,perro,si,claro,vale,donde,cuando,esta,estoy,estamos,puede,pueden,llamar,llameme,llamame,numero,
+             equivocado,interesa,ya,mi,mis,el,la,los,las,una,uno,para,con,que,de,del,en,y,o,pero,despues,antes,tarde,noche,
+             direccion,calle,avenida,ciudad,codigo,postal,nada,solo,tambien,muy,bien,cuanto,cuesta,precio,cotizacion,
+             presupuesto,tuberia,se}'::text[]))
+           + case when p_text ~ '[ñÑ¿¡]' then 2 else 0 end
+           + case when p_text ~ '[áéíóúÁÉÍÓÚ]' then 1 else 0 end as es,
+           count(*) filter (where word = any ('{hi,hello,hey,thanks,thank,you,need,needs,want,looking,for,have,has,my,our,
+             the,a,an,and,or,but,is,are,it,this,that,tomorrow,today,tonight,morning,afternoon,evening,week,next,monday,
+             tuesday,wednesday,thursday,friday,saturday,sunday,please,can,could,would,should,will,call,me,yes,yeah,no,not,
+             interested,wrong,number,house,home,kitchen,bathroom,roof,water,leak,fix,repair,clean,appointment,at,in,on,
+             after,before,around,address,street,zip,city,just,sure,ok,okay,asap,soon,i,to,of,we}'::text[])) as en
+      from words
+  )
+  select case
+    when length(regexp_replace(coalesce(p_text, ''), '[^a-zA-ZáéíóúüñÁÉÍÓÚÜÑ]', '', 'g')) < 2 then coalesce(p_current, 'en')
+    when score.es > score.en then 'es'
+    when score.en > score.es then 'en'
+    else coalesce(p_current, 'en')
+  end
+  from score
+$$;
+comment on function private.detect_locale(text, text) is 'en or es for a lead''s text by cue words (and ñ ¿ ¡ or accents); p_current when the text says nothing either way.';
+revoke execute on function private.detect_locale(text, text) from public;

@@ -1,0 +1,405 @@
+-- Lead intake. The widget inserts with the anon key; BEFORE INSERT validates the request and decides
+-- everything, AFTER INSERT only writes what was decided (owner alert, conversation, text-back), so the
+-- lead row is the record of why. Conversations, the outbox and opt-outs come in later migrations; the
+-- triggers reach them at run time.
+
+create table public.leads (
+  id uuid primary key default gen_random_uuid(),
+  widget_id uuid references public.widgets (id) on delete set null,
+  business_id uuid not null references public.businesses (id) on delete cascade,
+  name text not null check (length(btrim(name)) between 1 and 100),
+  phone text not null check (private.is_e164(phone)),
+  email text check (email is null or (length(email) <= 254 and email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$')),
+  message text check (message is null or length(message) <= 2000),
+  source_url text check (source_url is null or (length(source_url) <= 2048 and source_url ~ '^https?://')),
+  sms_consent boolean not null default false,
+  honeypot text check (honeypot is null or honeypot = ''),
+  consent_text text check (consent_text is null or length(consent_text) <= 1000),
+  consent_at timestamptz,
+  ip inet,
+  user_agent text check (user_agent is null or length(user_agent) <= 512),
+  locale text not null default 'en' check (locale in ('en', 'es')),
+  is_duplicate boolean not null default false,
+  duplicate_of uuid references public.leads (id) on delete set null,
+  owner_alert_status text not null default 'queued'
+    check (owner_alert_status in ('queued', 'sent', 'delivered', 'failed', 'skipped_duplicate')),
+  followup_status text not null default 'not_texted'
+    check (followup_status in ('started', 'deferred', 'not_texted')),
+  not_texted_reason text check (not_texted_reason in (
+    'no_consent', 'no_active_subscription', 'followup_disabled', 'quota_exhausted', 'opted_out',
+    'landline', 'invalid_phone', 'country_not_allowed', 'frequency_cap', 'duplicate',
+    'no_sending_number', 'internal_error', 'conversation_open')),
+  phone_status text not null default 'unverified' check (phone_status in ('unverified', 'mobile', 'invalid', 'landline')),
+  delivery_problem text check (delivery_problem is null or length(delivery_problem) <= 500),
+  created_at timestamptz not null default now(),
+  constraint leads_consent_evidence check (not sms_consent or (consent_text is not null and consent_at is not null)),
+  constraint leads_not_texted_has_reason check ((followup_status = 'not_texted') = (not_texted_reason is not null))
+);
+comment on table public.leads is 'One website form submission. Saved first, whatever happens next; business_id and the consent evidence (text, time, IP, user agent) are set by the intake trigger, never by the client.';
+comment on column public.leads.not_texted_reason is 'Why the lead was not texted back (shown to the owner).';
+-- conversation_open: the phone already has an open conversation with the business (see private.leads_before_insert).
+comment on column public.leads.is_duplicate is 'Same phone for the same business within its duplicate window: stored, but alerts nobody again.';
+comment on column public.leads.phone_status is 'invalid (Twilio 21211) or landline (21614/21635, "call, don''t text") once known; such numbers are not texted again.';
+create index leads_business_id_created_at_idx on public.leads (business_id, created_at desc);
+create index leads_business_id_phone_created_at_idx on public.leads (business_id, phone, created_at desc);
+create index leads_widget_id_created_at_idx on public.leads (widget_id, created_at desc);
+create index leads_ip_created_at_idx on public.leads (ip, created_at desc) where ip is not null;
+create index leads_duplicate_of_idx on public.leads (duplicate_of) where duplicate_of is not null;
+
+alter table public.leads enable row level security;
+revoke all on public.leads from anon, authenticated;
+grant insert (widget_id, name, phone, email, message, source_url, sms_consent, honeypot) on public.leads to anon;
+grant select on public.leads to authenticated;
+grant all on public.leads to service_role;
+
+create policy "anon can submit a lead through a widget" on public.leads
+  for insert to anon
+  with check (widget_id is not null);
+create policy "members can read their business leads" on public.leads
+  for select to authenticated
+  using (business_id in (select private.member_business_ids()));
+
+-- The dashboard follows leads live (Realtime applies RLS per subscriber).
+alter publication supabase_realtime add table public.leads;
+
+create or replace function private.request_headers()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(nullif(current_setting('request.headers', true), '')::jsonb, '{}'::jsonb)
+$$;
+comment on function private.request_headers() is 'The HTTP request headers PostgREST put in request.headers ({} outside a request).';
+revoke execute on function private.request_headers() from public;
+
+-- The client's address as PostgREST sees it behind the gateway. Headers set by the edge proxy
+-- (CF-Connecting-IP, X-Real-IP) come first because a client can prepend its own X-Forwarded-For
+-- hops; the first X-Forwarded-For hop is the fallback. Unparseable values count as unknown.
+create or replace function private.request_ip(p_headers jsonb)
+returns inet
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  candidate text := btrim(split_part(coalesce(p_headers ->> 'cf-connecting-ip', p_headers ->> 'x-real-ip',
+                                              p_headers ->> 'x-forwarded-for', ''), ',', 1));
+begin
+  if candidate = '' then
+    return null;
+  end if;
+  return candidate::inet;
+exception when others then
+  return null;
+end
+$$;
+comment on function private.request_ip(jsonb) is 'The client IP from the proxy headers (CF-Connecting-IP, X-Real-IP, first X-Forwarded-For hop); null when unknown.';
+revoke execute on function private.request_ip(jsonb) from public;
+
+create or replace function private.raise_intake_error(p_field text, p_message text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception using errcode = 'P0001', message = p_message, detail = 'field: ' || p_field,
+    hint = 'The form was not saved; fix the field and submit again.';
+end
+$$;
+comment on function private.raise_intake_error(text, text) is 'Refuses a submission with a message the form shows next to the field (P0001, detail "field: <name>").';
+revoke execute on function private.raise_intake_error(text, text) from public;
+
+create or replace function private.message_states_need(p_message text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select p_message is not null
+     and length(btrim(p_message)) >= 12
+     and (select count(*) from regexp_matches(p_message, '[[:alpha:]]{2,}', 'g')) >= 3
+$$;
+comment on function private.message_states_need(text) is 'True when the form message already says what the lead needs (three or more words), so the text-back does not ask again.';
+
+-- The text-back never asks for what the lead already wrote in the form. These two spot when and where
+-- in the form message. A hit means we do not ask, so they only accept unambiguous cues: a missed cue costs
+-- one extra question, an invented one leaves the job without a time or an address.
+create or replace function private.message_states_timing(p_message text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select coalesce(
+    -- words and phrases (en, es) that say when
+    lower(p_message) ~ ('\m(today|tonight|tomorrow|tmrw|asap|as soon as possible|urgent|urgently|emergency'
+        || '|this week|next week|this month|next month'
+        || '|(monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening|weekend)s?'
+        || '|hoy|mañana|urgente|lo antes posible|cuanto antes|esta semana|(la )?pr[oó]xima semana|fin de semana'
+        || '|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo'
+        || '|(por|de) las? (mañanas?|tardes?|noches?)|esta (mañana|tarde|noche))\M')
+    -- a clock time: 3pm, 3 p.m., 10:30, 10:30am; a las 3
+    or lower(p_message) ~ '\m(1[0-2]|0?[1-9])(:[0-5][0-9])? ?((am|pm)\M|[ap]\.m\.)'
+    or p_message ~ '\m([01]?[0-9]|2[0-3]):[0-5][0-9]\M'
+    or lower(p_message) ~ '\ma las (1[0-2]|0?[1-9])\M'
+    -- a date: 12/5/2026 (a bare 3/4 is a size, not a date), 2026-12-05, Dec 5, 5 de diciembre ("may 5 people" is not one)
+    or p_message ~ '\m(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])/([0-9]{4}|[0-9]{2})\M'
+    or p_message ~ '\m20[0-9]{2}-[01][0-9]-[0-3][0-9]\M'
+    or lower(p_message) ~ ('\m(january|february|march|april|june|july|august|september|october|november|december'
+        || '|jan|feb|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.? (3[01]|[12][0-9]|0?[1-9])(st|nd|rd|th)?\M')
+    or lower(p_message) ~ ('\m(3[01]|[12][0-9]|0?[1-9]) de (enero|febrero|marzo|abril|mayo|junio|julio|agosto'
+        || '|septiembre|setiembre|octubre|noviembre|diciembre)\M'),
+    false)
+$$;
+comment on function private.message_states_timing(text) is 'True when the form message already says when (today, tomorrow morning, Friday, 3pm, Dec 5, mañana, el lunes...), so the text-back does not ask again. Conservative: a false hit would skip the question.';
+
+create or replace function private.message_states_location(p_message text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select coalesce(
+    -- a US ZIP: five digits standing alone, not a price, a part of a longer number or a quantity (12000 BTU)
+    lower(p_message) ~ ('(^|[^$0-9.,/-])[0-9]{5}(-[0-9]{4})?(?![0-9]|[.,/][0-9]|-[0-9]'
+        || '|\s*(btu|dollars|usd|bucks|sq|square|sqft|ft|feet|miles|mi|lbs|pounds|gal|gallons|k|watts|w|psi|rpm|cc)\M)')
+    -- a street address: a house number, one to four name words (not little words: "2 doors on the way"), a street type
+    or lower(p_message) ~ ('\m[0-9]{1,6}[a-z]?\s+((?!(the|a|an|on|in|of|to|and|or|for|my|our|your|is|are|at|by|with|from|this|that|all|each|per)\M)[a-z0-9.''-]+\s+){1,4}'
+        || '(st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|hwy|highway'
+        || '|pkwy|parkway|cir|circle|ter|terrace|trl|trail)\M')
+    -- calle / avenida with a house number close by: "Calle Ocho 123", "avenida Juárez #45", "calle 8"
+    or lower(p_message) ~ '\m(calle|avenida)\s+([^[:space:],]+\s+){0,3}(#\s*|no\.?\s*|n[uú]m(ero|\.)?\s*)?[0-9]{1,6}\M',
+    false)
+$$;
+comment on function private.message_states_location(text) is 'True when the form message already says where (a US ZIP, a street address like 1420 Elm St, calle/avenida with a number), so the text-back does not ask again. Conservative: a false hit would skip the question.';
+revoke execute on function private.message_states_need(text), private.message_states_timing(text),
+  private.message_states_location(text) from public;
+
+create or replace function private.text_back_asks(p_message text)
+returns text[]
+language sql
+immutable
+set search_path = ''
+as $$
+  select coalesce(nullif(array_remove(array[
+           case when not private.message_states_need(p_message) then 'need' end,
+           case when not private.message_states_timing(p_message) then 'timing' end,
+           case when not private.message_states_location(p_message) then 'location' end], null), '{}'),
+         '{constraints}')
+$$;
+comment on function private.text_back_asks(text) is 'What the first text asks: the need, timing and location the form message leaves out; when it says all three, the access/parking/pets question (constraints), so a question still awaits a reply.';
+revoke execute on function private.text_back_asks(text) from public;
+
+create or replace function private.owner_alert_body(p_business public.businesses, p_lead public.leads)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select private.render_sms('owner_alert', p_business.default_locale, jsonb_build_object(
+    'business', p_business.name,
+    'name', p_lead.name,
+    'phone', p_lead.phone,
+    'message', coalesce(left(nullif(btrim(p_lead.message), ''), 600), private.render_sms('owner_alert.no_message', p_business.default_locale)),
+    'source', coalesce(left(p_lead.source_url, 300), private.render_sms('owner_alert.no_source', p_business.default_locale)),
+    'call_link', 'tel:' || p_lead.phone,
+    'text_link', 'sms:' || p_lead.phone), '{}', p_business.id)
+$$;
+comment on function private.owner_alert_body(public.businesses, public.leads) is 'The owner alert in the owner''s language: who, the message, the page and one-tap tel:/sms: links.';
+revoke execute on function private.owner_alert_body(public.businesses, public.leads) from public;
+
+-- Someone who fills the form again after the duplicate window, while their conversation is still
+-- open, is already being talked to: the owner is alerted about the new submission, but no second
+-- conversation and no second text-back start (not_texted_reason 'conversation_open').
+create or replace function private.leads_before_insert()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller_role text := coalesce(nullif(current_setting('role', true), 'none'), 'postgres');
+  headers jsonb := private.request_headers();
+  request_origin text := lower(rtrim(headers ->> 'origin', '/'));
+  widget public.widgets;
+  business public.businesses;
+  earlier_lead_id uuid;
+  known_phone_status text;
+  recent_count integer;
+  send_at timestamptz;
+  reason text;
+begin
+  if new.widget_id is null then
+    perform private.raise_intake_error('widget_id', 'widget_id is required.');
+  end if;
+  select * into widget from public.widgets w where w.id = new.widget_id;
+  if widget.id is null or not widget.active then
+    perform private.raise_intake_error('widget_id', 'This form is not accepting submissions (unknown or inactive widget).');
+  end if;
+  select * into business from public.businesses b where b.id = widget.business_id;
+
+  -- Browsers always send Origin on a cross-site POST; requests from servers with the service key skip this.
+  if caller_role in ('anon', 'authenticated') and (request_origin is null or not request_origin = any (widget.allowed_origins)) then
+    perform private.raise_intake_error('origin', format('Submissions from %s are not allowed for this form.', coalesce(request_origin, 'an unknown website')));
+  end if;
+
+  if coalesce(new.honeypot, '') <> '' then
+    perform private.raise_intake_error('honeypot', 'The submission looks automated and was not accepted.');
+  end if;
+  new.honeypot := null;
+
+  new.name := btrim(coalesce(new.name, ''));
+  if length(new.name) = 0 or length(new.name) > 100 then
+    perform private.raise_intake_error('name', 'name: enter your name (1 to 100 characters).');
+  end if;
+  new.phone := regexp_replace(coalesce(new.phone, ''), '[[:space:]().-]', '', 'g');
+  if not private.is_e164(new.phone) then
+    perform private.raise_intake_error('phone', 'phone: enter a phone number with country code, like +15551234567.');
+  end if;
+  new.email := nullif(btrim(coalesce(new.email, '')), '');
+  if new.email is not null and (length(new.email) > 254 or new.email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') then
+    perform private.raise_intake_error('email', 'email: enter a valid email address or leave it empty.');
+  end if;
+  new.message := nullif(btrim(coalesce(new.message, '')), '');
+  if length(new.message) > 2000 then
+    perform private.raise_intake_error('message', 'message: keep the message under 2000 characters.');
+  end if;
+  new.source_url := nullif(btrim(coalesce(new.source_url, '')), '');
+  if new.source_url is not null and (length(new.source_url) > 2048 or new.source_url !~ '^https?://') then
+    perform private.raise_intake_error('source_url', 'source_url: must be the http(s) address of the page (at most 2048 characters).');
+  end if;
+
+  -- Rate limits count accepted leads in the last hour; bounded by LIMIT so each check costs at most the limit.
+  new.ip := private.request_ip(headers);
+  if new.ip is not null then
+    select count(*) into recent_count from (
+      select 1 from public.leads l
+       where l.ip = new.ip and l.created_at > now() - interval '1 hour'
+       limit widget.max_leads_per_ip_per_hour) as recent;
+    if recent_count >= widget.max_leads_per_ip_per_hour then
+      raise exception using errcode = 'PT429',
+        message = 'Too many requests from your network. Please wait a little while and try again, or call us.';
+    end if;
+  end if;
+  select count(*) into recent_count from (
+    select 1 from public.leads l
+     where l.widget_id = widget.id and l.created_at > now() - interval '1 hour'
+     limit widget.max_leads_per_hour) as recent;
+  if recent_count >= widget.max_leads_per_hour then
+    raise exception using errcode = 'PT429',
+      message = 'This form is receiving too many requests right now. Please try again in a few minutes, or call us.';
+  end if;
+
+  -- Server-owned columns: whatever a trusted caller passed is replaced.
+  new.id := coalesce(new.id, gen_random_uuid());
+  new.business_id := widget.business_id;
+  new.created_at := now();
+  new.consent_text := case when new.sms_consent then widget.consent_text end;
+  new.consent_at := case when new.sms_consent then now() end;
+  new.user_agent := left(headers ->> 'user-agent', 512);
+  new.locale := private.detect_locale(new.message, business.default_locale);
+  new.is_duplicate := false;
+  new.duplicate_of := null;
+  new.delivery_problem := null;
+  new.owner_alert_status := case when business.twilio_number is null then 'failed' else 'queued' end;
+
+  -- Two identical submissions racing must not both alert: serialize per business and phone.
+  perform pg_advisory_xact_lock(hashtextextended(business.id::text || new.phone, 0));
+  select l.id into earlier_lead_id from public.leads l
+   where l.business_id = business.id and l.phone = new.phone
+     and l.created_at > now() - make_interval(mins => business.duplicate_window_minutes)
+   order by l.created_at desc limit 1;
+  select l.phone_status into known_phone_status from public.leads l
+   where l.business_id = business.id and l.phone = new.phone and l.phone_status <> 'unverified'
+   order by l.created_at desc limit 1;
+  new.phone_status := coalesce(known_phone_status, 'unverified');
+
+  new.followup_status := 'not_texted';
+  if earlier_lead_id is not null then
+    new.is_duplicate := true;
+    new.duplicate_of := earlier_lead_id;
+    new.owner_alert_status := 'skipped_duplicate';
+    new.not_texted_reason := 'duplicate';
+    return new;
+  end if;
+
+  -- The rules for texting the lead back, first failing rule wins. The billing gate locks the
+  -- subscription row until this insert commits, and AFTER INSERT counts the conversation.
+  send_at := private.next_send_time(business, now());
+  if not new.sms_consent then
+    reason := 'no_consent';
+  elsif not business.followup_enabled then
+    reason := 'followup_disabled';
+  elsif exists (select 1 from public.conversations c
+                 where c.business_id = business.id and c.lead_phone = new.phone and c.is_open) then
+    reason := 'conversation_open';
+  else
+    reason := coalesce(private.billing_gate(business.id), case
+      when private.is_opted_out(business.id, new.phone) then 'opted_out'
+      when new.phone_status = 'invalid' then 'invalid_phone'
+      when new.phone_status = 'landline' then 'landline'
+      when not exists (select 1 from unnest(business.allowed_calling_codes) code where new.phone like '+' || code || '%') then 'country_not_allowed'
+      when not private.may_text_unsolicited(new.phone, send_at) then 'frequency_cap'
+      when business.twilio_number is null then 'no_sending_number'
+    end);
+  end if;
+  new.not_texted_reason := reason;
+  if reason is null then
+    new.followup_status := case when send_at > now() then 'deferred' else 'started' end;
+  end if;
+  return new;
+end
+$$;
+comment on function private.leads_before_insert() is 'Intake rules: widget active, Origin allowed, honeypot empty, sizes, E.164, rate limits (PT429), duplicate window, then the text-back decision recorded on the lead.';
+revoke execute on function private.leads_before_insert() from public;
+
+create or replace function private.leads_after_insert()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  business public.businesses;
+  conversation_id uuid;
+  asks text[];
+begin
+  select * into business from public.businesses b where b.id = new.business_id;
+  begin
+    if new.owner_alert_status = 'queued' then
+      perform private.enqueue_outbound(business, 'owner_alert', business.owner_phone, private.owner_alert_body(business, new),
+        p_lead_id => new.id, p_dedupe_key => 'owner_alert:' || new.id);
+    end if;
+    if new.followup_status in ('started', 'deferred') then
+      insert into public.conversations (business_id, lead_id, lead_phone, status, current_locale)
+      values (new.business_id, new.id, new.phone, 'pending', new.locale)
+      returning id into conversation_id;
+      perform private.count_conversation(new.business_id);
+      asks := private.text_back_asks(new.message);
+      perform private.enqueue_outbound(business, 'text_back', new.phone,
+        private.render_sms('text_back', new.locale, jsonb_build_object(
+          'first_name', private.first_name(new.name),
+          'business', business.name,
+          'question', private.render_sms('text_back.question', new.locale, '{}', asks, business.id)), '{}', business.id),
+        p_lead_id => new.id, p_conversation_id => conversation_id, p_asks => asks,
+        p_dedupe_key => 'text_back:' || conversation_id);
+    end if;
+  exception when others then
+    -- The lead itself must survive anything downstream; the owner sees why nothing followed.
+    raise warning 'leadloop: follow-up for lead % failed: % (%)', new.id, sqlerrm, sqlstate;
+    update public.leads
+       set followup_status = 'not_texted', not_texted_reason = 'internal_error',
+           owner_alert_status = case when owner_alert_status = 'queued' then 'failed' else owner_alert_status end
+     where id = new.id;
+  end;
+  return null;
+end
+$$;
+comment on function private.leads_after_insert() is 'Writes what intake decided: the owner alert at once, and the conversation with its text-back (queued, or deferred to the quiet-hours window).';
+revoke execute on function private.leads_after_insert() from public;
+
+create trigger leads_intake_rules before insert on public.leads
+  for each row execute function private.leads_before_insert();
+create trigger leads_intake_followup after insert on public.leads
+  for each row execute function private.leads_after_insert();

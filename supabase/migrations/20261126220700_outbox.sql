@@ -1,0 +1,268 @@
+-- The outbox: every SMS in or out is one row of public.messages, the transcript and the queue in one.
+-- Outbound rows are written only by private.enqueue_outbound (quiet hours decide queued or
+-- deferred), become sendable when private.is_sendable_now says so, and wake sms-dispatch at commit.
+-- Claiming, sending and delivery statuses are in the delivery migration.
+
+create table public.messages (
+  id uuid primary key default gen_random_uuid(),
+  business_id uuid not null references public.businesses (id) on delete cascade,
+  lead_id uuid references public.leads (id) on delete cascade,
+  conversation_id uuid references public.conversations (id) on delete cascade,
+  direction text not null check (direction in ('outbound', 'inbound')),
+  kind text not null check (kind in (
+    'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'inbound')),
+  to_phone text not null check (length(to_phone) between 3 and 32),
+  from_phone text not null check (length(from_phone) between 3 and 32),
+  body text not null check (length(body) between 1 and 1600),
+  asks text[] not null default '{}' check (asks <@ array['need', 'timing', 'location', 'constraints']),
+  status text not null check (status in (
+    'queued', 'deferred', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'received', 'canceled')),
+  status_reason text check (status_reason is null or length(status_reason) <= 500),
+  twilio_sid text unique check (twilio_sid is null or length(twilio_sid) between 10 and 64),
+  error_code text check (error_code is null or length(error_code) <= 16),
+  error_message text check (error_message is null or length(error_message) <= 1000),
+  attempts integer not null default 0 check (attempts >= 0),
+  max_attempts integer not null default 5 check (max_attempts between 1 and 20),
+  next_attempt_at timestamptz not null default now(),
+  send_after timestamptz not null default now(),
+  lease_until timestamptz,
+  dedupe_key text unique check (dedupe_key is null or length(dedupe_key) <= 200),
+  sent_at timestamptz,
+  delivered_at timestamptz,
+  -- clock time, not transaction time: the transcript is ordered by it, and one transaction may write several texts
+  created_at timestamptz not null default clock_timestamp(),
+  updated_at timestamptz not null default now(),
+  constraint messages_direction_matches_kind check ((direction = 'inbound') = (kind = 'inbound')),
+  constraint messages_inbound_is_received check (direction = 'outbound' or status = 'received'),
+  constraint messages_outbound_phones_e164 check (
+    direction = 'inbound' or (private.is_e164(to_phone) and private.is_e164(from_phone))),
+  constraint messages_sending_has_lease check ((status = 'sending') = (lease_until is not null)),
+  constraint messages_lead_kinds_have_lead check (
+    kind in ('owner_alert', 'owner_summary', 'inbound', 'help', 'opt_out_ack') or lead_id is not null),
+  constraint messages_conversation_kinds_have_conversation check (
+    kind not in ('text_back', 'question', 'nudge', 'closing') or conversation_id is not null),
+  constraint messages_inbound_asks_nothing check (direction = 'outbound' or asks = '{}')
+);
+comment on table public.messages is 'Transcript and outbox in one: every SMS in or out. Outbound rows move queued|deferred -> sending (leased) -> sent -> delivered, or failed (dead letter) / canceled.';
+comment on column public.messages.asks is 'What this outbound text asks the lead for (need, timing, location, constraints), set by whoever composed it from private.sms_copy. The conversation engine learns what was asked from it, never from the body.';
+comment on column public.messages.send_after is 'Quiet hours: a deferred message becomes queued when this time comes.';
+comment on column public.messages.next_attempt_at is 'Exponential backoff: a retried message is not claimed before this time.';
+comment on column public.messages.dedupe_key is 'Makes a message exactly-once (owner_summary:<conversation>, owner_alert:<lead>, ...).';
+create index messages_business_id_created_at_idx on public.messages (business_id, created_at desc);
+create index messages_conversation_id_created_at_idx on public.messages (conversation_id, created_at) where conversation_id is not null;
+create index messages_lead_id_idx on public.messages (lead_id) where lead_id is not null;
+-- The outbox: only rows waiting for a worker are indexed.
+create index messages_outbox_queued_idx on public.messages (next_attempt_at, send_after) where status = 'queued';
+create index messages_outbox_deferred_idx on public.messages (send_after) where status = 'deferred';
+create index messages_outbox_sending_lease_idx on public.messages (lease_until) where status = 'sending';
+-- Frequency cap: unsolicited texts to one phone around a moment (private.unsolicited_count).
+create index messages_unsolicited_to_phone_idx on public.messages (to_phone, send_after)
+  where kind in ('text_back', 'nudge');
+create index messages_pending_to_phone_idx on public.messages (business_id, to_phone)
+  where status in ('queued', 'deferred');
+
+create trigger messages_touch_updated_at before update on public.messages
+  for each row execute function private.touch_updated_at();
+
+alter table public.messages enable row level security;
+revoke all on public.messages from anon, authenticated;
+grant select on public.messages to authenticated;
+grant all on public.messages to service_role;
+
+create policy "members can read their business messages" on public.messages
+  for select to authenticated
+  using (business_id in (select private.member_business_ids()));
+
+alter publication supabase_realtime add table public.messages;
+
+-- Callers also test status = 'queued' themselves so the planner can start from messages_outbox_queued_idx.
+create or replace function private.is_sendable_now(p_message public.messages, p_at timestamptz default now())
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select p_message.status = 'queued' and p_message.send_after <= p_at and p_message.next_attempt_at <= p_at
+$$;
+comment on function private.is_sendable_now(public.messages, timestamptz) is 'A message sms-dispatch may claim at p_at: queued, past its quiet-hours deferral and its retry backoff.';
+revoke execute on function private.is_sendable_now(public.messages, timestamptz) from public;
+
+create or replace function private.next_send_time(p_business public.businesses, p_at timestamptz)
+returns timestamptz
+language sql
+stable
+set search_path = ''
+as $$
+  select private.next_allowed_send_time(p_at, p_business.timezone, p_business.quiet_hours_start, p_business.quiet_hours_end)
+$$;
+comment on function private.next_send_time(public.businesses, timestamptz) is 'When a text to a lead of this business composed at p_at may go out (its quiet hours).';
+revoke execute on function private.next_send_time(public.businesses, timestamptz) from public;
+
+-- sms-compliance: at most 3 unsolicited texts (text-backs and nudges; replies to the lead's own
+-- messages are not unsolicited) to one phone per 24 hours, across businesses. Deferred texts wait in
+-- the future, so the texts within 24 hours either side of p_at are counted: then no 24-hour window
+-- holding the new text holds more than three.
+create or replace function private.unsolicited_count(p_phone text, p_at timestamptz)
+returns integer
+language sql
+stable
+set search_path = ''
+as $$
+  select count(*)::int from public.messages m
+   where m.to_phone = p_phone and m.kind in ('text_back', 'nudge')
+     and m.status not in ('canceled', 'failed')
+     and m.send_after > p_at - interval '24 hours' and m.send_after < p_at + interval '24 hours'
+$$;
+comment on function private.unsolicited_count(text, timestamptz) is 'Unsolicited texts (text_back, nudge; not canceled or failed) to a phone due within 24 hours of p_at.';
+revoke execute on function private.unsolicited_count(text, timestamptz) from public;
+
+create or replace function private.may_text_unsolicited(p_phone text, p_at timestamptz)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select private.unsolicited_count(p_phone, p_at) < 3
+$$;
+comment on function private.may_text_unsolicited(text, timestamptz) is 'The frequency cap: true while fewer than 3 unsolicited texts to the phone fall within 24 hours of p_at.';
+revoke execute on function private.may_text_unsolicited(text, timestamptz) from public;
+
+-- The one way an outbound text is written. Texts in a conversation with a lead wait for the business's
+-- sending window (deferred until then); owner texts and the answers to STOP/START/HELP go at once.
+-- Null when p_dedupe_key was already used (the text exists).
+create or replace function private.enqueue_outbound(
+  p_business public.businesses, p_kind text, p_to text, p_body text,
+  p_lead_id uuid default null, p_conversation_id uuid default null, p_asks text[] default '{}',
+  p_dedupe_key text default null, p_at timestamptz default now())
+returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+  send_at timestamptz := case when p_kind in ('text_back', 'question', 'nudge', 'closing')
+                              then private.next_send_time(p_business, p_at) else p_at end;
+  message_id uuid;
+begin
+  insert into public.messages (business_id, lead_id, conversation_id, direction, kind, to_phone, from_phone, body, asks,
+                               status, send_after, next_attempt_at, dedupe_key)
+  values (p_business.id, p_lead_id, p_conversation_id, 'outbound', p_kind, p_to, p_business.twilio_number, p_body,
+          coalesce(p_asks, '{}'), case when send_at > p_at then 'deferred' else 'queued' end, send_at, send_at, p_dedupe_key)
+  on conflict (dedupe_key) do nothing
+  returning id into message_id;
+  return message_id;
+end
+$$;
+comment on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) is 'Writes one outbound text from the business''s number: queued, or deferred to the sending window for texts in a lead conversation. Returns its id, or null when p_dedupe_key already exists.';
+revoke execute on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) from public;
+
+-- Waking the edge functions, coalesced.
+-- A wake is "pending" from the moment it is posted until sms-dispatch's next claim. While one is
+-- pending, new sendable messages need no wake of their own: the claim that clears the flag takes
+-- the same row lock, so it waits for every transaction that decided to skip, and then sees their
+-- messages. The decision runs at commit (deferred constraint trigger) so the lock is held for an
+-- instant. A wake older than 30 seconds that no claim answered is treated as lost and re-posted;
+-- the minute sweep also wakes dispatch whenever due messages wait.
+create table private.dispatch_wake_state (
+  singleton boolean primary key default true check (singleton),
+  wake_pending boolean not null default false,
+  last_wake_at timestamptz,
+  last_claim_at timestamptz,
+  wakes_posted bigint not null default 0
+);
+comment on table private.dispatch_wake_state is 'One row: whether an sms-dispatch wake is in flight (coalescing) and counters.';
+insert into private.dispatch_wake_state default values;
+alter table private.dispatch_wake_state enable row level security;
+revoke all on private.dispatch_wake_state from public, anon, authenticated;
+
+-- Posts to an edge function with the project URL and service key from the vault; null (and a
+-- warning) when the vault is not configured, never an error: saving a lead must not depend on it.
+-- A wake is an optimisation on top of the minute sweep; it must never cost the data that caused it.
+-- The wake decision runs at commit, so an error there (net.http_post refusing a malformed vault URL,
+-- a lock timeout on the wake row) would abort the lead's whole transaction. Both this function and
+-- the commit-time trigger below log a warning and carry on; the sweep posts the wake a minute later
+-- at the latest.
+create or replace function private.post_to_edge_function(p_function_name text, p_body jsonb default '{}'::jsonb)
+returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  project_url text;
+  service_role_key text;
+begin
+  select s.decrypted_secret into project_url from vault.decrypted_secrets s where s.name = 'project_url' limit 1;
+  select s.decrypted_secret into service_role_key from vault.decrypted_secrets s where s.name = 'service_role_key' limit 1;
+  if project_url is null or service_role_key is null then
+    raise warning 'leadloop: vault secrets project_url/service_role_key are not set; % not woken', p_function_name;
+    return null;
+  end if;
+  return net.http_post(
+    url := rtrim(project_url, '/') || '/functions/v1/' || p_function_name,
+    body := p_body,
+    headers := jsonb_build_object('Authorization', 'Bearer ' || service_role_key, 'Content-Type', 'application/json'));
+exception when others then
+  raise warning 'leadloop: could not post to %: % (%)', p_function_name, sqlerrm, sqlstate;
+  return null;
+end
+$$;
+comment on function private.post_to_edge_function(text, jsonb) is 'net.http_post to <project_url>/functions/v1/<name> with the service key from vault.decrypted_secrets; null (and a warning) when it cannot, never an error.';
+revoke execute on function private.post_to_edge_function(text, jsonb) from public;
+
+create or replace function private.wake_dispatch(p_force boolean default false)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  state private.dispatch_wake_state;
+begin
+  select * into state from private.dispatch_wake_state where singleton for update;
+  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '30 seconds' then
+    return false;
+  end if;
+  if private.post_to_edge_function('sms-dispatch') is null then
+    return false;
+  end if;
+  update private.dispatch_wake_state
+     set wake_pending = true, last_wake_at = now(), wakes_posted = wakes_posted + 1
+   where singleton;
+  return true;
+end
+$$;
+comment on function private.wake_dispatch(boolean) is 'Posts one sms-dispatch wake unless one is already pending (coalescing); p_force posts regardless.';
+revoke execute on function private.wake_dispatch(boolean) from public;
+
+create or replace function private.messages_wake_dispatch_at_commit()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- One decision per transaction, however many messages it queued.
+  if current_setting('leadloop.dispatch_wake_decided', true) = 'yes' then
+    return null;
+  end if;
+  -- Only rows still sendable right now matter (the row may have changed since it was queued).
+  if exists (select 1 from public.messages m where m.id = new.id and private.is_sendable_now(m)) then
+    perform set_config('leadloop.dispatch_wake_decided', 'yes', true);
+    begin
+      perform private.wake_dispatch(false);
+    exception when others then
+      raise warning 'leadloop: sms-dispatch wake skipped: % (%); the sweep will wake it', sqlerrm, sqlstate;
+    end;
+  end if;
+  return null;
+end
+$$;
+comment on function private.messages_wake_dispatch_at_commit() is 'Deferred constraint trigger: at commit, one coalesced sms-dispatch wake per transaction that left a sendable message.';
+revoke execute on function private.messages_wake_dispatch_at_commit() from public;
+
+create constraint trigger messages_wake_dispatch_at_commit
+  after insert or update of status on public.messages
+  deferrable initially deferred
+  for each row
+  when (new.direction = 'outbound' and new.status = 'queued')
+  execute function private.messages_wake_dispatch_at_commit();

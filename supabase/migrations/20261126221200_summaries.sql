@@ -1,0 +1,101 @@
+-- Owner summaries (summarize, service_role only). A conversation that ran its course has its summary
+-- due (private.close_conversation); the sweep wakes summarize, which leases due summaries, writes each
+-- one and queues the owner's text exactly once (dedupe key owner_summary:<conversation>).
+
+-- Callers also test summary_status themselves so the planner can start from conversations_summary_due_idx.
+create or replace function private.summary_is_claimable(p_conversation public.conversations, p_at timestamptz default now())
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select p_conversation.summary_due_at <= p_at
+     and (p_conversation.summary_status = 'due'
+          or (p_conversation.summary_status = 'claimed' and p_conversation.summary_lease_until < p_at))
+$$;
+comment on function private.summary_is_claimable(public.conversations, timestamptz) is 'A summary summarize may take at p_at: due, or claimed by a worker whose lease has run out.';
+revoke execute on function private.summary_is_claimable(public.conversations, timestamptz) from public;
+
+create or replace function public.claim_due_summaries(p_batch_size int default 10, p_lease_seconds int default 120)
+returns setof jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if p_batch_size is null or p_batch_size < 1 or p_batch_size > 100 then
+    raise exception 'p_batch_size must be between 1 and 100' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds < 10 or p_lease_seconds > 3600 then
+    raise exception 'p_lease_seconds must be between 10 and 3600' using errcode = '22023';
+  end if;
+  return query
+  with due as (
+    select c.id from public.conversations c
+     where c.summary_status in ('due', 'claimed') and private.summary_is_claimable(c)
+     order by c.summary_due_at
+     limit p_batch_size
+     for update skip locked
+  ), claimed as (
+    update public.conversations c
+       set summary_status = 'claimed', summary_lease_until = now() + make_interval(secs => p_lease_seconds)
+      from due where c.id = due.id
+    returning c.*
+  )
+  select jsonb_build_object(
+    'conversation_id', c.id,
+    'locale', c.current_locale,
+    'now', now(),
+    'slots', c.slots,
+    'completion_reason', c.completion_reason,
+    'business', jsonb_build_object('name', b.name, 'timezone', b.timezone, 'owner_phone', b.owner_phone, 'default_locale', b.default_locale),
+    'lead', private.lead_json(l),
+    'messages', private.transcript(c.id))
+  from claimed c
+  join public.businesses b on b.id = c.business_id
+  join public.leads l on l.id = c.lead_id;
+end
+$$;
+comment on function public.claim_due_summaries(int, int) is 'summarize: lease due summaries (SKIP LOCKED) with everything the summarizer needs.';
+revoke execute on function public.claim_due_summaries(int, int) from public, anon, authenticated;
+grant execute on function public.claim_due_summaries(int, int) to service_role;
+
+create or replace function public.complete_conversation_summary(p_conversation_id uuid, p_summary jsonb, p_owner_text text)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  conversation public.conversations;
+  business public.businesses;
+  message_id uuid;
+begin
+  if p_summary is null or jsonb_typeof(p_summary) <> 'object' then
+    raise exception 'p_summary must be a JSON object' using errcode = '22023';
+  end if;
+  if p_owner_text is null or length(btrim(p_owner_text)) = 0 or length(p_owner_text) > 1600 then
+    raise exception 'p_owner_text must be 1 to 1600 characters' using errcode = '22023';
+  end if;
+  select * into conversation from public.conversations c where c.id = p_conversation_id for update;
+  if conversation.id is null then
+    raise exception 'conversation % not found', p_conversation_id using errcode = 'P0002';
+  end if;
+  if conversation.summary_status = 'not_due' then
+    raise exception 'conversation % has no summary due (status %)', p_conversation_id, conversation.status using errcode = 'P0001';
+  end if;
+  select * into business from public.businesses b where b.id = conversation.business_id;
+
+  if conversation.summary_status <> 'done' then
+    update public.conversations c
+       set summary = p_summary, summary_status = 'done', summary_completed_at = now(), summary_lease_until = null
+     where c.id = conversation.id;
+  end if;
+  message_id := private.enqueue_outbound(business, 'owner_summary', business.owner_phone, p_owner_text,
+    p_lead_id => conversation.lead_id, p_conversation_id => conversation.id, p_dedupe_key => 'owner_summary:' || conversation.id);
+  return jsonb_build_object('queued', message_id is not null);
+end
+$$;
+comment on function public.complete_conversation_summary(uuid, jsonb, text) is 'summarize: store the summary and queue the owner summary text exactly once per conversation.';
+revoke execute on function public.complete_conversation_summary(uuid, jsonb, text) from public, anon, authenticated;
+grant execute on function public.complete_conversation_summary(uuid, jsonb, text) to service_role;
