@@ -10,7 +10,6 @@ import {
   createBusiness,
   db,
   deleteBusiness,
-  emulator,
   invokeFunction,
   randomPhone,
   received,
@@ -19,6 +18,7 @@ import {
   submitLead,
   type TestBusiness,
   textFrom,
+  twilio,
   waitFor,
   waitForReceived,
 } from "./loop-support.ts";
@@ -152,7 +152,7 @@ test("a repeated webhook stores one message and answers once", async () => {
   const { phone } = await leadWithTextBack(b, "Roof leaking over the kitchen");
   const sid = await textFrom(phone, b.twilioNumber, "this weekend");
   await waitForReceived(phone, 2);
-  const redelivered = await emulator<{ webhook: { ok?: boolean; httpStatus?: number } }>("POST", `/emulator/messages/${sid}/redeliver`);
+  const redelivered = (await twilio.redeliver(sid)) as { webhook?: { httpStatus?: number } };
   assert.equal(redelivered.webhook?.httpStatus ?? 200, 200);
   await sleep(2500);
   const { rows } = await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid]);
@@ -165,7 +165,7 @@ test("Twilio 500s are retried until the message is sent", async () => {
   const lead = randomPhone();
   // Every send fails with HTTP 500 until this test's message has failed at least once; the
   // rule is global on the emulator, so it is removed right after (others just retry too).
-  await emulator("POST", "/emulator/faults", { mode: "http500" });
+  await twilio.fault({ mode: "http500" });
   try {
     await submitLead(b.widgetId, { name: "Retry Test", phone: lead, message: "Furnace not turning on" });
     const failedOnce = await waitFor("a 500 recorded on this business's messages", async () => {
@@ -178,7 +178,7 @@ test("Twilio 500s are retried until the message is sent", async () => {
     // The emulator answers 500 with Twilio's body (code 20500); a bare 500 would be http_500.
     assert.match(failedOnce[0].error_code, /^(20500|http_500)$/);
   } finally {
-    await emulator("DELETE", "/emulator/faults");
+    await twilio.clearFaults();
   }
   // Skip the backoff wait (30 s and up) and wake the dispatcher the way the sweep would.
   await waitFor("every message sent", async () => {
