@@ -89,6 +89,18 @@ export async function textFrom(from: string, to: string, body: string): Promise<
   return (await twilio.inbound({ from, to, body })).sid;
 }
 
+/**
+ * Waits until the emulator has posted `count` inbound webhooks for `sid` and returns them: the
+ * proof that a text reached twilio-inbound and what it answered (silence after it is then the
+ * function's choice, not a lost webhook).
+ */
+export function inboundWebhooks(sid: string, count = 1): Promise<Awaited<ReturnType<TwilioEmulatorControl["webhooks"]>>> {
+  return waitFor(`${count} inbound webhook(s) for ${sid}`, async () => {
+    const posted = (await twilio.webhooks(sid)).filter((w) => w.kind === "inbound");
+    return posted.length >= count ? posted : null;
+  });
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
