@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import type { InstanceConfig } from "./config.ts";
 import { projectRoot } from "./config.ts";
 import { prepareDatabase } from "./db/cluster.ts";
@@ -85,6 +86,25 @@ function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: st
   writeFileSync(config.functionsEnvFile, text);
 }
 
+/**
+ * seed.sql lets the demo form post from the default ports' dashboards only; an instance moved
+ * with LEADLOOP_PORT_BASE serves the demo page from its own origin, which must be allowed too.
+ */
+async function allowDemoPageOrigin(config: InstanceConfig): Promise<void> {
+  const origins = ["127.0.0.1", "localhost"].map((host) => `http://${host}:${config.ports.dashboard}`);
+  const client = new pg.Client({ connectionString: config.dbUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `update public.widgets set allowed_origins = array(select distinct unnest(allowed_origins || $2::text[]))
+        where id = $1 and not allowed_origins @> $2::text[]`,
+      [demo.widgetId, origins],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startStack(config: InstanceConfig, options: StackOptions = {}): Promise<RunningStack> {
   mkdirSync(config.stateDir, { recursive: true });
   const stoppers: Array<() => Promise<void>> = [];
@@ -93,6 +113,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
   };
   try {
     await prepareDatabase(config, { reset: options.reset, seed: true });
+    await allowDemoPageOrigin(config);
 
     const twilio = await startTwilioEmulator({
       port: config.ports.twilio,
