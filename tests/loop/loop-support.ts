@@ -43,7 +43,7 @@ export { randomPhone, type TestBusiness };
 
 /** A business the stack can text from: the shared fixture, allowed on this file's origin, number bought on the emulator. */
 export async function createBusiness(options: { maxQuestions?: number; timezone?: string; name?: string } = {}): Promise<TestBusiness> {
-  // No duplicate-lead window: a test may submit the same phone twice on purpose.
+  // No duplicate-lead window: every submission does the full intake work.
   const business = await createFixtureBusiness(db(), { ...options, origins: [origin], duplicateWindowMinutes: 0, quota: 1000, leadsPerHour: 10_000 });
   await registerTwilioNumber(stack, business);
   return business;
