@@ -4,7 +4,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import type { InstanceConfig } from "./config.ts";
 import { projectRoot } from "./config.ts";
 import { prepareDatabase } from "./db/cluster.ts";
@@ -86,26 +85,6 @@ function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: st
   writeFileSync(config.functionsEnvFile, text);
 }
 
-/**
- * The seed allows the demo widget on the default dev and test dashboards only; an instance on other ports
- * (LEADLOOP_PORT_BASE) adds its own dashboard origin, as an owner adds their site in the dashboard.
- */
-async function allowDemoWidgetOn(config: InstanceConfig, dashboardUrl: string): Promise<void> {
-  const { port } = new URL(dashboardUrl);
-  const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-  const db = new pg.Client({ connectionString: config.dbUrl });
-  await db.connect();
-  try {
-    await db.query(
-      `update public.widgets set allowed_origins = allowed_origins || array(select o from unnest($2::text[]) o where o <> all(allowed_origins))
-        where id = $1`,
-      [demo.widgetId, origins],
-    );
-  } finally {
-    await db.end();
-  }
-}
-
 export async function startStack(config: InstanceConfig, options: StackOptions = {}): Promise<RunningStack> {
   mkdirSync(config.stateDir, { recursive: true });
   const stoppers: Array<() => Promise<void>> = [];
@@ -149,7 +128,6 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
       runtime: { supabaseUrl: config.supabaseUrl, supabaseAnonKey: config.keys.anonKey, widgetId: demo.widgetId },
     });
     stoppers.push(() => web.close());
-    await allowDemoWidgetOn(config, web.url);
 
     const info = {
       instance: config.name,

@@ -7,14 +7,11 @@ import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { instanceConfig } from "../../local/config.ts";
+import { createBusiness, randomPhone } from "../support/fixtures.ts";
 
 const connections: pg.Client[] = [];
 let businessId = "";
 let widgetId = "";
-
-function randomPhone(prefix: string): string {
-  return prefix + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
-}
 
 function randomSid(): string {
   return "SM" + randomUUID().replaceAll("-", "");
@@ -29,7 +26,7 @@ async function connect(): Promise<pg.Client> {
 
 // A committed lead whose text-back is being sent (as if claimed by sms-dispatch); returns its id.
 async function sendingTextBack(client: pg.Client): Promise<string> {
-  const phone = randomPhone("+1558");
+  const phone = randomPhone();
   await client.query(
     `insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Race lead', $2, 'Leaking pipe', true)`,
     [widgetId, phone],
@@ -52,25 +49,9 @@ async function stillWaiting(promise: Promise<unknown>): Promise<boolean> {
 before(async () => {
   const setup = await connect();
   await connect();
-  businessId = randomUUID();
-  widgetId = randomUUID();
-  await setup.query("begin");
-  await setup.query(
-    `insert into public.businesses (id, name, owner_phone, twilio_number, quiet_hours_start, quiet_hours_end)
-     values ($1, 'Race Co', $2, $3, '00:00', '23:59:59.999999')`,
-    [businessId, randomPhone("+1556"), randomPhone("+1557")],
-  );
-  await setup.query(
-    `insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
-     values ($1, 'active', now() - interval '1 day', now() + interval '29 days', 100)`,
-    [businessId],
-  );
-  await setup.query(
-    `insert into public.widgets (id, business_id, allowed_origins, consent_text, max_leads_per_hour)
-     values ($1, $2, '{https://race.example}', 'Texts from Race Co about your request. Msg & data rates may apply. Reply STOP to opt out.', 1000)`,
-    [widgetId, businessId],
-  );
-  await setup.query("commit");
+  const business = await createBusiness(setup, { name: "Race Co", origins: ["https://race.example"] });
+  businessId = business.id;
+  widgetId = business.widgetId;
 });
 
 after(async () => {

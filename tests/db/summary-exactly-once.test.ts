@@ -2,18 +2,14 @@
 // must still produce exactly one completion and exactly one owner summary per conversation.
 // Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { instanceConfig } from "../../local/config.ts";
+import { createBusiness } from "../support/fixtures.ts";
 
 const conversationCount = 30;
 const connections: pg.Client[] = [];
 let businessId = "";
-
-function randomPhone(prefix: string): string {
-  return prefix + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
-}
 
 async function connect(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
@@ -25,25 +21,11 @@ async function connect(): Promise<pg.Client> {
 before(async () => {
   const setup = await connect();
   for (let i = 0; i < 3; i++) await connect();
-  businessId = randomUUID();
-  const widgetId = randomUUID();
   // Committed fixtures (several connections must see them), all under one fresh business.
   await setup.query("begin");
-  await setup.query(
-    `insert into public.businesses (id, name, owner_phone, twilio_number, quiet_hours_start, quiet_hours_end, duplicate_window_minutes)
-     values ($1, 'Concurrency Co', $2, $3, '00:00', '23:59:59.999999', 0)`,
-    [businessId, randomPhone("+1556"), randomPhone("+1557")],
-  );
-  await setup.query(
-    `insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
-     values ($1, 'active', now() - interval '1 day', now() + interval '29 days', 1000)`,
-    [businessId],
-  );
-  await setup.query(
-    `insert into public.widgets (id, business_id, allowed_origins, consent_text, max_leads_per_hour)
-     values ($1, $2, '{https://concurrency.example}', 'Texts from Concurrency Co about your request. Msg & data rates may apply. Reply STOP to opt out.', 1000)`,
-    [widgetId, businessId],
-  );
+  const business = await createBusiness(setup, { name: "Concurrency Co", origins: ["https://concurrency.example"], duplicateWindowMinutes: 0 });
+  businessId = business.id;
+  const widgetId = business.widgetId;
   await setup.query(
     `insert into public.leads (widget_id, name, phone, message, sms_consent)
      select $1, 'Lead ' || n, '+1558' || lpad((floor(random() * 9999999))::int::text, 7, '0'), 'Need a plumber for a leak', true

@@ -1,10 +1,11 @@
 // Data and browser helpers for the e2e tests. Each test makes its own owner, business and widget
-// through the public APIs (sign-up with the anon key, rows with the service key) so tests never
-// share state with each other or with the seed.
+// (tests/support/fixtures.ts) so tests never share state with each other or with the seed.
 import { randomBytes } from "node:crypto";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import pg from "pg";
 import { chromium, type Browser, type Page } from "playwright-core";
 import WebSocket from "ws";
+import { createBusiness, createOwnerAccount, registerTwilioNumber, type TestBusiness } from "../support/fixtures.ts";
 import type { Stack } from "../support/stack.ts";
 
 export const TIMEOUT = 20_000;
@@ -22,14 +23,6 @@ export function uniquePhone(): { typed: string; e164: string } {
   return { typed: `(415) ${line.slice(0, 3)}-${line.slice(3)}`, e164: `+1415${line}` };
 }
 
-/** Node 20 has no global WebSocket, which supabase-js needs at construction even when unused. */
-function nodeClient(url: string, key: string): SupabaseClient {
-  return createClient(url, key, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as never },
-  });
-}
-
 export interface OwnBusiness {
   email: string;
   password: string;
@@ -41,55 +34,31 @@ export interface OwnBusiness {
   admin: SupabaseClient;
 }
 
-/** A fresh owner account with its own business, active subscription and widget allowed on `origin`. */
+/** A fresh owner account with its own business (tests/support/fixtures.ts) whose widget allows `origin`. */
 export async function createOwnBusiness(stack: Stack, origin: string): Promise<OwnBusiness> {
-  const tag = randomBytes(4).toString("hex");
-  const email = `e2e-owner-${tag}@example.test`;
-  const password = `e2e-password-${tag}`;
-  const anon = nodeClient(stack.supabaseUrl, stack.anonKey);
-  const signUp = await anon.auth.signUp({ email, password });
-  if (signUp.error || !signUp.data.user) throw new Error(`sign-up failed: ${signUp.error?.message ?? "no user"}`);
-  const userId = signUp.data.user.id;
-
-  const admin = nodeClient(stack.supabaseUrl, stack.serviceRoleKey);
-  const businessName = `E2E Roofing ${tag}`;
-  // A sending number of its own, and texting allowed all day so the run does not depend on the clock.
-  const business = await admin.from("businesses")
-    .insert({
-      name: businessName, owner_phone: uniquePhone().e164, twilio_number: uniquePhone().e164, timezone: "America/Chicago",
-      quiet_hours_start: "00:00", quiet_hours_end: "23:59",
-    })
-    .select("id, twilio_number").single();
-  if (business.error) throw new Error(`business insert failed: ${business.error.message}`);
-  const businessId = business.data.id as string;
-  const twilioNumber = business.data.twilio_number as string;
-  // Like buying a number in the Twilio console: without it every text from this business fails 21606.
-  const numberResponse = await fetch(`${stack.twilioUrl.replace(/\/+$/, "")}/emulator/numbers`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ phoneNumber: twilioNumber, smsUrl: `${stack.functionsUrl}/twilio-inbound`, friendlyName: businessName }),
-  });
-  if (!numberResponse.ok) throw new Error(`registering ${twilioNumber} with the Twilio emulator failed: ${numberResponse.status}`);
-  const steps = [
-    admin.from("business_members").insert({ business_id: businessId, user_id: userId, role: "owner" }),
-    admin.from("subscriptions").insert({
-      business_id: businessId, status: "active", conversation_quota: 50,
-      current_period_start: new Date(Date.now() - 86_400_000).toISOString(),
-      current_period_end: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    }),
-  ];
-  for (const step of steps) {
-    const { error } = await step;
-    if (error) throw new Error(`fixture insert failed: ${error.message}`);
+  const owner = await createOwnerAccount(stack);
+  const db = new pg.Client({ connectionString: stack.dbUrl });
+  await db.connect();
+  let business: TestBusiness;
+  try {
+    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin] });
+  } finally {
+    await db.end();
   }
-  const widget = await admin.from("widgets").insert({
-    business_id: businessId,
-    allowed_origins: [origin],
-    consent_text: `I agree to receive text messages from ${businessName} about my request. Msg & data rates may apply. Reply STOP to opt out.`,
-    max_leads_per_ip_per_hour: 100,
-  }).select("id").single();
-  if (widget.error) throw new Error(`widget insert failed: ${widget.error.message}`);
-  return { email, password, userId, businessId, businessName, twilioNumber, widgetId: widget.data.id as string, admin };
+  await registerTwilioNumber(stack, business);
+  // Node 20 has no global WebSocket, which supabase-js needs at construction even when unused.
+  const admin = createClient(stack.supabaseUrl, stack.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: WebSocket as never },
+  });
+  return {
+    ...owner,
+    businessId: business.id,
+    businessName: business.name,
+    twilioNumber: business.twilioNumber,
+    widgetId: business.widgetId,
+    admin,
+  };
 }
 
 export async function signIn(page: Page, dashboardUrl: string, email: string, password: string): Promise<void> {

@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { loadStack, type Stack } from "../support/stack.ts";
+import { assertFitsPhone } from "./checks.ts";
 import { launchBrowser, signIn as signInAt, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
 const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
@@ -136,8 +137,7 @@ test("the widget on a phone-sized screen", async () => {
   const form = page.locator(".leadloop-widget form");
   await form.waitFor({ timeout: TIMEOUT });
   await form.scrollIntoViewIfNeeded();
-  const box = await form.boundingBox();
-  assert.ok(box && box.width <= 390, `form fits the screen (width ${box?.width})`);
+  await assertFitsPhone(page, "widget demo");
   const input = await form.getByLabel(/Mobile phone/).boundingBox();
   assert.ok(input && input.height >= 44, "touch targets are at least 44px tall");
   await page.screenshot({ path: join(SCREENSHOTS, "widget-mobile.png"), fullPage: true });

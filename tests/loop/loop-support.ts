@@ -1,23 +1,24 @@
-// Shared setup for the SMS loop integration tests: each test makes its own business,
-// Twilio number, widget and phones through the running stack (service role), submits
-// leads exactly as the widget does (anon key + an allowed Origin) and watches the
-// Twilio emulator's phones.
-import { randomInt, randomUUID } from "node:crypto";
+// Shared setup for the SMS loop integration tests: each test makes its own business, Twilio
+// number and widget (tests/support/fixtures.ts) and its own phones, submits leads exactly as
+// the widget does (anon key + an allowed Origin) and watches the Twilio emulator's phones.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import pg from "pg";
 import ws from "ws";
+import {
+  createBusiness as createFixtureBusiness,
+  deleteBusiness as deleteFixtureBusiness,
+  randomPhone,
+  registerTwilioNumber,
+  type TestBusiness,
+} from "../support/fixtures.ts";
 import { loadStack, type Stack } from "../support/stack.ts";
+import { type EmulatorMessage, TwilioEmulatorControl } from "../../local/twilio/client.ts";
 
 export const stack: Stack = loadStack();
 export const origin = "https://loop-tests.example";
 
 // Node 20 has no global WebSocket; supabase-js needs one for its (unused here) realtime client.
 const realtime = { transport: ws as unknown as typeof WebSocket };
-
-export const service: SupabaseClient = createClient(stack.supabaseUrl, stack.serviceRoleKey, {
-  auth: { persistSession: false, autoRefreshToken: false },
-  realtime,
-});
 
 /** The widget's client: anon key, no session, and the Origin a browser would send. */
 export function widgetClient(): SupabaseClient {
@@ -38,60 +39,18 @@ export async function closeDb(): Promise<void> {
   pool = null;
 }
 
-/** A US mobile number unlikely to collide with other tests (area codes 2xx-9xx, 555 exchange avoided). */
-export function randomPhone(): string {
-  return `+1${randomInt(201, 989)}${randomInt(200, 999)}${String(randomInt(0, 10000)).padStart(4, "0")}`;
-}
+export { randomPhone, type TestBusiness };
 
-export interface TestBusiness {
-  id: string;
-  widgetId: string;
-  ownerPhone: string;
-  twilioNumber: string;
-}
-
+/** A business the stack can text from: the shared fixture, allowed on this file's origin, number bought on the emulator. */
 export async function createBusiness(options: { maxQuestions?: number; timezone?: string; name?: string } = {}): Promise<TestBusiness> {
-  const id = randomUUID();
-  const widgetId = randomUUID();
-  const ownerPhone = randomPhone();
-  const twilioNumber = randomPhone();
-  const name = options.name ?? `Loop Test Plumbing ${id.slice(0, 6)}`;
-  const check = (what: string, error: { message: string } | null) => {
-    if (error) throw new Error(`creating ${what}: ${error.message}`);
-  };
-  check("business", (await service.from("businesses").insert({
-    id,
-    name,
-    owner_phone: ownerPhone,
-    twilio_number: twilioNumber,
-    timezone: options.timezone ?? "America/Chicago",
-    max_questions: options.maxQuestions ?? 3,
-    // Tests run at any hour: no quiet hours, and no duplicate-lead window.
-    quiet_hours_start: "00:00",
-    quiet_hours_end: "23:59:59.999999",
-    duplicate_window_minutes: 0,
-  })).error);
-  check("subscription", (await service.from("subscriptions").insert({
-    business_id: id,
-    status: "active",
-    current_period_start: new Date(Date.now() - 86_400_000).toISOString(),
-    current_period_end: new Date(Date.now() + 29 * 86_400_000).toISOString(),
-    conversation_quota: 1000,
-  })).error);
-  check("widget", (await service.from("widgets").insert({
-    id: widgetId,
-    business_id: id,
-    allowed_origins: [origin],
-    consent_text: `I agree to receive text messages from ${name} about my request. Msg & data rates may apply. Reply STOP to opt out.`,
-    max_leads_per_ip_per_hour: 1000,
-    max_leads_per_hour: 10000,
-  })).error);
-  await emulator("POST", "/emulator/numbers", { phoneNumber: twilioNumber, smsUrl: `${stack.functionsUrl}/twilio-inbound` });
-  return { id, widgetId, ownerPhone, twilioNumber };
+  // No duplicate-lead window: every submission does the full intake work.
+  const business = await createFixtureBusiness(db(), { ...options, origins: [origin], duplicateWindowMinutes: 0, quota: 1000, leadsPerHour: 10_000 });
+  await registerTwilioNumber(stack, business);
+  return business;
 }
 
 export async function deleteBusiness(b: TestBusiness | undefined): Promise<void> {
-  if (b) await service.from("businesses").delete().eq("id", b.id);
+  if (b) await deleteFixtureBusiness(db(), b.id);
 }
 
 export interface LeadInput {
@@ -117,38 +76,29 @@ export async function submitLead(widgetId: string, lead: LeadInput, client = wid
   if (error) throw new Error(`lead insert failed (${status}): ${error.message}`);
 }
 
-export async function emulator<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(stack.twilioUrl + path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`emulator ${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
-
-export interface EmulatedMessage {
-  sid: string;
-  from: string;
-  to: string;
-  body: string;
-  status: string;
-  direction: string;
-  errorCode?: number | string | null;
-}
-
-export function phoneMessages(phone: string): Promise<EmulatedMessage[]> {
-  return emulator<EmulatedMessage[]>("GET", `/emulator/messages?phone=${encodeURIComponent(phone)}`);
-}
+/** The Twilio emulator's control API: its phones, inbound texts, webhook log and faults. */
+export const twilio = new TwilioEmulatorControl(stack.twilioUrl.replace(/\/+$/, ""));
 
 /** Messages the phone received (sent to it by anyone). */
-export async function received(phone: string): Promise<EmulatedMessage[]> {
-  return (await phoneMessages(phone)).filter((m) => m.to === phone);
+export async function received(phone: string): Promise<EmulatorMessage[]> {
+  return (await twilio.messages(phone)).filter((m) => m.to === phone);
 }
 
+/** The lead texts the business; the emulator posts it, signed, to the number's webhook. */
 export async function textFrom(from: string, to: string, body: string): Promise<string> {
-  return (await emulator<{ sid: string }>("POST", "/emulator/inbound", { from, to, body })).sid;
+  return (await twilio.inbound({ from, to, body })).sid;
+}
+
+/**
+ * Waits until the emulator has posted `count` inbound webhooks for `sid` and returns them: the
+ * proof that a text reached twilio-inbound and what it answered (silence after it is then the
+ * function's choice, not a lost webhook).
+ */
+export function inboundWebhooks(sid: string, count = 1): Promise<Awaited<ReturnType<TwilioEmulatorControl["webhooks"]>>> {
+  return waitFor(`${count} inbound webhook(s) for ${sid}`, async () => {
+    const posted = (await twilio.webhooks(sid)).filter((w) => w.kind === "inbound");
+    return posted.length >= count ? posted : null;
+  });
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
@@ -167,7 +117,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
 }
 
 /** Waits until `phone` has received at least `count` messages; returns them. */
-export function waitForReceived(phone: string, count: number, timeoutMs?: number): Promise<EmulatedMessage[]> {
+export function waitForReceived(phone: string, count: number, timeoutMs?: number): Promise<EmulatorMessage[]> {
   return waitFor(`${count} message(s) to ${phone}`, async () => {
     const got = await received(phone);
     return got.length >= count ? got : null;

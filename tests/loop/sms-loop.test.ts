@@ -4,21 +4,23 @@
 // Needs a running stack for LEADLOOP_INSTANCE (npm test starts one; or npm start for dev).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import Twilio from "twilio";
 import { after, test } from "node:test";
 import {
   closeDb,
   createBusiness,
   db,
   deleteBusiness,
-  emulator,
   invokeFunction,
   randomPhone,
+  inboundWebhooks,
   received,
   sleep,
   stack,
   submitLead,
   type TestBusiness,
   textFrom,
+  twilio,
   waitFor,
   waitForReceived,
 } from "./loop-support.ts";
@@ -37,12 +39,12 @@ after(async () => {
 
 async function conversationOf(businessId: string, leadPhone: string) {
   const { rows } = await db().query(
-    `select c.id, c.status, c.completion_reason, c.slots, c.summary, c.summary_status, c.current_locale
+    `select c.id, c.version, c.status, c.completion_reason, c.slots, c.summary, c.summary_status, c.current_locale
        from public.conversations c where c.business_id = $1 and c.lead_phone = $2`,
     [businessId, leadPhone],
   );
   return rows[0] as
-    | { id: string; status: string; completion_reason: string | null; slots: Record<string, unknown>; summary: Record<string, unknown> | null; summary_status: string; current_locale: string }
+    | { id: string; version: number; status: string; completion_reason: string | null; slots: Record<string, unknown>; summary: Record<string, unknown> | null; summary_status: string; current_locale: string }
     | undefined;
 }
 
@@ -121,30 +123,45 @@ test("STOP gets one confirmation and then silence", async () => {
   await textFrom(phone, b.twilioNumber, "STOP");
   const [, confirmation] = await waitForReceived(phone, 2);
   assert.match(confirmation.body, /STOP|unsubscribed|opted out|no recibir/i);
-  await textFrom(phone, b.twilioNumber, "STOP");
-  await textFrom(phone, b.twilioNumber, "hello? tomorrow works");
-  await sleep(3000);
+  const later = [await textFrom(phone, b.twilioNumber, "STOP"), await textFrom(phone, b.twilioNumber, "hello? tomorrow works")];
+  // Both reached twilio-inbound and were accepted, so the silence below is the function's answer.
+  for (const sid of later) assert.equal((await inboundWebhooks(sid))[0].httpStatus, 200);
+  const stored = await db().query("select count(*)::int as n from public.messages where twilio_sid = any($1) and direction = 'inbound'", [later]);
+  assert.equal(stored.rows[0].n, 2, "both later texts are stored");
+  // Whatever the database will ever send for them is queued by now: only the text-back and the confirmation.
+  const outbound = await db().query("select kind from public.messages where to_phone = $1 and direction = 'outbound' order by created_at", [phone]);
+  assert.equal(outbound.rows.length, 2, `outbound to the lead: ${outbound.rows.map((r) => r.kind).join(", ")}`);
   const all = await received(phone);
   assert.equal(all.length, 2, `expected only the text-back and one confirmation, got: ${all.map((m) => m.body).join(" | ")}`);
   const { rows } = await db().query("select count(*)::int as n from public.opt_outs where business_id = $1 and phone = $2", [b.id, phone]);
   assert.equal(rows[0].n, 1);
 });
 
-test("a bad or missing signature gets 403 and nothing is stored", async () => {
+test("a bad or missing signature gets 403 and nothing is stored; the same form signed is stored", async () => {
   const b = await business();
-  const sid = "SM" + randomBytes(16).toString("hex");
-  const form = new URLSearchParams({ MessageSid: sid, From: randomPhone(), To: b.twilioNumber, Body: "tomorrow", AccountSid: stack.twilio.accountSid });
-  for (const signature of ["bm90IGEgc2lnbmF0dXJl", null]) {
-    const res = await fetch(`${stack.functionsUrl}/twilio-inbound`, {
+  const url = `${stack.functionsUrl}/twilio-inbound`;
+  const formFor = (sid: string) => ({ MessageSid: sid, From: randomPhone(), To: b.twilioNumber, Body: "tomorrow", AccountSid: stack.twilio.accountSid });
+  const post = async (form: Record<string, string>, signature: string | null) => {
+    const res = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", ...(signature ? { "X-Twilio-Signature": signature } : {}) },
-      body: form,
+      body: new URLSearchParams(form),
     });
-    assert.equal(res.status, 403);
     await res.body?.cancel();
+    return res.status;
+  };
+  const stored = async (sid: string) =>
+    (await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid])).rows[0].n;
+  const forged = formFor("SM" + randomBytes(16).toString("hex"));
+  for (const signature of ["bm90IGEgc2lnbmF0dXJl", Twilio.getExpectedTwilioSignature("not-the-auth-token", url, forged), null]) {
+    assert.equal(await post(forged, signature), 403);
   }
-  const { rows } = await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid]);
-  assert.equal(rows[0].n, 0);
+  assert.equal(await stored(forged.MessageSid), 0);
+  // The control: signed with the account's token, the same kind of form is accepted and stored,
+  // so the 403s above are the signature check and the count above could have seen a row.
+  const signed = formFor("SM" + randomBytes(16).toString("hex"));
+  assert.equal(await post(signed, Twilio.getExpectedTwilioSignature(stack.twilio.authToken, url, signed)), 200);
+  assert.equal(await stored(signed.MessageSid), 1);
 });
 
 test("a repeated webhook stores one message and answers once", async () => {
@@ -152,11 +169,23 @@ test("a repeated webhook stores one message and answers once", async () => {
   const { phone } = await leadWithTextBack(b, "Roof leaking over the kitchen");
   const sid = await textFrom(phone, b.twilioNumber, "this weekend");
   await waitForReceived(phone, 2);
-  const redelivered = await emulator<{ webhook: { ok?: boolean; httpStatus?: number } }>("POST", `/emulator/messages/${sid}/redeliver`);
-  assert.equal(redelivered.webhook?.httpStatus ?? 200, 200);
-  await sleep(2500);
-  const { rows } = await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid]);
-  assert.equal(rows[0].n, 1);
+  const turnsBefore = await conversationOf(b.id, phone);
+  await twilio.redeliver(sid);
+  // The function was reached twice with the same MessageSid, and accepted both.
+  const deliveries = await inboundWebhooks(sid, 2);
+  assert.equal(deliveries.length, 2);
+  for (const delivery of deliveries) {
+    assert.equal(delivery.httpStatus, 200);
+    assert.equal(delivery.params.MessageSid, sid);
+  }
+  const { rows } = await db().query("select direction, from_phone from public.messages where twilio_sid = $1", [sid]);
+  assert.deepEqual(rows, [{ direction: "inbound", from_phone: phone }], "the reply is stored once");
+  // The second delivery was answered synchronously: had it been taken as a new reply, the
+  // conversation would have moved and a second question would be queued by now.
+  const turnsAfter = await conversationOf(b.id, phone);
+  assert.deepEqual(turnsAfter, turnsBefore, "the conversation did not take the reply twice");
+  const outbound = await db().query("select count(*)::int as n from public.messages where to_phone = $1 and direction = 'outbound'", [phone]);
+  assert.equal(outbound.rows[0].n, 2, "text-back and one question, nothing more queued");
   assert.equal((await received(phone)).length, 2, "the repeated webhook must not produce a second question");
 });
 
@@ -165,7 +194,7 @@ test("Twilio 500s are retried until the message is sent", async () => {
   const lead = randomPhone();
   // Every send fails with HTTP 500 until this test's message has failed at least once; the
   // rule is global on the emulator, so it is removed right after (others just retry too).
-  await emulator("POST", "/emulator/faults", { mode: "http500" });
+  await twilio.fault({ mode: "http500" });
   try {
     await submitLead(b.widgetId, { name: "Retry Test", phone: lead, message: "Furnace not turning on" });
     const failedOnce = await waitFor("a 500 recorded on this business's messages", async () => {
@@ -178,7 +207,7 @@ test("Twilio 500s are retried until the message is sent", async () => {
     // The emulator answers 500 with Twilio's body (code 20500); a bare 500 would be http_500.
     assert.match(failedOnce[0].error_code, /^(20500|http_500)$/);
   } finally {
-    await emulator("DELETE", "/emulator/faults");
+    await twilio.clearFaults();
   }
   // Skip the backoff wait (30 s and up) and wake the dispatcher the way the sweep would.
   await waitFor("every message sent", async () => {

@@ -1,38 +1,85 @@
+// What a realtime change makes stale, observed on a real QueryClient whose cache holds every
+// query the dashboard's pages make, under the keys the pages' queryOptions give them. A key
+// that drifts from what the pages use shows up here as a query that is no longer refreshed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { invalidationsFor } from "./invalidations.ts";
-import { leadKeys } from "../leads/queries.ts";
+import { QueryClient } from "@tanstack/react-query";
+import { businessQueries } from "../businesses/queries.ts";
+import type { Db } from "../lib/db.ts";
+import { leadKeys, leadQueries } from "../leads/queries.ts";
+import { type ChangeEvent, invalidationsFor } from "./invalidations.ts";
 
+// Never called: the cache is filled by hand, the query functions never run.
+const db = {} as Db;
 const B = "b-1";
 
-test("a new lead refreshes the business's list and that lead", () => {
-  const keys = invalidationsFor({ table: "leads", eventType: "INSERT", new: { id: "l-1", business_id: B }, old: {} }, B);
-  assert.deepEqual(keys, [leadKeys.list(B), leadKeys.detail("l-1")]);
+/** The dashboard's cache with two businesses' lists and two open lead pages. */
+function dashboardCache() {
+  const queries = {
+    list: leadQueries.list(db, B),
+    otherBusinessList: leadQueries.list(db, "b-2"),
+    lead1: leadQueries.detail(db, "l-1"),
+    conversation1: leadQueries.conversation(db, "l-1"),
+    messages1: leadQueries.messages(db, "l-1", "c-1"),
+    // Before the conversation loads, the thread is keyed without it.
+    messages1NoConversation: leadQueries.messages(db, "l-1", null),
+    lead2: leadQueries.detail(db, "l-2"),
+    conversation2: leadQueries.conversation(db, "l-2"),
+    messages2: leadQueries.messages(db, "l-2", "c-2"),
+    memberships: businessQueries.memberships(db, "u-1"),
+  };
+  const client = new QueryClient();
+  for (const query of Object.values(queries)) client.setQueryData(query.queryKey, []);
+  return { client, queries };
+}
+
+type QueryName = keyof ReturnType<typeof dashboardCache>["queries"];
+
+/** The queries left stale after the dashboard's realtime hook handles `event`. */
+async function staleAfter(invalidate: (client: QueryClient) => Promise<void>): Promise<QueryName[]> {
+  const { client, queries } = dashboardCache();
+  await invalidate(client);
+  return (Object.keys(queries) as QueryName[])
+    .filter((name) => client.getQueryState(queries[name].queryKey)?.isInvalidated)
+    .sort();
+}
+
+// As useRealtimeInvalidation does: every key invalidateQueries'd with default (prefix) matching.
+const onChange = (event: ChangeEvent) => async (client: QueryClient) => {
+  for (const queryKey of invalidationsFor(event, B)) await client.invalidateQueries({ queryKey });
+};
+
+test("a new lead refreshes its business's list and that lead's page, nothing of other businesses or leads", async () => {
+  const stale = await staleAfter(onChange({ table: "leads", eventType: "INSERT", new: { id: "l-1", business_id: B }, old: {} }));
+  assert.deepEqual(stale, ["conversation1", "lead1", "list", "messages1", "messages1NoConversation"]);
 });
 
-test("a conversation change refreshes the list chip and that lead's conversation", () => {
-  const keys = invalidationsFor({ table: "conversations", eventType: "UPDATE", new: { id: "c-1", lead_id: "l-1" }, old: { id: "c-1" } }, B);
-  assert.deepEqual(keys, [leadKeys.list(B), leadKeys.conversation("l-1")]);
+test("a conversation change refreshes the list's status chip and that lead's conversation only", async () => {
+  const stale = await staleAfter(onChange({ table: "conversations", eventType: "UPDATE", new: { id: "c-1", lead_id: "l-1" }, old: { id: "c-1" } }));
+  assert.deepEqual(stale, ["conversation1", "list"]);
 });
 
-test("a message change refreshes only its lead's thread", () => {
-  const keys = invalidationsFor({ table: "messages", eventType: "UPDATE", new: { id: "m-1", lead_id: "l-2", status: "delivered" }, old: {} }, B);
-  assert.deepEqual(keys, [leadKeys.messages("l-2")]);
+test("a message change refreshes its lead's thread, whichever conversation key it is under", async () => {
+  const stale = await staleAfter(onChange({ table: "messages", eventType: "UPDATE", new: { id: "m-1", lead_id: "l-1", status: "delivered" }, old: {} }));
+  assert.deepEqual(stale, ["messages1", "messages1NoConversation"]);
 });
 
-test("a message not yet tied to a lead refreshes every open lead page", () => {
-  const keys = invalidationsFor({ table: "messages", eventType: "INSERT", new: { id: "m-1", lead_id: null, conversation_id: "c-9" }, old: {} }, B);
-  assert.deepEqual(keys, [leadKeys.details()]);
+test("a message not yet tied to a lead refreshes every open lead page and no list", async () => {
+  const stale = await staleAfter(onChange({ table: "messages", eventType: "INSERT", new: { id: "m-1", lead_id: null, conversation_id: "c-9" }, old: {} }));
+  assert.deepEqual(stale, ["conversation1", "conversation2", "lead1", "lead2", "messages1", "messages1NoConversation", "messages2"]);
 });
 
-test("deletes use the old row", () => {
-  const keys = invalidationsFor({ table: "leads", eventType: "DELETE", new: {}, old: { id: "l-3" } }, B);
-  assert.deepEqual(keys, [leadKeys.list(B), leadKeys.detail("l-3")]);
+test("deletes use the old row", async () => {
+  const stale = await staleAfter(onChange({ table: "leads", eventType: "DELETE", new: {}, old: { id: "l-2" } }));
+  assert.deepEqual(stale, ["conversation2", "lead2", "list", "messages2"]);
 });
 
-test("invalidating a lead's messages key matches the per-conversation query key (prefix match)", () => {
-  const queryKey = [...leadKeys.messages("l-1"), "c-1"];
-  const prefix = leadKeys.messages("l-1");
-  assert.deepEqual(queryKey.slice(0, prefix.length), [...prefix]);
-  assert.deepEqual(leadKeys.detail("l-1"), leadKeys.messages("l-1").slice(0, 3));
+test("a table the dashboard does not show refreshes nothing", async () => {
+  assert.deepEqual(await staleAfter(onChange({ table: "opt_outs", eventType: "INSERT", new: { id: "o-1" }, old: {} })), []);
+});
+
+test("the refetch after a reconnect (leadKeys.all) covers every lead query and leaves the businesses alone", async () => {
+  const stale = await staleAfter((client) => client.invalidateQueries({ queryKey: leadKeys.all }));
+  assert.deepEqual(stale.includes("memberships"), false);
+  assert.equal(stale.length, Object.keys(dashboardCache().queries).length - 1);
 });

@@ -1,0 +1,54 @@
+-- The test business, defined once: a business with an active subscription and a widget, and
+-- its owner as a member when one is given. The Node fixture (tests/support/fixtures.ts) runs
+-- this file on its connection before each use; pgTAP can include it (\ir) from its helpers.
+-- Session-local (pg_temp), so nothing is added to the schema under test, and `create or
+-- replace` so running it again on a pooled connection is harmless.
+--
+-- Defaults: texting allowed at any hour (tests that need quiet hours set their own), every
+-- other setting as a new business gets it, and limits high enough not to get in a test's way.
+
+-- A US mobile number in a real area code (the widget validates numbers), random enough that
+-- parallel tests never share one.
+create or replace function pg_temp.fixture_phone() returns text
+language sql volatile as $$
+  select format('+1%s%s%s',
+    (array['212', '303', '312', '415', '512', '602', '617', '713', '206', '305'])[1 + floor(random() * 10)::int],
+    200 + floor(random() * 800)::int,
+    lpad(floor(random() * 10000)::int::text, 4, '0'))
+$$;
+
+create or replace function pg_temp.fixture_business(
+  p_owner uuid default null,
+  p_name text default null,
+  p_timezone text default 'America/New_York',
+  p_quota int default 100,
+  p_origins text[] default '{https://shop.example}',
+  p_max_questions int default 3,
+  p_duplicate_window_minutes int default 5,
+  p_leads_per_ip_per_hour int default 1000,
+  p_leads_per_hour int default 1000
+) returns table (business_id uuid, widget_id uuid, name text, owner_phone text, twilio_number text)
+language plpgsql volatile as $$
+#variable_conflict use_column
+declare
+  v_business public.businesses;
+  v_widget uuid;
+begin
+  insert into public.businesses (name, owner_phone, twilio_number, timezone, max_questions, duplicate_window_minutes,
+                                 quiet_hours_start, quiet_hours_end)
+  values (coalesce(p_name, 'Test Co ' || left(gen_random_uuid()::text, 8)), pg_temp.fixture_phone(), pg_temp.fixture_phone(),
+          p_timezone, p_max_questions, p_duplicate_window_minutes, '00:00', '23:59:59.999999')
+  returning * into v_business;
+  if p_owner is not null then
+    insert into public.business_members (business_id, user_id, role) values (v_business.id, p_owner, 'owner');
+  end if;
+  insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
+  values (v_business.id, 'active', now() - interval '1 day', now() + interval '29 days', p_quota);
+  insert into public.widgets (business_id, allowed_origins, consent_text, max_leads_per_ip_per_hour, max_leads_per_hour)
+  values (v_business.id, p_origins,
+          format('I agree to receive text messages from %s about my request. Msg & data rates may apply. Reply STOP to opt out.', v_business.name),
+          p_leads_per_ip_per_hour, p_leads_per_hour)
+  returning id into v_widget;
+  return query select v_business.id, v_widget, v_business.name, v_business.owner_phone, v_business.twilio_number;
+end
+$$;
