@@ -1,6 +1,6 @@
 // Build side of widget/src/phone.ts: cuts libphonenumber-js's "min" metadata into one file per
 // country calling code, and picks what the script carries itself (the calling-code table and +1).
-import metadata from "libphonenumber-js/metadata.min.json";
+import metadata from "libphonenumber-js/min/metadata";
 import type { CallingCodes, MetadataChunk } from "./src/phone.ts";
 
 interface FullMetadata {
