@@ -3,11 +3,14 @@ import assert from "node:assert/strict";
 import {
   classifySubmitResult,
   createRestClient,
+  INSERT_COLUMNS,
   insertLead,
   loadWidgetConfig,
   normalizeFields,
   parseWidgetConfig,
+  type LeadRow,
 } from "./api.ts";
+import { MESSAGES } from "./i18n.ts";
 
 test("parseWidgetConfig maps the RPC result and falls back to the default fields", () => {
   const config = parseWidgetConfig({
@@ -20,6 +23,28 @@ test("parseWidgetConfig maps the RPC result and falls back to the default fields
   assert.equal(config?.businessName, "Bright Plumbing");
   assert.equal(config?.defaultCountry, "US");
   assert.deepEqual(config?.fields.map((f) => f.key), ["name", "phone", "email", "message"]);
+  assert.ok(config?.fields.every((f) => f.label === null), "default fields take the widget's own labels");
+});
+
+test("parseWidgetConfig picks the consent text and the owner's labels in the visitor's language", () => {
+  const row = {
+    widget_id: "w", business_name: "Bright Plumbing", default_country: "US",
+    consent_text: "I agree to receive texts from Bright Plumbing. Msg & data rates may apply. Reply STOP to opt out.",
+    consent_texts: {
+      en: "English consent from Bright Plumbing. Msg & data rates may apply. Reply STOP to opt out.",
+      es: "Acepto recibir mensajes de Bright Plumbing. Pueden aplicarse tarifas de mensajes y datos. Responda STOP para cancelar.",
+    },
+    fields: { name: { label: { en: "Your name", es: "Su nombre" } }, phone: { label: "Cell" }, message: {} },
+  };
+  const es = parseWidgetConfig(row, "es");
+  assert.match(es!.consentText, /^Acepto recibir/);
+  assert.deepEqual(es!.fields.map((f) => f.label), ["Su nombre", "Cell", null]);
+  assert.match(parseWidgetConfig(row, "en")!.consentText, /^English consent/);
+  // Older configs (or a language the owner has not written) fall back to consent_text.
+  const { consent_texts: _, ...legacy } = row;
+  assert.match(parseWidgetConfig(legacy, "es")!.consentText, /^I agree/);
+  assert.match(parseWidgetConfig({ ...row, consent_texts: { en: "x".repeat(60) } }, "es")!.consentText, /^I agree/);
+  assert.throws(() => parseWidgetConfig({ ...legacy, consent_text: " " }, "es"), /consent_text/);
 });
 
 test("parseWidgetConfig returns null for an inactive widget and throws on a broken one", () => {
@@ -32,13 +57,13 @@ test("normalizeFields accepts names, objects and maps, always asks name and phon
   assert.deepEqual(normalizeFields(["email", "name", "fax"]).map((f) => f.key), ["name", "phone", "email"]);
   const fromObjects = normalizeFields([{ name: "message", required: true, label: "What's up?" }, { key: "phone" }]);
   assert.deepEqual(fromObjects, [
-    { key: "name", label: "Name", required: true },
-    { key: "phone", label: "Mobile phone", required: true },
+    { key: "name", label: null, required: true },
+    { key: "phone", label: null, required: true },
     { key: "message", label: "What's up?", required: true },
   ]);
   const fromMap = normalizeFields({ name: { required: false }, email: false, phone: { label: "Cell", required: false } });
   assert.deepEqual(fromMap, [
-    { key: "name", label: "Name", required: true },
+    { key: "name", label: null, required: true },
     { key: "phone", label: "Cell", required: true },
   ]);
 });
@@ -52,6 +77,17 @@ test("classifySubmitResult: 201 is saved, 429 shows the database's words", () =>
   assert.deepEqual(classifySubmitResult(201, null), { kind: "saved" });
   const limited = classifySubmitResult(429, { code: "PT429", message: "Too many requests from this device. Try again in a few minutes." });
   assert.deepEqual(limited, { kind: "rate_limited", message: "Too many requests from this device. Try again in a few minutes." });
+});
+
+test("classifySubmitResult in Spanish: the database's English words give way to the form's own", () => {
+  const es = MESSAGES.es;
+  assert.deepEqual(classifySubmitResult(429, { code: "PT429", message: "Too many requests from this device." }, es),
+    { kind: "rate_limited", message: es.rateLimited });
+  assert.deepEqual(classifySubmitResult(400, { code: "P0001", message: "phone: enter a phone number with country code.", details: "field: phone" }, es),
+    { kind: "rejected", message: "Revise su número de teléfono.", fieldErrors: { phone: "Revise su número de teléfono." } });
+  assert.deepEqual(classifySubmitResult(400, { code: "P0001", message: "Submissions from https://x.test are not allowed for this form.", details: "field: origin" }, es),
+    { kind: "rejected", message: es.rejected, fieldErrors: {} });
+  assert.equal(classifySubmitResult(0, { message: "TypeError: Failed to fetch" }, es).kind, "network");
 });
 
 test("classifySubmitResult: network failures and 5xx are retryable", () => {
@@ -104,12 +140,15 @@ function fakeFetch(respond: (url: string, init: RequestInit) => Response | Promi
   return { impl, calls };
 }
 
+const row: LeadRow = {
+  widget_id: "w-1", name: "Dana", phone: "+14155552671", email: null, message: "Leak", sms_consent: true, honeypot: null,
+  source_url: "https://brightplumbing.test/contact", locale: "es",
+};
+
 test("insertLead posts exactly the granted columns and never asks for the row back", async () => {
   const { impl, calls } = fakeFetch(() => new Response(null, { status: 201 }));
   const client = createRestClient("http://api.test/", "anon-key", impl);
-  const outcome = await insertLead(client, "w-1", {
-    name: "Dana", phone: "+14155552671", email: null, message: "Leak", sms_consent: true, honeypot: null,
-  }, "https://brightplumbing.test/contact");
+  const outcome = await insertLead(client, row);
   assert.deepEqual(outcome, { kind: "saved" });
   assert.equal(calls.length, 1);
   assert.equal(calls[0].url, "http://api.test/rest/v1/leads");
@@ -117,20 +156,46 @@ test("insertLead posts exactly the granted columns and never asks for the row ba
   const headers = new Headers(calls[0].init.headers);
   assert.equal(headers.get("apikey"), "anon-key");
   assert.equal(headers.get("authorization"), "Bearer anon-key");
-  assert.doesNotMatch(headers.get("prefer") ?? "", /return=representation/);
-  assert.deepEqual(Object.keys(JSON.parse(String(calls[0].init.body))).sort(), [
+  assert.equal(headers.get("content-type"), "application/json");
+  assert.equal(headers.get("prefer"), null, "PostgREST's default is return=minimal");
+  const body = JSON.parse(String(calls[0].init.body));
+  // The row's locale stays home until anon may insert leads.locale (then INSERT_COLUMNS gains it).
+  assert.deepEqual(Object.keys(body).sort(), [
     "email", "honeypot", "message", "name", "phone", "sms_consent", "source_url", "widget_id",
   ]);
+  assert.deepEqual(body, Object.fromEntries(INSERT_COLUMNS.map((c) => [c, row[c]])));
 });
 
 test("insertLead reports a dropped connection as a network outcome and sends only once", async () => {
   const { impl, calls } = fakeFetch(() => { throw new TypeError("fetch failed"); });
   const client = createRestClient("http://api.test", "anon-key", impl);
-  const outcome = await insertLead(client, "w-1", {
-    name: "Dana", phone: "+14155552671", email: null, message: null, sms_consent: false, honeypot: null,
-  }, "https://x.test/");
+  const outcome = await insertLead(client, { ...row, sms_consent: false });
   assert.equal(outcome.kind, "network");
   assert.equal(calls.length, 1, "a POST must not be retried automatically");
+});
+
+test("insertLead reports a timeout (aborted request) as a network outcome", async () => {
+  const { impl } = fakeFetch((_url, init) => new Promise((_resolve, reject) => {
+    init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+  }));
+  const controller = new AbortController();
+  const pending = insertLead(createRestClient("http://api.test", "k", impl), row, MESSAGES.es, controller.signal);
+  controller.abort();
+  assert.deepEqual(await pending, { kind: "network", message: MESSAGES.es.network });
+});
+
+test("insertLead reads PostgREST's error body, and a proxy's HTML page as a server error", async () => {
+  const refused = fakeFetch(() => Response.json(
+    { code: "P0001", message: "email: enter a valid email address or leave it empty.", details: "field: email", hint: null },
+    { status: 400 },
+  ));
+  assert.deepEqual(await insertLead(createRestClient("http://api.test", "k", refused.impl), row), {
+    kind: "rejected",
+    message: "Enter a valid email address or leave it empty.",
+    fieldErrors: { email: "Enter a valid email address or leave it empty." },
+  });
+  const html = fakeFetch(() => new Response("<html>Bad gateway</html>", { status: 502 }));
+  assert.equal((await insertLead(createRestClient("http://api.test", "k", html.impl), row)).kind, "network");
 });
 
 test("loadWidgetConfig distinguishes an unknown widget from an unreachable server", async () => {
@@ -138,7 +203,11 @@ test("loadWidgetConfig distinguishes an unknown widget from an unreachable serve
   assert.deepEqual(await loadWidgetConfig(createRestClient("http://api.test", "k", nullBody.impl), "w"), { kind: "inactive" });
   assert.equal(nullBody.calls[0].url, "http://api.test/rest/v1/rpc/get_widget_config");
   assert.deepEqual(JSON.parse(String(nullBody.calls[0].init.body)), { p_widget_id: "w" });
+  const badId = fakeFetch(() => Response.json({ code: "22P02", message: "invalid input syntax for type uuid" }, { status: 400 }));
+  assert.deepEqual(await loadWidgetConfig(createRestClient("http://api.test", "k", badId.impl), "nope"), { kind: "inactive" });
   const down = fakeFetch(() => new Response("bad gateway", { status: 502 }));
   const result = await loadWidgetConfig(createRestClient("http://api.test", "k", down.impl), "w");
   assert.equal(result.kind, "unreachable");
+  const garbled = fakeFetch(() => new Response("<html>", { status: 200 }));
+  assert.equal((await loadWidgetConfig(createRestClient("http://api.test", "k", garbled.impl), "w")).kind, "unreachable");
 });

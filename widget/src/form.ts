@@ -8,6 +8,8 @@ import {
   type SubmitOutcome,
   type WidgetConfig,
 } from "./api.ts";
+import { MESSAGES, resolveLocale, type Messages } from "./i18n.ts";
+import type { PhoneRules } from "./phone.ts";
 import { WIDGET_CSS } from "./styles.ts";
 import { validateLeadForm, LIMITS, type FieldErrors, type FieldKey, type FieldSpec } from "./validation.ts";
 
@@ -17,6 +19,10 @@ export interface MountOptions {
   supabaseKey: string;
   /** Where to render; a shadow root is attached to it. */
   host: HTMLElement;
+  /** The language to speak ("es", "es-MX", ...); the page's <html lang> when not given or not spoken here. */
+  locale?: string;
+  /** Phone number rules; the script's own when not given. */
+  phoneRules?: PhoneRules;
   /** The page the lead came from (defaults to location.href at submit time). */
   sourceUrl?: () => string;
   fetch?: typeof fetch;
@@ -55,37 +61,38 @@ export class LeadForm {
   private readonly shell: HTMLElement;
   private readonly client: RestClient;
   private readonly prefix = `ll${++instanceCounter}`;
+  private readonly t: Messages;
   private config: WidgetConfig | null = null;
   private inFlight = false;
   private done = false;
 
-  constructor(private readonly options: MountOptions) {
+  constructor(private readonly options: MountOptions & { phoneRules: PhoneRules }) {
+    this.t = MESSAGES[resolveLocale(options.locale, options.host.ownerDocument.documentElement.lang)];
     this.client = createRestClient(options.supabaseUrl, options.supabaseKey, options.fetch);
     this.root = options.host.shadowRoot ?? options.host.attachShadow({ mode: "open" });
     this.root.replaceChildren(h("style", {}, WIDGET_CSS));
-    this.shell = h("div", { class: "ll", part: "container" });
+    // lang: a Spanish form on an English page is read out in Spanish (WCAG 3.1.2).
+    this.shell = h("div", { class: "ll", part: "container", lang: this.t.locale });
     this.root.append(this.shell);
   }
 
   async start(): Promise<void> {
-    this.shell.replaceChildren(h("p", { class: "status", role: "status" }, "Loading the contact form…"));
-    const result = await loadWidgetConfig(this.client, this.options.widgetId);
+    const t = this.t;
+    this.shell.replaceChildren(h("p", { class: "status", role: "status" }, t.loading));
+    const result = await loadWidgetConfig(this.client, this.options.widgetId, t.locale);
     if (result.kind === "ok") {
       this.config = result.config;
+      // Fetch the default country's phone rules while the visitor types (nothing to fetch for +1).
+      void this.options.phoneRules.prepare("", result.config.defaultCountry);
       this.renderForm(result.config);
     } else if (result.kind === "inactive") {
       console.error(`[leadloop] widget ${this.options.widgetId} is unknown or inactive`);
-      this.shell.replaceChildren(
-        h("p", { class: "status", role: "status" }, "This contact form is not available right now."),
-      );
+      this.shell.replaceChildren(h("p", { class: "status", role: "status" }, t.unavailable));
     } else {
       console.error(`[leadloop] could not load widget config: ${result.detail}`);
-      const retry = h("button", { type: "button", class: "secondary" }, "Try again");
+      const retry = h("button", { type: "button", class: "secondary" }, t.tryAgain);
       retry.addEventListener("click", () => void this.start());
-      this.shell.replaceChildren(
-        h("div", { class: "alert error", role: "alert" }, "We couldn't load the contact form. Check your connection."),
-        retry,
-      );
+      this.shell.replaceChildren(h("div", { class: "alert error", role: "alert" }, t.loadFailed), retry);
     }
   }
 
@@ -94,11 +101,12 @@ export class LeadForm {
   }
 
   private renderForm(config: WidgetConfig): void {
+    const t = this.t;
     const form = h("form", { novalidate: true, "aria-labelledby": this.id("title") });
     const alert = h("div", { class: "alert error", id: this.id("alert"), role: "alert", "aria-live": "assertive" });
     form.append(
-      h("h2", { id: this.id("title") }, `Contact ${config.businessName}`),
-      h("p", { class: "sub" }, "Send a request and we'll get back to you quickly."),
+      h("h2", { id: this.id("title") }, t.title(config.businessName)),
+      h("p", { class: "sub" }, t.intro),
       alert,
     );
     for (const field of config.fields) form.append(this.renderField(field));
@@ -114,11 +122,11 @@ export class LeadForm {
     // Bots fill every input; people never see this one.
     form.append(
       h("div", { class: "hp", "aria-hidden": "true" },
-        h("label", { for: this.id("website") }, "Leave this field empty"),
+        h("label", { for: this.id("website") }, t.honeypot),
         h("input", { type: "text", id: this.id("website"), name: "website", tabindex: -1, autocomplete: "off" }),
       ),
     );
-    const submit = h("button", { type: "submit" }, "Send request");
+    const submit = h("button", { type: "submit" }, t.send);
     form.append(submit, h("p", { class: "status", role: "status", "aria-live": "polite", id: this.id("status") }));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -144,7 +152,8 @@ export class LeadForm {
       ? h("textarea", { ...common, rows: 4 })
       : h("input", { ...common, type: kind.type, inputmode: kind.inputmode });
     return h("div", { class: "field" },
-      h("label", { class: "lbl", for: inputId }, field.label, field.required ? null : h("span", { class: "opt" }, " (optional)")),
+      h("label", { class: "lbl", for: inputId },
+        field.label ?? this.t.labels[field.key], field.required ? null : h("span", { class: "opt" }, this.t.optional)),
       control,
       h("div", { class: "err", id: errorId, "aria-live": "polite" }),
     );
@@ -179,7 +188,7 @@ export class LeadForm {
     const button = form.querySelector<HTMLButtonElement>("button[type=submit]");
     if (button) {
       button.disabled = busy;
-      button.textContent = busy ? "Sending…" : "Send request";
+      button.textContent = busy ? this.t.sending : this.t.send;
     }
     form.setAttribute("aria-busy", busy ? "true" : "false");
     const statusEl = this.root.getElementById(this.id("status"));
@@ -188,41 +197,51 @@ export class LeadForm {
 
   async submit(form: HTMLFormElement): Promise<SubmitOutcome | null> {
     if (this.inFlight || this.done || !this.config) return null;
-    const config = this.config;
+    const { t, config } = this;
     const consent = this.root.getElementById(this.id("consent")) as HTMLInputElement | null;
-    const result = validateLeadForm(
-      {
-        name: this.value(form, "name"),
-        phone: this.value(form, "phone"),
-        email: this.value(form, "email"),
-        message: this.value(form, "message"),
-        smsConsent: consent?.checked === true,
-        honeypot: this.value(form, "website"),
-      },
-      config.fields,
-      config.defaultCountry,
-    );
-    if (!result.ok) {
-      this.showErrors(result.errors, "Please fix the highlighted fields.");
-      return null;
-    }
-    this.showErrors({}, null);
+    const rules = this.options.phoneRules;
     this.inFlight = true;
-    this.setBusy(form, true, "Sending your request…");
+    this.setBusy(form, true, t.sendingStatus);
     let outcome: SubmitOutcome;
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.options.requestTimeoutMs ?? 20_000);
     try {
+      // A number from another country needs that country's rules: usually here already, or one
+      // small fetch. Without them the number is still checked as far as the database checks it.
+      await rules.prepare(this.value(form, "phone"), config.defaultCountry);
+      const result = validateLeadForm(
+        {
+          name: this.value(form, "name"),
+          phone: this.value(form, "phone"),
+          email: this.value(form, "email"),
+          emailLooksValid: !(form.elements.namedItem("email") as HTMLInputElement | null)?.validity.typeMismatch,
+          message: this.value(form, "message"),
+          smsConsent: consent?.checked === true,
+          honeypot: this.value(form, "website"),
+        },
+        config.fields,
+        config.defaultCountry,
+        rules,
+        t,
+      );
+      if (!result.ok) {
+        this.setBusy(form, false, "");
+        this.showErrors(result.errors, t.fixFields);
+        return null;
+      }
+      this.showErrors({}, null);
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), this.options.requestTimeoutMs ?? 20_000);
       const sourceUrl = this.options.sourceUrl?.() ?? location.href;
-      outcome = await insertLead(this.client, this.options.widgetId, result.value, sourceUrl, timeout.signal);
+      const row = { ...result.value, widget_id: this.options.widgetId, source_url: sourceUrl, locale: t.locale };
+      outcome = await insertLead(this.client, row, t, timeout.signal).finally(() => clearTimeout(timer));
+      if (outcome.kind === "saved") {
+        this.done = true;
+        this.renderThanks(config, row.sms_consent && row.phone !== null);
+        return outcome;
+      }
     } finally {
-      clearTimeout(timer);
       this.inFlight = false;
     }
-    if (outcome.kind === "saved") {
-      this.done = true;
-      this.renderThanks(config, result.value.sms_consent && result.value.phone !== null);
-    } else if (outcome.kind === "rejected") {
+    if (outcome.kind === "rejected") {
       this.setBusy(form, false, "");
       this.showErrors(outcome.fieldErrors, outcome.message);
     } else {
@@ -231,7 +250,7 @@ export class LeadForm {
       this.setBusy(form, false, "");
       this.showErrors({}, outcome.message);
       const button = form.querySelector<HTMLButtonElement>("button[type=submit]");
-      if (button && outcome.kind === "network") button.textContent = "Try again";
+      if (button && outcome.kind === "network") button.textContent = t.tryAgain;
     }
     return outcome;
   }
@@ -240,18 +259,15 @@ export class LeadForm {
     this.shell.replaceChildren(
       h("div", { class: "done", role: "status", "aria-live": "polite", tabindex: -1, id: this.id("done") },
         h("div", { class: "tick", "aria-hidden": "true" }, "✓"),
-        h("h2", {}, "Thanks, we got your request"),
-        h("p", { class: "sub" },
-          texting
-            ? `${config.businessName} will be in touch shortly. You may get a text from us to ask a quick question.`
-            : `${config.businessName} will be in touch shortly.`),
+        h("h2", {}, this.t.thanksTitle),
+        h("p", { class: "sub" }, this.t.thanks(config.businessName, texting)),
       ),
     );
     this.root.getElementById(this.id("done"))?.focus();
   }
 }
 
-export function mountLeadForm(options: MountOptions): LeadForm {
+export function mountLeadForm(options: MountOptions & { phoneRules: PhoneRules }): LeadForm {
   const form = new LeadForm(options);
   void form.start();
   return form;

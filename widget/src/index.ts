@@ -1,7 +1,20 @@
 // Entry of widget/dist/leadloop-widget.js. Embed:
 // <script src=".../leadloop-widget.js" data-widget-id="<uuid>" data-supabase-url="https://<ref>.supabase.co"
-//         data-supabase-key="<anon or publishable key>" [data-target="#contact"] async></script>
+//         data-supabase-key="<anon or publishable key>" [data-target="#contact"] [data-locale="es"] async></script>
 import { mountLeadForm, type LeadForm, type MountOptions } from "./form.ts";
+import { chunkUrl, PhoneRules, type CallingCodes, type MetadataChunk } from "./phone.ts";
+
+// Put in by widget/build.ts: every calling code, and the phone rules this script carries itself.
+declare const __LEADLOOP_PHONE__: { callingCodes: CallingCodes; bundled: MetadataChunk[] };
+
+// The phone rules of other calling codes sit next to this script (phone/<code>.json).
+const scriptUrl = (document.currentScript as HTMLScriptElement | null)?.src
+  || document.querySelector<HTMLScriptElement>("script[src*='leadloop-widget']")?.src
+  || location.href;
+const phoneRules = new PhoneRules(__LEADLOOP_PHONE__.callingCodes, __LEADLOOP_PHONE__.bundled, async (code) => {
+  const response = await fetch(chunkUrl(scriptUrl, code));
+  return response.ok ? response.json() : null;
+});
 
 const MOUNTED = "data-leadloop-mounted";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,7 +45,7 @@ function mountFromScript(script: HTMLScriptElement): LeadForm | null {
     host.className = "leadloop-widget";
     script.insertAdjacentElement("afterend", host);
   }
-  return mountLeadForm({ widgetId, supabaseUrl, supabaseKey, host });
+  return mountLeadForm({ widgetId, supabaseUrl, supabaseKey, host, locale: script.dataset.locale, phoneRules });
 }
 
 function mountAll(): void {
@@ -51,7 +64,9 @@ declare global {
   }
 }
 
-window.LeadLoopWidget = { mount: mountLeadForm };
+window.LeadLoopWidget = {
+  mount: (options) => mountLeadForm({ ...options, phoneRules: options.phoneRules ?? phoneRules }),
+};
 
 if (document.readyState === "loading" && document.currentScript instanceof HTMLScriptElement
   && document.currentScript.dataset.target) {

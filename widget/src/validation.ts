@@ -1,13 +1,14 @@
 // Client-side checks mirror what the database enforces, so a visitor sees a field error
 // before a round trip; the database stays the authority and re-checks everything.
-import * as z from "zod/v4/mini";
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/min";
+import type { Messages } from "./i18n.ts";
+import type { PhoneRules } from "./phone.ts";
 
 export type FieldKey = "name" | "phone" | "email" | "message";
 
 export interface FieldSpec {
   key: FieldKey;
-  label: string;
+  /** The owner's own label in the visitor's language, or null for the widget's default. */
+  label: string | null;
   required: boolean;
 }
 
@@ -16,6 +17,11 @@ export interface LeadFormInput {
   phone: string;
   email: string;
   message: string;
+  /**
+   * Whether the browser reads `email` as an email address (an <input type=email>'s own check, so
+   * the script carries no rule of its own; the database's check stays the authority).
+   */
+  emailLooksValid: boolean;
   smsConsent: boolean;
   honeypot: string;
 }
@@ -38,43 +44,29 @@ export type ValidationResult =
 export const LIMITS = { name: 100, email: 254, message: 2000, phone: 32 } as const;
 
 /**
- * Normalises a phone number typed by a visitor to E.164. Numbers without a country prefix
- * are read in the widget's default country, so "(415) 555-2671" works on a US business's site.
+ * Normalises a phone number typed by a visitor to E.164. Numbers without a country prefix are read
+ * in the widget's default country, so "(415) 555-2671" works on a US business's site.
  */
-export function normalizePhone(raw: string, defaultCountry: string | null | undefined):
+export function normalizePhone(raw: string, defaultCountry: string | null | undefined, rules: PhoneRules, t: Messages):
   | { ok: true; e164: string }
   | { ok: false; error: string } {
   const trimmed = raw.trim();
-  if (trimmed === "") return { ok: false, error: "Enter your phone number." };
-  if (trimmed.length > LIMITS.phone) return { ok: false, error: "That phone number is too long." };
-  if (!/^[+()\-.\s\d]+$/.test(trimmed)) {
-    return { ok: false, error: "Use digits only, for example +1 415 555 2671." };
-  }
-  const country = isCountryCode(defaultCountry) ? defaultCountry : undefined;
-  const parsed = parsePhoneNumberFromString(trimmed, country ? { defaultCountry: country } : undefined);
-  if (!parsed) {
-    return {
-      ok: false,
-      error: country
-        ? "That doesn't look like a phone number."
-        : "Include your country code, for example +44 20 7946 0958.",
-    };
-  }
-  if (!parsed.isValid()) return { ok: false, error: "That phone number isn't valid. Check the digits." };
-  return { ok: true, e164: parsed.number };
+  if (trimmed === "") return { ok: false, error: t.phoneRequired };
+  if (trimmed.length > LIMITS.phone) return { ok: false, error: t.phoneTooLong };
+  if (!/^[+()\-.\s\d]+$/.test(trimmed)) return { ok: false, error: t.phoneCharacters };
+  const result = rules.normalize(trimmed, defaultCountry ?? null);
+  if (result.ok) return result;
+  const errors = { not_a_number: t.phoneNotANumber, needs_country_code: t.phoneNeedsCountryCode, invalid: t.phoneInvalid };
+  return { ok: false, error: errors[result.reason] };
 }
-
-function isCountryCode(value: string | null | undefined): value is CountryCode {
-  return typeof value === "string" && /^[A-Z]{2}$/.test(value);
-}
-
-const emailSchema = z.email();
 
 /** Validates the whole form; returns either the insert payload or one message per bad field. */
 export function validateLeadForm(
   input: LeadFormInput,
   fields: readonly FieldSpec[],
   defaultCountry: string | null | undefined,
+  rules: PhoneRules,
+  t: Messages,
 ): ValidationResult {
   const errors: FieldErrors = {};
   const required = (key: FieldKey) => fields.some((f) => f.key === key && f.required);
@@ -82,13 +74,13 @@ export function validateLeadForm(
 
   const name = input.name.trim();
   if (shown("name")) {
-    if (required("name") && name === "") errors.name = "Enter your name.";
-    else if (name.length > LIMITS.name) errors.name = `Keep your name under ${LIMITS.name} characters.`;
+    if (required("name") && name === "") errors.name = t.nameRequired;
+    else if (name.length > LIMITS.name) errors.name = t.nameTooLong(LIMITS.name);
   }
 
   let phone: string | null = null;
   if (shown("phone") && (input.phone.trim() !== "" || required("phone"))) {
-    const result = normalizePhone(input.phone, defaultCountry);
+    const result = normalizePhone(input.phone, defaultCountry, rules, t);
     if (result.ok) phone = result.e164;
     else errors.phone = result.error;
   }
@@ -96,18 +88,16 @@ export function validateLeadForm(
   const email = input.email.trim();
   if (shown("email")) {
     if (email === "") {
-      if (required("email")) errors.email = "Enter your email address.";
-    } else if (email.length > LIMITS.email || !emailSchema.safeParse(email).success) {
-      errors.email = "Enter an email address like name@example.com.";
+      if (required("email")) errors.email = t.emailRequired;
+    } else if (email.length > LIMITS.email || !input.emailLooksValid) {
+      errors.email = t.emailInvalid;
     }
   }
 
   const message = input.message.trim();
   if (shown("message")) {
-    if (required("message") && message === "") errors.message = "Tell us what you need.";
-    else if (message.length > LIMITS.message) {
-      errors.message = `Keep your message under ${LIMITS.message} characters.`;
-    }
+    if (required("message") && message === "") errors.message = t.messageRequired;
+    else if (message.length > LIMITS.message) errors.message = t.messageTooLong(LIMITS.message);
   }
 
   // Consent to texts must never be a condition of submitting (TCPA / CTIA), so it is not validated.

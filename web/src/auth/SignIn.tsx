@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { useDb } from "../lib/supabase.tsx";
+import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 
 function friendlyAuthError(message: string): string {
   if (/invalid login credentials/i.test(message)) return "That email and password don't match an account.";
@@ -9,7 +10,9 @@ function friendlyAuthError(message: string): string {
   return message;
 }
 
+/** Where the user lands after signing in is the sign-in route's job (its beforeLoad redirects). */
 export function SignIn() {
+  useDocumentTitle("Sign in");
   const db = useDb();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");

@@ -1,9 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
+import { getRouteApi, Link } from "@tanstack/react-router";
 import { useDb } from "../lib/supabase.tsx";
-import { formatDateTime, formatPhone } from "../lib/format.ts";
+import { formatDateTime } from "../lib/format.ts";
+import { usePhoneFormat } from "../lib/usePhoneFormat.ts";
 import type { Business, Conversation, Lead, Message } from "../lib/types.ts";
+import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
+import { NotFoundCard } from "../shell/RouteStates.tsx";
+import { useMembership } from "../shell/membership.tsx";
 import { Chip } from "../ui/Chip.tsx";
-import { Link } from "../ui/Link.tsx";
 import { ErrorBox, Loading } from "../ui/States.tsx";
 import { leadQueries } from "./queries.ts";
 import { completionDetail, leadStatusChip, MESSAGE_KIND_LABELS, messageStatusLabel, NOT_TEXTED_REASONS } from "./status.ts";
@@ -19,30 +23,27 @@ const CONVERSATION_STATUS: Record<Conversation["status"], string> = {
   failed: "Texting failed",
 };
 
-export function LeadDetail({ business, leadId }: { business: Business; leadId: string }) {
+const route = getRouteApi("/app/leads/$leadId");
+
+export function LeadDetail() {
+  const { business } = useMembership();
+  const { leadId } = route.useParams();
   const db = useDb();
   const lead = useQuery(leadQueries.detail(db, leadId));
   const conversation = useQuery(leadQueries.conversation(db, leadId));
   const conversationId = conversation.data?.id ?? null;
   const messages = useQuery({ ...leadQueries.messages(db, leadId, conversationId), enabled: conversation.isSuccess });
 
+  useDocumentTitle(lead.data ? lead.data.name : "Lead");
   if (lead.isPending) return <Loading what="lead" />;
   if (lead.error) return <ErrorBox error={lead.error} onRetry={() => void lead.refetch()} />;
-  if (!lead.data || lead.data.business_id !== business.id) {
-    return (
-      <div className="card empty">
-        <h1>Lead not found</h1>
-        <p className="muted">It may belong to another business, or the link is wrong.</p>
-        <Link href="/">Back to leads</Link>
-      </div>
-    );
-  }
+  if (!lead.data || lead.data.business_id !== business.id) return <NotFoundCard what="lead" />;
   const l = lead.data;
   const chip = leadStatusChip({ ...l, conversation: conversation.data ?? null });
 
   return (
     <article className="detail" aria-labelledby="lead-title">
-      <Link href="/" className="back">← All leads</Link>
+      <Link to="/" className="back">← All leads</Link>
       <header className="detail-head">
         <div>
           <h1 id="lead-title">{l.name}</h1>
@@ -82,20 +83,25 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 
 function LeadCard({ lead }: { lead: Lead }) {
   const digits = lead.phone;
+  const formatPhone = usePhoneFormat([lead.phone]);
   return (
     <section className="card" aria-labelledby="form-title">
       <h2 id="form-title">Form</h2>
       <dl className="rows">
         <Row label="Phone">
-          <a href={`tel:${digits}`}>{formatPhone(lead.phone)}</a>
-          {" · "}<a href={`sms:${digits}`}>text</a>
-          {lead.phone_status === "landline" && <> <Chip tone="warning" label="landline: call, don't text" /></>}
-          {lead.phone_status === "invalid" && <> <Chip tone="danger" label="invalid number" /></>}
+          <span className="phone-actions">
+            <span>{formatPhone(lead.phone)}</span>
+            {/* Big enough to tap on a phone: calling back is the point of the page. */}
+            <a className="btn btn-touch" href={`tel:${digits}`} aria-label={`Call ${lead.name}`}>Call</a>
+            <a className="btn btn-touch" href={`sms:${digits}`} aria-label={`Text ${lead.name}`}>Text</a>
+            {lead.phone_status === "landline" && <Chip tone="warning" label="landline: call, don't text" />}
+            {lead.phone_status === "invalid" && <Chip tone="danger" label="invalid number" />}
+          </span>
         </Row>
         <Row label="Email">{lead.email ? <a href={`mailto:${lead.email}`}>{lead.email}</a> : <span className="muted">—</span>}</Row>
         <Row label="Message"><span className="pre">{lead.message ?? "—"}</span></Row>
         <Row label="Page">{lead.source_url ? <a href={lead.source_url} target="_blank" rel="noreferrer noopener">{lead.source_url}</a> : "—"}</Row>
-        {lead.is_duplicate && <Row label="Duplicate">{lead.duplicate_of ? <Link href={`/leads/${lead.duplicate_of}`}>of an earlier lead</Link> : "yes"}</Row>}
+        {lead.is_duplicate && <Row label="Duplicate">{lead.duplicate_of ? <Link to="/leads/$leadId" params={{ leadId: lead.duplicate_of }}>of an earlier lead</Link> : "yes"}</Row>}
         {lead.followup_status === "not_texted" && lead.not_texted_reason && (
           <Row label="Not texted">{NOT_TEXTED_REASONS[lead.not_texted_reason]}</Row>
         )}

@@ -3,12 +3,20 @@ import type { Db } from "../lib/db.ts";
 import { toError } from "../lib/db.ts";
 import type { Conversation, Lead, LeadListRow, Message } from "../lib/types.ts";
 
-export const LEAD_LIST_LIMIT = 200;
+/** Leads per page of the list (the URL's ?page=). */
+export const LEAD_PAGE_SIZE = 50;
+
+export interface LeadPage {
+  leads: LeadListRow[];
+  /** Whether an older page exists. */
+  hasOlder: boolean;
+}
 
 export const leadKeys = {
   all: ["leads"] as const,
   lists: () => ["leads", "list"] as const,
   list: (businessId: string) => ["leads", "list", businessId] as const,
+  listPage: (businessId: string, page: number) => ["leads", "list", businessId, page] as const,
   details: () => ["leads", "detail"] as const,
   detail: (leadId: string) => ["leads", "detail", leadId] as const,
   conversation: (leadId: string) => ["leads", "detail", leadId, "conversation"] as const,
@@ -26,21 +34,26 @@ function oneOrNull<T>(value: T | T[] | null | undefined): T | null {
 }
 
 export const leadQueries = {
-  list: (db: Db, businessId: string) =>
+  /** One page of the business's leads, newest first; invalidating leadKeys.list(businessId) refreshes every page. */
+  list: (db: Db, businessId: string, page = 1) =>
     queryOptions({
-      queryKey: leadKeys.list(businessId),
-      queryFn: async (): Promise<LeadListRow[]> => {
+      queryKey: leadKeys.listPage(businessId, page),
+      queryFn: async (): Promise<LeadPage> => {
+        const from = (page - 1) * LEAD_PAGE_SIZE;
+        // One row more than a page says whether there is an older page, without counting them all.
         const { data, error } = await db
           .from("leads")
           .select(LIST_COLUMNS)
           .eq("business_id", businessId)
           .order("created_at", { ascending: false })
-          .limit(LEAD_LIST_LIMIT);
+          .order("id", { ascending: false })
+          .range(from, from + LEAD_PAGE_SIZE);
         if (error) throw toError(error, "loading leads");
-        return (data as unknown as (LeadListRow & { conversation: unknown })[]).map((row) => ({
+        const rows = (data as unknown as (LeadListRow & { conversation: unknown })[]).map((row) => ({
           ...row,
           conversation: oneOrNull(row.conversation as LeadListRow["conversation"] | LeadListRow["conversation"][]),
         }));
+        return { leads: rows.slice(0, LEAD_PAGE_SIZE), hasOlder: rows.length > LEAD_PAGE_SIZE };
       },
     }),
 

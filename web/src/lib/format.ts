@@ -1,12 +1,3 @@
-import { parsePhoneNumberFromString } from "libphonenumber-js/min";
-
-/** +14155552671 -> "(415) 555-2671" for the business's own country, international otherwise. */
-export function formatPhone(e164: string, homeCountry = "US"): string {
-  const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) return e164;
-  return parsed.country === homeCountry ? parsed.formatNational() : parsed.formatInternational();
-}
-
 /** "just now", "5 min ago", "3 h ago", then a date. */
 export function formatRelative(iso: string, now = new Date()): string {
   const then = new Date(iso);

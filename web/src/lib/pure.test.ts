@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fetchRuntimeConfig, parseRuntimeConfig } from "./runtimeConfig.ts";
-import { formatPhone, formatRelative, toTimeInput } from "./format.ts";
-import { hrefFor, parseRoute } from "./router.ts";
+import { formatRelative, toTimeInput } from "./format.ts";
+import { formatPhoneWith } from "./phoneFormat.ts";
+import world from "libphonenumber-js/min/metadata";
+import type { MetadataJson } from "libphonenumber-js/core";
 import { readOwnerSummary } from "../leads/summary.ts";
 
 const KEY = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.sig";
@@ -24,10 +26,16 @@ test("fetchRuntimeConfig reports HTTP and JSON failures clearly", async () => {
   assert.equal((await fetchRuntimeConfig(ok)).supabaseUrl, "https://abc.supabase.co");
 });
 
-test("formatPhone is national at home and international abroad", () => {
-  assert.equal(formatPhone("+14155552671"), "(415) 555-2671");
-  assert.equal(formatPhone("+442079460958"), "+44 20 7946 0958");
-  assert.equal(formatPhone("not a phone"), "not a phone");
+test("formatPhoneWith is national at home and international abroad; as stored without the rules", () => {
+  const all = world as unknown as MetadataJson;
+  const { US, CA } = all.countries;
+  const nanpOnly = { ...all, country_calling_codes: { 1: ["US", "CA"] }, countries: { US, CA }, nonGeographic: {} } as MetadataJson;
+  assert.equal(formatPhoneWith(all, "+14155552671"), "(415) 555-2671");
+  assert.equal(formatPhoneWith(nanpOnly, "+14155552671"), "(415) 555-2671");
+  assert.equal(formatPhoneWith(all, "+16042530199"), "+1 604 253 0199");
+  assert.equal(formatPhoneWith(all, "+442079460958"), "+44 20 7946 0958");
+  assert.equal(formatPhoneWith(nanpOnly, "+442079460958"), "+442079460958");
+  assert.equal(formatPhoneWith(all, "not a phone"), "not a phone");
 });
 
 test("formatRelative", () => {
@@ -36,15 +44,6 @@ test("formatRelative", () => {
   assert.equal(formatRelative("2026-11-26T21:55:00Z", now), "5 min ago");
   assert.equal(formatRelative("2026-11-26T19:00:00Z", now), "3 h ago");
   assert.equal(toTimeInput("08:30:00"), "08:30");
-});
-
-test("routes round-trip and reject junk lead ids", () => {
-  const id = "00000000-0000-4000-8000-000000000abc";
-  assert.deepEqual(parseRoute("/"), { name: "leads" });
-  assert.deepEqual(parseRoute(`/leads/${id}`), { name: "lead", leadId: id });
-  assert.equal(hrefFor({ name: "lead", leadId: id }), `/leads/${id}`);
-  assert.deepEqual(parseRoute("/settings/"), { name: "settings" });
-  assert.equal(parseRoute("/leads/'; drop table").name, "not_found");
 });
 
 test("readOwnerSummary keeps only well-formed parts", () => {

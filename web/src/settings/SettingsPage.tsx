@@ -1,11 +1,13 @@
 import { useEffect, useState, type FormEvent } from "react";
-import type { Membership } from "../lib/types.ts";
+import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
+import { useMembership } from "../shell/membership.tsx";
 import { ErrorBox } from "../ui/States.tsx";
 import { useUpdateBusinessSettings } from "./queries.ts";
 import { changedSettings, settingsFormFrom, validateSettings, type SettingsForm } from "./validation.ts";
 
-export function SettingsPage({ membership }: { membership: Membership }) {
-  const { business, role } = membership;
+export function SettingsPage() {
+  useDocumentTitle("Follow-up settings");
+  const { business, role } = useMembership();
   const canEdit = role === "owner";
   const [form, setForm] = useState<SettingsForm>(() => settingsFormFrom(business));
   const [errors, setErrors] = useState<Partial<Record<keyof SettingsForm, string>>>({});

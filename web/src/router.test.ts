@@ -1,0 +1,104 @@
+// The route table without a browser: which URL lands where, for a signed-in and a signed-out user,
+// and how search params are read. Pages are not rendered (their chunks are not even loaded).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { QueryClient } from "@tanstack/react-query";
+import { createMemoryHistory, createRouter } from "@tanstack/react-router";
+import type { Db } from "./lib/db.ts";
+import { routeTree } from "./router.tsx";
+import { parseLeadsSearch } from "./leads/search.ts";
+import { parseSignInSearch } from "./auth/search.ts";
+import { pickMembership } from "./businesses/selection.ts";
+import type { Membership } from "./lib/types.ts";
+
+const LEAD = "00000000-0000-4000-8000-000000000ABC";
+
+/** Just enough of supabase-js for the routes' checks: a session or none, and no data. */
+function fakeDb(signedIn: boolean): Db {
+  const session = signedIn ? { user: { id: "u-1", email: "owner@example.test" }, access_token: "t" } : null;
+  const empty = { data: [], error: null };
+  const query: Record<string, unknown> = {};
+  for (const name of ["select", "eq", "order", "range", "maybeSingle", "or", "limit"]) query[name] = () => query;
+  query.then = (resolve: (v: unknown) => unknown) => resolve(empty);
+  return { auth: { getSession: async () => ({ data: { session } }) }, from: () => query } as unknown as Db;
+}
+
+interface ServerResult {
+  type: "render" | "redirect";
+  status?: number;
+  redirect?: { options: { href: string } };
+}
+
+/**
+ * Loads `url` and follows redirects. Under Node the router resolves its "node" export condition and
+ * runs its server lane, which reports redirects and 404s in `_serverResult` instead of navigating.
+ */
+async function land(url: string, signedIn = true) {
+  const context = { db: fakeDb(signedIn), queryClient: new QueryClient() };
+  for (let hops = 0; hops < 5; hops++) {
+    const router = createRouter({ routeTree, context, history: createMemoryHistory({ initialEntries: [url] }) });
+    await router.load();
+    const result = (router as unknown as { _serverResult: ServerResult })._serverResult;
+    if (result.type === "redirect") {
+      url = result.redirect!.options.href;
+      continue;
+    }
+    const state = router.state;
+    const leaf = state.matches[state.matches.length - 1];
+    return {
+      href: state.location.href,
+      routeId: leaf?.routeId,
+      notFound: result.status === 404,
+      search: state.location.search as Record<string, unknown>,
+      params: leaf?.params as Record<string, string>,
+    };
+  }
+  throw new Error(`redirect loop at ${url}`);
+}
+
+test("a signed-in owner reaches the list, a lead, the settings; /leads is the list's old address", async () => {
+  assert.equal((await land("/")).routeId, "/app/");
+  const lead = await land(`/leads/${LEAD}`);
+  assert.equal(lead.routeId, "/app/leads/$leadId");
+  assert.equal(lead.params.leadId, LEAD.toLowerCase());
+  assert.equal((await land("/settings")).routeId, "/app/settings");
+  assert.equal((await land("/leads")).href, "/");
+});
+
+test("junk lead ids and unknown addresses are not found", async () => {
+  assert.equal((await land("/leads/'; drop table leads")).notFound, true);
+  assert.equal((await land("/leads/123")).notFound, true);
+  assert.equal((await land("/nowhere")).notFound, true);
+});
+
+test("signed out, every page goes to sign-in and comes back after it; signed in, sign-in goes home", async () => {
+  assert.equal((await land("/", false)).href, "/sign-in");
+  const settings = await land("/settings?x=1", false);
+  assert.equal(settings.routeId, "/sign-in");
+  assert.equal(settings.search.redirect, "/settings?x=1");
+  assert.equal((await land("/sign-in?redirect=%2Fsettings", true)).href, "/settings");
+  assert.equal((await land("/sign-in", true)).href, "/");
+});
+
+test("sign-in never redirects off the site", async () => {
+  for (const evil of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", " /x"]) {
+    assert.equal(parseSignInSearch({ redirect: evil }).redirect, undefined, evil);
+  }
+  assert.deepEqual(parseSignInSearch({ redirect: "/leads/abc?page=2" }), { redirect: "/leads/abc?page=2" });
+  assert.equal((await land(`/sign-in?redirect=${encodeURIComponent("//evil.example")}`, true)).href, "/");
+});
+
+test("the list's page is a whole number from 2 up; anything else is the first page", async () => {
+  assert.equal(parseLeadsSearch({}).page, undefined);
+  assert.equal(parseLeadsSearch({ page: 3 }).page, 3);
+  for (const junk of [1, 0, -2, 2.5, "3", "abc", null, 1e9]) assert.equal(parseLeadsSearch({ page: junk }).page, undefined, String(junk));
+  assert.equal((await land("/?page=4")).search.page, 4);
+  assert.equal((await land("/?page=x")).search.page, undefined);
+});
+
+test("the business shown is the one picked last, else the first", () => {
+  const m = (id: string) => ({ role: "owner", business: { id } }) as Membership;
+  assert.equal(pickMembership([m("a"), m("b")], "b")?.business.id, "b");
+  assert.equal(pickMembership([m("a"), m("b")], "gone")?.business.id, "a");
+  assert.equal(pickMembership([], "a"), null);
+});
