@@ -38,6 +38,7 @@ export function instanceConfig(name = process.env.LEADLOOP_INSTANCE ?? "dev"): I
     dashboard: portBase + 3,
     twilio: portBase + 5,
     llm: portBase + 6,
+    stripe: portBase + 7,
   };
   const stateDir = join(projectRoot, ".local", name);
   const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
