@@ -83,7 +83,7 @@ export class Store {
   readonly endpoints = new Map<string, EndpointRec>();
   readonly deliveries = new Map<string, DeliveryRec>();
   settings: Settings = structuredClone(defaultSettings);
-  /** How far the emulator clock is ahead of real time (only ever grows: time does not go back). */
+  /** How far the emulator clock is ahead of real time (it only moves forward, except on reset). */
   clockOffsetMs = 0;
   /** While due work runs, the moment it was due: what it stamps on the objects it changes. */
   private pinnedMs: number | null = null;
