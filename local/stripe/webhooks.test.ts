@@ -61,7 +61,7 @@ describe("signed delivery", () => {
     assert.match(completed.body, /^\{\n {2}"id": "evt_/, "Stripe sends pretty-printed JSON");
 
     await app.waitFor((d) => d.event.type === "invoice.payment_succeeded");
-    const types = app.received.map((d) => d.event.type);
+    const types: string[] = app.received.map((d) => d.event.type);
     for (const type of ["customer.created", "payment_method.attached", "customer.subscription.created", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated", "checkout.session.completed"]) {
       assert.ok(types.includes(type), `${type} delivered (got ${types.join(", ")})`);
     }
