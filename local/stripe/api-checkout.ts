@@ -199,7 +199,8 @@ function readPortalFeatures(core: Core, params: Params, config: PortalConfigRec)
   const headline = profile?.nullableString("headline");
   profile?.ignore("privacy_policy_url", "terms_of_service_url");
   profile?.rejectUnknown();
-  const returnUrl = params.has("default_return_url") && params.raw.default_return_url === "" ? null : readUrl(params, "default_return_url", false);
+  // readUrl maps "" to null: `default_return_url=` clears it.
+  const returnUrl = params.has("default_return_url") ? readUrl(params, "default_return_url", false) : undefined;
   const features = params.object("features");
   const cancel = features?.object("subscription_cancel");
   const cancelEnabled = cancel?.boolean("enabled");
@@ -233,7 +234,7 @@ function readPortalFeatures(core: Core, params: Params, config: PortalConfigRec)
   params.ignore("login_page", "name");
   params.rejectUnknown();
   if (headline !== undefined) config.headline = headline;
-  if (returnUrl !== null || params.has("default_return_url")) config.defaultReturnUrl = returnUrl;
+  if (returnUrl !== undefined) config.defaultReturnUrl = returnUrl;
   if (cancelEnabled !== undefined) config.cancel.enabled = cancelEnabled;
   if (cancelMode) config.cancel.mode = cancelMode;
   if (updateEnabled !== undefined) config.update.enabled = updateEnabled;

@@ -68,6 +68,9 @@ export class Api {
       if (version !== undefined && !/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(String(version))) {
         throw invalidState(`Invalid Stripe API version: ${version}`);
       }
+      if (req.headers["stripe-account"] !== undefined || req.headers["stripe-context"] !== undefined) {
+        throw invalidState("The Stripe emulator has one account: Connect (Stripe-Account / Stripe-Context) is not emulated.");
+      }
       const route = this.match(method, url.pathname);
       const body = method === "GET" ? "" : await readBody(req);
       if (body && !String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {

@@ -176,7 +176,7 @@ export function attemptPayment(core: Core, invoice: InvoiceRec, options: { autom
   payment.paidAt = null;
   payment.failure = error
     ? { code: error.code ?? "card_declined", declineCode: error.decline_code ?? null, message: error.message }
-    : { code: "invoice_no_customer_line_items", declineCode: null, message: "The customer has no attached payment source or default payment method." };
+    : { code: "invoice_no_payment_method_types", declineCode: null, message: "This customer has no attached payment source or default payment method." };
   const renewal = invoice.billingReason !== "subscription_create";
   if (options.automatic) {
     // The first invoice of a subscription is not retried: the subscription stays incomplete.

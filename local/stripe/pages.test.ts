@@ -180,3 +180,29 @@ describe("customer portal", () => {
     ]);
   });
 });
+
+describe("page hardening", () => {
+  test("names are escaped, foreign subscriptions cannot be changed, unknown links are 404", async () => {
+    const hostile = await emu.stripe.prices.create({ currency: "usd", unit_amount: 100, recurring: { interval: "month" }, product_data: { name: `<img src=x onerror="alert(1)">` } });
+    await assert.rejects(
+      emu.stripe.checkout.sessions.create({ mode: "subscription", line_items: [{ price: hostile.id, quantity: 1 }], success_url: "javascript:alert(1)" }),
+      (e: Stripe.errors.StripeError) => e.param === "success_url",
+    );
+    const session = await newSession({ line_items: [{ price: hostile.id, quantity: 1 }], cancel_url: `${app.url}/billing?x="><script>alert(1)</script>` });
+    const html = await (await fetch(session.url!)).text();
+    assert.ok(!html.includes("<img src=x"), "product name is escaped");
+    assert.ok(html.includes("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"));
+    assert.ok(!html.includes("<script>"), "cancel_url is escaped");
+
+    const mine = await emu.control.payCheckout((await newSession({ customer_email: "mine@example.test" })).id, { card: "4242424242424242" });
+    const theirs = await emu.control.payCheckout((await newSession({ customer_email: "theirs@example.test" })).id, { card: "4242424242424242" });
+    const portal = await emu.stripe.billingPortal.sessions.create({ customer: mine.session.customer as string });
+    const attempt = await fetch(portal.url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `action=cancel&subscription=${theirs.session.subscription}`, redirect: "manual" });
+    assert.equal(attempt.status, 400);
+    assert.equal((await emu.stripe.subscriptions.retrieve(theirs.session.subscription as string)).cancel_at_period_end, false);
+
+    for (const path of ["/c/pay/cs_test_nope", "/p/session/bps_nope", "/i/in_nope"]) {
+      assert.equal((await fetch(emu.url + path)).status, 404, path);
+    }
+  });
+});
