@@ -5,12 +5,11 @@ import { attemptPayment, changePrice, endSubscription, invoiceNow } from "./bill
 import type { Core } from "./core.ts";
 import { cardError, invalidParam, invalidState, noSuch } from "./errors.ts";
 import type { Params } from "./form.ts";
-import type { InvoiceRec, SubscriptionRec } from "./records.ts";
+import { hasEnded, type InvoiceRec, type SubscriptionRec } from "./records.ts";
 import { eventShape } from "./shapes-checkout.ts";
 import { invoiceShape } from "./shapes-billing.ts";
 
 const feedbackValues = ["customer_service", "low_quality", "missing_features", "other", "switched_service", "too_complex", "too_expensive", "unused"] as const;
-const ended = ["canceled", "incomplete_expired"];
 
 function subscriptionOr404(core: Core, id: string): SubscriptionRec {
   const sub = core.store.subscriptions.get(id);
@@ -88,7 +87,7 @@ function updateSubscription(core: Core, params: Params, id: string): object {
   params.rejectUnknown();
 
   const wantsOnlyNotes = cancelAtPeriodEnd === undefined && cancelAt === undefined && !items && trialEnd === undefined && defaultPm === undefined;
-  if (ended.includes(sub.status) && !wantsOnlyNotes) {
+  if (hasEnded(sub) && !wantsOnlyNotes) {
     throw invalidState("A canceled subscription can only update its cancellation_details and metadata.");
   }
   if (sub.status === "incomplete" && (cancelAtPeriodEnd !== undefined || cancelAt !== undefined || items || trialEnd !== undefined)) {
@@ -136,7 +135,7 @@ function cancelSubscription(core: Core, params: Params, id: string): object {
   const cancellation = readCancellationDetails(params);
   params.ignore("invoice_now", "prorate");
   params.rejectUnknown();
-  if (ended.includes(sub.status)) throw invalidState(`This subscription has already been canceled (status ${sub.status}).`);
+  if (hasEnded(sub)) throw invalidState(`This subscription has already been canceled (status ${sub.status}).`);
   if (cancellation.comment !== undefined) sub.cancellation.comment = cancellation.comment;
   if (cancellation.feedback !== undefined) sub.cancellation.feedback = cancellation.feedback;
   endSubscription(core, sub, core.store.now(), "cancellation_requested");
@@ -152,9 +151,9 @@ function listSubscriptions(core: Core, params: Params): object {
   const subs = [...core.store.subscriptions.values()].filter((s) => {
     if (customer !== undefined && s.customer !== customer) return false;
     if (price !== undefined && !s.items.some((i) => i.price === price)) return false;
-    if (status === undefined) return !ended.includes(s.status);
+    if (status === undefined) return !hasEnded(s);
     if (status === "all") return true;
-    if (status === "ended") return ended.includes(s.status);
+    if (status === "ended") return hasEnded(s);
     return s.status === status;
   });
   return listOf(params, subs, "/v1/subscriptions", (s) => core.subscription(s), "subscription");

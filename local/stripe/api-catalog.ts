@@ -5,12 +5,11 @@ import { endSubscription } from "./billing.ts";
 import type { Core } from "./core.ts";
 import { changedAttributes } from "./core.ts";
 import { invalidParam, invalidState, noSuch } from "./errors.ts";
+import { looksLikeEmail } from "./format.ts";
 import type { Params } from "./form.ts";
-import type { CustomerRec, Interval, PriceRec, ProductRec } from "./records.ts";
+import { hasEnded, type CustomerRec, type Interval, type PriceRec, type ProductRec } from "./records.ts";
 import { customerShape, deletedCustomerShape, paymentMethodShape, priceShape, productShape } from "./shapes-catalog.ts";
 import { randomId } from "./store.ts";
-
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function customerOr404(core: Core, id: string, param = "id"): CustomerRec {
   const customer = core.store.customers.get(id);
@@ -26,7 +25,7 @@ function limited(params: Params, key: string, max: number): string | null | unde
 
 function readEmail(params: Params): string | null | undefined {
   const email = limited(params, "email", 512);
-  if (email && !emailPattern.test(email)) throw invalidParam("email", `Invalid email address: ${email}`, "email_invalid");
+  if (email && !looksLikeEmail(email)) throw invalidParam("email", `Invalid email address: ${email}`, "email_invalid");
   return email;
 }
 
@@ -122,7 +121,7 @@ function deleteCustomer(core: Core, params: Params, id: string): object {
   params.rejectUnknown();
   // Deleting a customer cancels its subscriptions at once, as Stripe does.
   for (const sub of core.store.subscriptions.values()) {
-    if (sub.customer === id && !["canceled", "incomplete_expired"].includes(sub.status)) endSubscription(core, sub, core.store.now(), "cancellation_requested");
+    if (sub.customer === id && !hasEnded(sub)) endSubscription(core, sub, core.store.now(), "cancellation_requested");
   }
   customer.deleted = true;
   core.store.changed();

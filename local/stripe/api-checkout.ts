@@ -5,6 +5,7 @@ import { customerOr404 } from "./api-catalog.ts";
 import { expireCheckoutSession } from "./billing.ts";
 import type { Core } from "./core.ts";
 import { invalidParam, invalidState, noSuch } from "./errors.ts";
+import { looksLikeEmail } from "./format.ts";
 import type { Params } from "./form.ts";
 import type { CheckoutSessionRec, PortalConfigRec, PortalSessionRec } from "./records.ts";
 import { checkoutLineItemShape, portalConfigShape, portalSessionShape } from "./shapes-checkout.ts";
@@ -40,7 +41,7 @@ function createCheckoutSession(core: Core, params: Params): object {
   const customerEmail = params.string("customer_email");
   if (customer && customerEmail) throw invalidState("You may only specify one of these parameters: customer, customer_email.");
   if (customer) customerOr404(core, customer, "customer");
-  if (customerEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(customerEmail)) throw invalidParam("customer_email", `Invalid email address: ${customerEmail}`, "email_invalid");
+  if (customerEmail !== undefined && !looksLikeEmail(customerEmail)) throw invalidParam("customer_email", `Invalid email address: ${customerEmail}`, "email_invalid");
   const clientReferenceId = params.string("client_reference_id") ?? null;
   if (clientReferenceId !== null && (clientReferenceId.length > 200 || !clientReferenceId)) throw invalidParam("client_reference_id", "client_reference_id must be 1 to 200 characters.");
 

@@ -4,7 +4,8 @@
 // canceled / unpaid / left past_due), trials end, incomplete subscriptions expire after 23 hours.
 import { cardFailure, testCardByNumber } from "./cards.ts";
 import type { Core } from "./core.ts";
-import type { CheckoutSessionRec, Interval, InvoicePaymentRec, InvoiceRec, PaymentMethodRec, SubscriptionRec } from "./records.ts";
+import { isLive, type CheckoutSessionRec, type Interval, type InvoicePaymentRec, type InvoiceRec, type PaymentMethodRec, type SubscriptionRec } from "./records.ts";
+import { intervalText, money } from "./format.ts";
 import { priceOf } from "./shapes-catalog.ts";
 import { randomId } from "./store.ts";
 
@@ -28,10 +29,6 @@ function periodEndAfter(core: Core, sub: SubscriptionRec, start: number): number
   const recurring = priceOf(core.store, sub.items[0].price).recurring;
   if (!recurring) throw new Error(`internal: subscription ${sub.id} has a one-time price`);
   return addInterval(start, recurring.interval, recurring.intervalCount, sub.billingCycleAnchor);
-}
-
-function money(amount: number, currency: string): string {
-  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(amount / 100);
 }
 
 // ------------------------------------------------------------------------------------ invoices
@@ -80,7 +77,8 @@ function createInvoice(
     const price = priceOf(store, item.price);
     const product = store.products.get(price.product)?.name ?? price.product;
     const amount = options.trial ? 0 : price.unitAmount * item.quantity;
-    const every = price.recurring && price.recurring.intervalCount > 1 ? `every ${price.recurring.intervalCount} ${price.recurring.interval}s` : price.recurring?.interval;
+    const r = price.recurring!;
+    const every = r.intervalCount > 1 ? `every ${intervalText(r.interval, r.intervalCount)}` : r.interval;
     invoice.lines.push({
       id: randomId("il_"),
       price: price.id,
@@ -364,7 +362,7 @@ function dueJobs(core: Core): Job[] {
       jobs.push({ at: sub.created + store.settings.incompleteExpirySeconds, seq: sub.seq, run: () => expireIncomplete(core, sub) });
       continue;
     }
-    if (!["trialing", "active", "past_due", "unpaid"].includes(sub.status)) continue;
+    if (!isLive(sub)) continue;
     if (sub.status === "trialing" && sub.trialEnd !== null && !sub.trialWillEndSent) {
       const at = Math.max(sub.created, sub.trialEnd - store.settings.trialWillEndSeconds);
       jobs.push({

@@ -5,7 +5,7 @@ import { validateCard, type CardEntry } from "./cards.ts";
 import { attemptPayment, startSubscription, type PaymentOutcome } from "./billing.ts";
 import type { Core } from "./core.ts";
 import { invalidState } from "./errors.ts";
-import type { CheckoutSessionRec, CustomerRec, InvoiceRec, PaymentMethodRec } from "./records.ts";
+import { hasEnded, type CheckoutSessionRec, type CustomerRec, type InvoiceRec, type PaymentMethodRec } from "./records.ts";
 import { customerShape, paymentMethodShape } from "./shapes-catalog.ts";
 import { randomId } from "./store.ts";
 
@@ -93,7 +93,7 @@ export function replaceDefaultCard(core: Core, customer: CustomerRec, entry: Car
   core.emit("customer.updated", customerShape(customer), { invoice_settings: before.invoice_settings });
   const outcomes: PaymentOutcome[] = [];
   for (const sub of core.store.subscriptions.values()) {
-    if (sub.customer !== customer.id || ["canceled", "incomplete_expired"].includes(sub.status)) continue;
+    if (sub.customer !== customer.id || hasEnded(sub)) continue;
     core.updateSubscription(sub, () => (sub.defaultPaymentMethod = pm.id));
   }
   if (chargeOpenInvoices) {
@@ -109,7 +109,7 @@ export function payInvoiceWithCard(core: Core, invoice: InvoiceRec, entry: CardE
   const pm = saveCard(core, invoice.customer, entry, payer);
   const outcome = attemptPayment(core, invoice, { automatic: false, paymentMethod: pm });
   const sub = invoice.subscription ? core.store.subscriptions.get(invoice.subscription) : undefined;
-  if (outcome.ok && sub && !["canceled", "incomplete_expired"].includes(sub.status)) {
+  if (outcome.ok && sub && !hasEnded(sub)) {
     core.updateSubscription(sub, () => (sub.defaultPaymentMethod = pm.id));
   }
   return outcome;

@@ -112,6 +112,16 @@ export type SubscriptionStatus =
   | "unpaid"
   | "paused";
 
+/** A subscription in one of these never bills or changes again. */
+export function hasEnded(sub: { status: SubscriptionStatus }): boolean {
+  return sub.status === "canceled" || sub.status === "incomplete_expired";
+}
+
+/** A subscription in one of these renews at its period end and can be canceled or changed. */
+export function isLive(sub: { status: SubscriptionStatus }): boolean {
+  return sub.status === "trialing" || sub.status === "active" || sub.status === "past_due" || sub.status === "unpaid";
+}
+
 export interface SubscriptionItemRec {
   id: string;
   created: number;

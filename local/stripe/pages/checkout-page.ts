@@ -7,13 +7,8 @@ import { StripeApiError } from "../errors.ts";
 import { completeCheckout } from "../payments.ts";
 import type { CheckoutSessionRec } from "../records.ts";
 import { checkoutAmount } from "../shapes-checkout.ts";
-import { cardEntry, cardFields, date, html, money, page, readForm, redirect, sendHtml, type CardFormValues, type Html } from "./layout.ts";
-
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-function every(interval: string, count: number): string {
-  return count === 1 ? interval : `${count} ${interval}s`;
-}
+import { intervalText, looksLikeEmail, money } from "../format.ts";
+import { cardEntry, cardFields, date, html, page, readForm, redirect, sendHtml, type CardFormValues, type Html } from "./layout.ts";
 
 function summary(core: Core, session: CheckoutSessionRec): Html {
   const { store } = core;
@@ -22,7 +17,7 @@ function summary(core: Core, session: CheckoutSessionRec): Html {
     const product = store.products.get(price.product);
     const r = price.recurring!;
     return html`<li><strong>${product?.name ?? "Subscription"}</strong>${item.quantity > 1 ? ` × ${item.quantity}` : ""}
-      <span class="muted">${money(price.unitAmount * item.quantity, price.currency)} per ${every(r.interval, r.intervalCount)}</span>
+      <span class="muted">${money(price.unitAmount * item.quantity, price.currency)} per ${intervalText(r.interval, r.intervalCount)}</span>
       ${product?.description ? html`<br><span class="muted">${product.description}</span>` : ""}</li>`;
   });
   const total = checkoutAmount(store, session);
@@ -33,8 +28,8 @@ function summary(core: Core, session: CheckoutSessionRec): Html {
   return html`
 <section class="card" aria-labelledby="order-heading">
   <h2 id="order-heading">Subscribe</h2>
-  ${trial ? html`<p class="amount">${trial}</p><p class="muted">Then ${money(total, session.currency)} per ${every(r.interval, r.intervalCount)}</p>`
-    : html`<p class="amount">${money(total, session.currency)} <span class="muted">per ${every(r.interval, r.intervalCount)}</span></p>`}
+  ${trial ? html`<p class="amount">${trial}</p><p class="muted">Then ${money(total, session.currency)} per ${intervalText(r.interval, r.intervalCount)}</p>`
+    : html`<p class="amount">${money(total, session.currency)} <span class="muted">per ${intervalText(r.interval, r.intervalCount)}</span></p>`}
   <ul class="plain">${items}</ul>
 </section>`;
 }
@@ -87,7 +82,7 @@ export async function handleCheckoutPage(core: Core, req: IncomingMessage, res: 
   const name = values.name?.trim() || null;
   const customer = session.customer ? core.store.customers.get(session.customer) : undefined;
   const email = customer?.email ?? session.customerEmail ?? values.email?.trim() ?? "";
-  if (!customer?.email && !session.customerEmail && !emailPattern.test(email)) {
+  if (!customer?.email && !session.customerEmail && !looksLikeEmail(email)) {
     return sendHtml(res, 400, renderCheckout(core, session, values, "Enter a valid email address."));
   }
   try {

@@ -6,10 +6,10 @@ import { changePrice, endSubscription, invoiceNow } from "../billing.ts";
 import type { Core } from "../core.ts";
 import { StripeApiError } from "../errors.ts";
 import { payInvoiceWithCard, replaceDefaultCard } from "../payments.ts";
-import type { CustomerRec, InvoiceRec, PortalConfigRec, PriceRec, SubscriptionRec } from "../records.ts";
-import { cardEntry, cardFields, date, html, money, page, readForm, redirect, sendHtml, type Html } from "./layout.ts";
+import { isLive, type CustomerRec, type InvoiceRec, type PortalConfigRec, type PriceRec, type SubscriptionRec } from "../records.ts";
+import { intervalText, money } from "../format.ts";
+import { cardEntry, cardFields, date, html, page, readForm, redirect, sendHtml, type Html } from "./layout.ts";
 
-const live = ["trialing", "active", "past_due", "unpaid"];
 
 /** Fixed texts for the notices a redirect asks for, so nothing from the URL is echoed. */
 const notices: Record<string, string> = {
@@ -40,8 +40,7 @@ function statusText(sub: SubscriptionRec): string {
 function priceLabel(core: Core, price: PriceRec): string {
   const product = core.store.products.get(price.product)?.name ?? price.product;
   const r = price.recurring!;
-  const per = r.intervalCount === 1 ? r.interval : `${r.intervalCount} ${r.interval}s`;
-  return `${product} (${money(price.unitAmount, price.currency)} per ${per})`;
+  return `${product} (${money(price.unitAmount, price.currency)} per ${intervalText(r.interval, r.intervalCount)})`;
 }
 
 /** Prices the portal may switch a subscription to, per the configuration (all when unrestricted). */
@@ -59,12 +58,12 @@ function subscriptionSection(core: Core, config: PortalConfigRec, sessionId: str
   const end = sub.items[0].periodEnd;
   const when = sub.cancelAt !== null ? `Cancels on ${date(sub.cancelAt)}` : `Renews on ${date(end)}`;
   const action = `/p/session/${sessionId}`;
-  const cancel = config.cancel.enabled && live.includes(sub.status)
+  const cancel = config.cancel.enabled && isLive(sub)
     ? sub.cancelAt === null
       ? html`<form method="post" action="${action}" class="inline"><input type="hidden" name="action" value="cancel"><input type="hidden" name="subscription" value="${sub.id}"><button type="submit" class="secondary">Cancel subscription</button></form>`
       : html`<form method="post" action="${action}" class="inline"><input type="hidden" name="action" value="renew"><input type="hidden" name="subscription" value="${sub.id}"><button type="submit">Renew subscription</button></form>`
     : "";
-  const targets = live.includes(sub.status) ? switchTargets(core, config, sub) : [];
+  const targets = isLive(sub) ? switchTargets(core, config, sub) : [];
   return html`
 <section class="card" aria-labelledby="sub-${sub.id}">
   <h2 id="sub-${sub.id}">${priceLabel(core, price)}</h2>
@@ -87,7 +86,7 @@ function renderPortal(core: Core, sessionId: string, error: string | null, notic
   const session = core.store.portalSessions.get(sessionId)!;
   const config = core.store.portalConfigs.get(session.configuration)!;
   const customer = core.store.customers.get(session.customer)!;
-  const subs = [...core.store.subscriptions.values()].filter((s) => s.customer === customer.id && [...live, "incomplete"].includes(s.status)).sort((a, b) => b.seq - a.seq);
+  const subs = [...core.store.subscriptions.values()].filter((s) => s.customer === customer.id && (isLive(s) || s.status === "incomplete")).sort((a, b) => b.seq - a.seq);
   const pm = customer.defaultPaymentMethod ?? subs[0]?.defaultPaymentMethod;
   const card = pm ? core.store.paymentMethods.get(pm) : undefined;
   const body = html`
@@ -131,7 +130,7 @@ export async function handlePortalPage(core: Core, req: IncomingMessage, res: Se
     }
   }
   const sub = core.store.subscriptions.get(form.get("subscription") ?? "");
-  if (!sub || sub.customer !== customer.id || !live.includes(sub.status)) return sendHtml(res, 400, renderPortal(core, sessionId, null, null));
+  if (!sub || sub.customer !== customer.id || !isLive(sub)) return sendHtml(res, 400, renderPortal(core, sessionId, null, null));
   const now = core.store.now();
   core.automatic(() => {
     if (action === "cancel" && config.cancel.enabled) {
