@@ -57,7 +57,8 @@ function createCheckoutSession(core: Core, params: Params): object {
     const price = store.prices.get(priceId);
     if (!price) throw noSuch("price", priceId, item.name("price"));
     if (!price.active) throw invalidParam(item.name("price"), "The price specified is inactive. This field only accepts active prices.");
-    if (quantity === undefined) throw invalidParam(item.name("quantity"), `Quantity is required. Add \`quantity\` to \`${item.name("")}\``.replace("[]", ""), "parameter_missing");
+    const itemName = item.name("quantity").replace(/\[quantity\]$/, "");
+    if (quantity === undefined) throw invalidParam(item.name("quantity"), `Quantity is required. Add \`quantity\` to \`${itemName}\``, "parameter_missing");
     return { id: randomId("li_"), price: price.id, quantity, record: price };
   });
   if (!lineItems.some((i) => i.record.recurring)) {
