@@ -12,7 +12,7 @@ export interface InstanceConfig {
   /** Git-ignored folder for this instance: stack.json, logs, env files. */
   stateDir: string;
   portBase: number;
-  ports: { gateway: number; db: number; dashboard: number; twilio: number; llm: number };
+  ports: { gateway: number; db: number; dashboard: number; twilio: number; llm: number; stripe: number };
   /** Superuser URL (what `supabase db push --db-url` and tests use). */
   dbUrl: string;
   /** URL of the `authenticator` login role, which the gateway uses like PostgREST does. */
@@ -38,6 +38,7 @@ export function instanceConfig(name = process.env.LEADLOOP_INSTANCE ?? "dev"): I
     dashboard: portBase + 3,
     twilio: portBase + 5,
     llm: portBase + 6,
+    stripe: portBase + 7,
   };
   const stateDir = join(projectRoot, ".local", name);
   const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;
