@@ -2,7 +2,7 @@
 // fake, the Supabase-compatible gateway (REST, Auth, Realtime, Functions, pg_net worker) and
 // the dashboard/widget server. Used by `npm start` (instance dev) and `npm test` (instance test).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceConfig } from "./config.ts";
 import { projectRoot } from "./config.ts";
@@ -30,14 +30,33 @@ function log(message: string): void {
   process.stderr.write(`[stack] ${message}\n`);
 }
 
-/** Builds the dashboard and the widget bundle when their output is missing. */
+/** Newest modification time of the files under the given paths (dist and node_modules skipped). */
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    const stat = statSync(path);
+    if (!stat.isDirectory()) newest = Math.max(newest, stat.mtimeMs);
+    else for (const entry of readdirSync(path)) {
+      if (entry !== "dist" && entry !== "node_modules") newest = Math.max(newest, newestMtime([join(path, entry)]));
+    }
+  }
+  return newest;
+}
+
+/**
+ * Builds the dashboard and the widget bundle when their output is missing or older than any of their
+ * sources (a pull or a branch switch must never leave an old bundle in front of a new database).
+ */
 export function ensureFrontendBuilt(): void {
-  const builds: Array<[string, string]> = [
-    ["build:web", join(projectRoot, "web", "dist", "index.html")],
-    ["build:widget", join(projectRoot, "widget", "dist", "leadloop-widget.js")],
+  const shared = [join(projectRoot, "functions", "_shared", "database.types.ts"), join(projectRoot, "package-lock.json")];
+  const builds: Array<[string, string, string[]]> = [
+    ["build:web", join(projectRoot, "web", "dist", "index.html"), [join(projectRoot, "web"), join(projectRoot, "widget", "phone-metadata.ts"), ...shared]],
+    ["build:widget", join(projectRoot, "widget", "dist", "leadloop-widget.js"), [join(projectRoot, "widget"), ...shared]],
   ];
-  for (const [script, output] of builds) {
-    if (existsSync(output) && !process.env.LEADLOOP_REBUILD) continue;
+  for (const [script, output, sources] of builds) {
+    const fresh = existsSync(output) && statSync(output).mtimeMs >= newestMtime(sources);
+    if (fresh && !process.env.LEADLOOP_REBUILD) continue;
     log(`npm run ${script}`);
     const result = spawnSync("npm", ["run", "--silent", script], { cwd: projectRoot, stdio: "inherit" });
     if (result.status !== 0) throw new Error(`npm run ${script} failed`);
