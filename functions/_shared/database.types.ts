@@ -451,6 +451,76 @@ export type Database = {
           },
         ]
       }
+      owner_notifications: {
+        Row: {
+          body: string
+          business_id: string
+          created_at: string
+          dedupe_key: string
+          details: NonNullable<Json>
+          id: string
+          kind: string
+          lead_id: string | null
+          message_id: string | null
+          resolved_at: string | null
+          resolved_by: string | null
+          severity: string
+          title: string
+        }
+        Insert: {
+          body?: string
+          business_id: string
+          created_at?: string
+          dedupe_key: string
+          details?: NonNullable<Json>
+          id?: string
+          kind: string
+          lead_id?: string | null
+          message_id?: string | null
+          resolved_at?: string | null
+          resolved_by?: string | null
+          severity?: string
+          title: string
+        }
+        Update: {
+          body?: string
+          business_id?: string
+          created_at?: string
+          dedupe_key?: string
+          details?: NonNullable<Json>
+          id?: string
+          kind?: string
+          lead_id?: string | null
+          message_id?: string | null
+          resolved_at?: string | null
+          resolved_by?: string | null
+          severity?: string
+          title?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "owner_notifications_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "owner_notifications_lead_id_fkey"
+            columns: ["lead_id"]
+            isOneToOne: false
+            referencedRelation: "leads"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "owner_notifications_message_id_fkey"
+            columns: ["message_id"]
+            isOneToOne: false
+            referencedRelation: "messages"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       subscriptions: {
         Row: {
           business_id: string

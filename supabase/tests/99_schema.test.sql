@@ -74,7 +74,7 @@ select ok((select indexdef ~ 'business_members USING btree \(user_id' from pg_in
 
 select is(
   (select array_agg(tablename::text order by tablename) from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'),
-  array['conversations', 'leads', 'messages'], 'leads, conversations and messages are published to realtime');
+  array['conversations', 'leads', 'messages', 'owner_notifications'], 'leads, conversations, messages and owner notifications are published to realtime');
 select is((select schedule from cron.job where jobname = 'leadloop-lifecycle-sweep'), '* * * * *', 'the lifecycle sweep runs every minute');
 select is((select command from cron.job where jobname = 'leadloop-lifecycle-sweep'), 'select private.lifecycle_sweep()', 'through pg_cron');
 
