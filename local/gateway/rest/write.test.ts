@@ -257,28 +257,33 @@ describe("schemas and errors", () => {
 
   test("tables created after the gateway started are found (cache reload on miss, on NOTIFY and on DDL)", async () => {
     const name = T("late");
+    // Like PostgREST, the cache learns of DDL from the platform's NOTIFY (and a miss re-reads the catalog
+    // at most once a second), so a request may race the reload: ask until the answer settles.
+    const settled = async (ask: () => PromiseLike<{ data: unknown; error: unknown }>) => {
+      let last: unknown = null;
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const res = await ask();
+        last = res.data ?? res.error;
+        if (res.error === null) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return last;
+    };
     await f.sql(`create table public.${name} (id int primary key); insert into public.${name} values (7)`);
-    const { data, error } = await f.client().from(name).select("id");
-    assert.equal(error, null);
-    assert.deepEqual(data, [{ id: 7 }]);
-    await f.sql(`alter table public.${name} add column label text; notify pgrst, 'reload schema'`);
-    const ins = await f.client().from(name).insert({ id: 8, label: "new column" }).select("label");
-    assert.deepEqual(ins.data, [{ label: "new column" }]);
-    // A column type change plus NOTIFY: statements prepared for the old type must not be reused.
-    // Concurrent requests so every pooled connection has prepared the statement for an int column.
-    const warm = await Promise.all(Array.from({ length: 30 }, () => f.client().from(name).select("id").eq("id", 7)));
-    assert.ok(warm.every((r) => r.error === null));
-    // No explicit NOTIFY here: the platform's DDL event trigger sends it, as on Supabase.
-    await f.sql(`alter table public.${name} alter column id type text using 'n' || id`);
-    let afterAlter: unknown = null;
-    for (let attempt = 0; attempt < 40; attempt++) {
-      const res = await f.client().from(name).select("id").eq("id", "n7");
-      afterAlter = res.data ?? res.error;
-      if (res.error === null) break;
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      assert.deepEqual(await settled(() => f.client().from(name).select("id")), [{ id: 7 }]);
+      await f.sql(`alter table public.${name} add column label text; notify pgrst, 'reload schema'`);
+      assert.deepEqual(await settled(() => f.client().from(name).insert({ id: 8, label: "new column" }).select("label")), [{ label: "new column" }]);
+      // A column type change plus NOTIFY: statements prepared for the old type must not be reused.
+      // Concurrent requests so every pooled connection has prepared the statement for an int column.
+      const warm = await Promise.all(Array.from({ length: 30 }, () => f.client().from(name).select("id").eq("id", 7)));
+      assert.ok(warm.every((r) => r.error === null));
+      // No explicit NOTIFY here: the platform's DDL event trigger sends it, as on Supabase.
+      await f.sql(`alter table public.${name} alter column id type text using 'n' || id`);
+      assert.deepEqual(await settled(() => f.client().from(name).select("id").eq("id", "n7")), [{ id: "n7" }]);
+    } finally {
+      await f.sql(`drop table if exists public.${name}`);
     }
-    assert.deepEqual(afterAlter, [{ id: "n7" }]);
-    await f.sql(`drop table public.${name}`);
   });
 
   test("a user JWT reaches auth.uid() inside REST requests", async () => {
