@@ -61,6 +61,7 @@ export type Database = {
           sending_problem_at: string | null
           timezone: string
           twilio_number: string | null
+          twilio_number_sid: string | null
           updated_at: string
         }
         Insert: {
@@ -82,6 +83,7 @@ export type Database = {
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
+          twilio_number_sid?: string | null
           updated_at?: string
         }
         Update: {
@@ -103,6 +105,7 @@ export type Database = {
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
+          twilio_number_sid?: string | null
           updated_at?: string
         }
         Relationships: []
@@ -638,6 +641,15 @@ export type Database = {
         }
         Returns: Json
       }
+      business_sending_number: {
+        Args: { p_business_id: string }
+        Returns: {
+          business_id: string
+          name: string
+          twilio_number: string
+          twilio_number_sid: string
+        }[]
+      }
       claim_due_summaries: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
@@ -694,6 +706,10 @@ export type Database = {
       }
       record_message_status: {
         Args: { p_error_code?: string; p_status: string; p_twilio_sid: string }
+        Returns: Json
+      }
+      set_business_sending_number: {
+        Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json
       }
     }
