@@ -524,6 +524,35 @@ export type Database = {
           },
         ]
       }
+      previous_sending_numbers: {
+        Row: {
+          business_id: string
+          phone_number: string
+          replaced_at: string
+          twilio_number_sid: string | null
+        }
+        Insert: {
+          business_id: string
+          phone_number: string
+          replaced_at?: string
+          twilio_number_sid?: string | null
+        }
+        Update: {
+          business_id?: string
+          phone_number?: string
+          replaced_at?: string
+          twilio_number_sid?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "previous_sending_numbers_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       subscriptions: {
         Row: {
           business_id: string
@@ -707,6 +736,10 @@ export type Database = {
       record_message_status: {
         Args: { p_error_code?: string; p_status: string; p_twilio_sid: string }
         Returns: Json
+      }
+      sending_number_taken: {
+        Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
+        Returns: boolean
       }
       set_business_sending_number: {
         Args: { p_business_id: string; p_phone_number: string; p_sid: string }
