@@ -50,7 +50,12 @@ export class EmulatorStore {
     readonly numbersFile?: string,
   ) {
     if (numbersFile && existsSync(numbersFile)) {
-      const saved = JSON.parse(readFileSync(numbersFile, "utf8")) as { accountSid?: string; numbers?: TwilioNumber[] };
+      let saved: { accountSid?: string; numbers?: TwilioNumber[] };
+      try {
+        saved = JSON.parse(readFileSync(numbersFile, "utf8"));
+      } catch (error) {
+        throw new Error(`the Twilio emulator's numbers file ${numbersFile} is unreadable (${(error as Error).message}); fix or delete it`);
+      }
       // Numbers belong to an account: another account's file is not this one's inventory.
       if (saved.accountSid === accountSid) for (const n of saved.numbers ?? []) this.numbers.set(n.phoneNumber, n);
     }

@@ -35,7 +35,8 @@ export interface WebhookResult {
 
 type AttemptOutcome =
   | { ok: true; status: number; body: string }
-  | { ok: false; reason: RetryReason | "tt"; status?: number; body?: string; error: string };
+  // "tt": the total time is used up; "3xx": a redirect, which the emulator does not follow. Neither is retried.
+  | { ok: false; reason: RetryReason | "tt" | "3xx"; status?: number; body?: string; error: string };
 
 /** One HTTP exchange with Twilio's three clocks: connect, read (between packets too) and the total budget. */
 function attemptOnce(
@@ -98,7 +99,7 @@ function attemptOnce(
         const text = Buffer.concat(chunks).toString("utf8").slice(0, maxResponseBytes);
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) finish({ ok: true, status, body: text });
-        else finish({ ok: false, reason: status >= 500 ? "5xx" : "4xx", status, body: text, error: `answered HTTP ${status}` });
+        else finish({ ok: false, reason: status >= 500 ? "5xx" : status >= 400 ? "4xx" : "3xx", status, body: text, error: `answered HTTP ${status}` });
       });
       res.on("error", (error) => finish({ ok: false, reason: "rt", error: `connection broken while reading: ${error.message}` }));
     });
@@ -174,7 +175,7 @@ export async function deliverWebhook(store: EmulatorStore, request: WebhookReque
     }
     logAttempt(store, entry);
     const responseText = outcome.body ?? "";
-    const retry = !outcome.ok && outcome.reason !== "tt" && overrides.retryOn.has(outcome.reason) && attempt <= overrides.retryCount &&
+    const retry = !outcome.ok && outcome.reason !== "tt" && outcome.reason !== "3xx" && overrides.retryOn.has(outcome.reason) && attempt <= overrides.retryCount &&
       Date.now() < deadline && !store.closed && myGeneration === store.generation;
     if (!retry) return { ok: outcome.ok, url, entry, attempts: attempt, responseText };
   }
