@@ -58,7 +58,7 @@ export function takeFault(store: EmulatorStore): FaultRule | null {
   return null;
 }
 
-export function sendTwilioError(res: ServerResponse, error: TwilioApiError): void {
+function sendTwilioError(res: ServerResponse, error: TwilioApiError): void {
   const headers: Record<string, string> = error.status === 401 ? { "www-authenticate": 'Basic realm="Twilio API"' } : {};
   if (error.status === 429) headers["retry-after"] = "1";
   sendJson(res, error.status, twilioError(error.code, error.message, error.status), headers);
