@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import type { InstanceConfig } from "./config.ts";
 import { projectRoot } from "./config.ts";
-import { prepareDatabase } from "./db/cluster.ts";
+import { dataDirectory, prepareDatabase } from "./db/cluster.ts";
 import { demo } from "./demo.ts";
 import { startGateway } from "./gateway/server.ts";
 import { startLlmFake } from "./llm-fake/server.ts";
@@ -104,6 +104,31 @@ function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: st
   writeFileSync(config.functionsEnvFile, text);
 }
 
+/**
+ * The demo business's number is one the Twilio account already had; its owner connects it the way any
+ * owner connects a number (twilio-numbers, through the gateway), which sets its webhooks, retry
+ * overrides and fallback from the one place that writes them. Also labels the owner's handset.
+ */
+async function connectDemoNumber(config: InstanceConfig, emulator: TwilioEmulatorControl, functionsUrl: string): Promise<void> {
+  const owned = (await emulator.numbers()).find((n) => n.phoneNumber === demo.twilioNumber);
+  const number = owned ?? (await emulator.configureNumber({ phoneNumber: demo.twilioNumber, smsUrl: null, friendlyName: "Demo Plumbing Co" }));
+  const apikey = config.keys.anonKey;
+  const signIn = await fetch(`${config.supabaseUrl}/auth/v1/token?grant_type=password`, {
+    method: "POST",
+    headers: { apikey, "content-type": "application/json" },
+    body: JSON.stringify({ email: demo.email, password: demo.password }),
+  });
+  const session = (await signIn.json()) as { access_token?: string };
+  if (!signIn.ok || !session.access_token) throw new Error(`the demo owner could not sign in (${signIn.status}): ${JSON.stringify(session)}`);
+  const connect = await fetch(`${functionsUrl}/twilio-numbers`, {
+    method: "POST",
+    headers: { apikey, authorization: `Bearer ${session.access_token}`, "content-type": "application/json" },
+    body: JSON.stringify({ business_id: demo.businessId, phone_number_sid: number.sid }),
+  });
+  if (!connect.ok) throw new Error(`connecting the demo number failed (${connect.status}): ${await connect.text()}`);
+  await emulator.setPhone({ phone: demo.ownerPhone, lineType: "mobile", label: "Owner (Demo Plumbing Co)" });
+}
+
 export async function startStack(config: InstanceConfig, options: StackOptions = {}): Promise<RunningStack> {
   mkdirSync(config.stateDir, { recursive: true });
   const stoppers: Array<() => Promise<void>> = [];
@@ -117,6 +142,8 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
       port: config.ports.twilio,
       accountSid: config.twilio.accountSid,
       authToken: config.twilio.authToken,
+      // The account's numbers live beside the database that names them, and are wiped with it.
+      numbersFile: join(dataDirectory(config), "..", "twilio-numbers.json"),
     });
     stoppers.push(() => twilio.close());
 
@@ -133,10 +160,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     stoppers.push(() => gateway.close());
 
     const functionsUrl = `${config.supabaseUrl}/functions/v1`;
-    // The demo number's incoming-SMS webhook, as Twilio's console sets it, and the owner's handset.
-    const emulator = new TwilioEmulatorControl(twilio.url);
-    await emulator.configureNumber({ phoneNumber: demo.twilioNumber, smsUrl: `${functionsUrl}/twilio-inbound` });
-    await emulator.setPhone({ phone: demo.ownerPhone, lineType: "mobile", label: "Owner (Demo Plumbing Co)" });
+    await connectDemoNumber(config, new TwilioEmulatorControl(twilio.url), functionsUrl);
 
     ensureFrontendBuilt();
     const web = await startWebServer({

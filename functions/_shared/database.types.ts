@@ -61,6 +61,7 @@ export type Database = {
           sending_problem_at: string | null
           timezone: string
           twilio_number: string | null
+          twilio_number_sid: string | null
           updated_at: string
         }
         Insert: {
@@ -82,6 +83,7 @@ export type Database = {
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
+          twilio_number_sid?: string | null
           updated_at?: string
         }
         Update: {
@@ -103,6 +105,7 @@ export type Database = {
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
+          twilio_number_sid?: string | null
           updated_at?: string
         }
         Relationships: []
@@ -521,6 +524,35 @@ export type Database = {
           },
         ]
       }
+      previous_sending_numbers: {
+        Row: {
+          business_id: string
+          phone_number: string
+          replaced_at: string
+          twilio_number_sid: string | null
+        }
+        Insert: {
+          business_id: string
+          phone_number: string
+          replaced_at?: string
+          twilio_number_sid?: string | null
+        }
+        Update: {
+          business_id?: string
+          phone_number?: string
+          replaced_at?: string
+          twilio_number_sid?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "previous_sending_numbers_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       subscriptions: {
         Row: {
           business_id: string
@@ -638,6 +670,15 @@ export type Database = {
         }
         Returns: Json
       }
+      business_sending_number: {
+        Args: { p_business_id: string }
+        Returns: {
+          business_id: string
+          name: string
+          twilio_number: string
+          twilio_number_sid: string
+        }[]
+      }
       claim_due_summaries: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
@@ -694,6 +735,14 @@ export type Database = {
       }
       record_message_status: {
         Args: { p_error_code?: string; p_status: string; p_twilio_sid: string }
+        Returns: Json
+      }
+      sending_number_taken: {
+        Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
+        Returns: boolean
+      }
+      set_business_sending_number: {
+        Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json
       }
     }

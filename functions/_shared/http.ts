@@ -12,9 +12,25 @@ export class BadRequestError extends HttpError {
     super(400, "bad_request", message);
   }
 }
+/** No signed-in user: the caller must sign in (401), as opposed to a user without the right (403). */
+export class UnauthorizedError extends HttpError {
+  constructor(message: string) {
+    super(401, "unauthorized", message);
+  }
+}
 export class ForbiddenError extends HttpError {
   constructor(message: string) {
     super(403, "forbidden", message);
+  }
+}
+export class NotFoundError extends HttpError {
+  constructor(message: string) {
+    super(404, "not_found", message);
+  }
+}
+export class ConflictError extends HttpError {
+  constructor(message: string) {
+    super(409, "conflict", message);
   }
 }
 export class MethodNotAllowedError extends HttpError {

@@ -1,11 +1,13 @@
 // Twilio's REST API as the official client calls it (Basic auth, form bodies, Twilio's JSON and paging):
-// Messages create/fetch/list with injectable faults, and IncomingPhoneNumbers' SMS URL.
+// Messages create/fetch/list with injectable faults here; the number resources in numbers-api.ts.
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { twilioError } from "./errors.ts";
 import { createOutbound } from "./delivery.ts";
 import { readBody, sendJson } from "./http.ts";
-import { API_VERSION, rfc2822, TwilioApiError, type FaultRule, type StoredMessage, type TwilioNumber } from "./model.ts";
+import { API_VERSION, rfc2822, TwilioApiError, type FaultRule, type StoredMessage } from "./model.ts";
+import { handleNumbersApi } from "./numbers-api.ts";
+import { listPage } from "./paging.ts";
 import type { EmulatorStore } from "./store.ts";
 
 export function messageUri(store: EmulatorStore, messageSid: string): string {
@@ -87,9 +89,14 @@ export async function handleApi(store: EmulatorStore, req: IncomingMessage, res:
     if (!m) return sendTwilioError(res, new TwilioApiError(20404, `The requested resource ${path} was not found`));
     return sendJson(res, 200, messageResource(store, m));
   }
-  if (rest === "/IncomingPhoneNumbers.json" && req.method === "GET") return listIncomingNumbersRoute(store, res, url);
-  const incoming = /^\/IncomingPhoneNumbers\/(PN[0-9a-f]{32})\.json$/.exec(rest);
-  if (incoming && (req.method === "POST" || req.method === "GET")) return incomingNumberRoute(store, req, res, incoming[1], path);
+  if (rest.startsWith("/IncomingPhoneNumbers") || rest.startsWith("/AvailablePhoneNumbers")) {
+    try {
+      return await handleNumbersApi(store, req, res, url, rest);
+    } catch (error) {
+      if (error instanceof TwilioApiError) return sendTwilioError(res, error);
+      throw error;
+    }
+  }
   return sendTwilioError(res, new TwilioApiError(20404, `The requested resource ${path} was not found`));
 }
 
@@ -158,91 +165,17 @@ export function listMessagesRoute(store: EmulatorStore, res: ServerResponse, url
         filters.push((m) => test(m.dateSent ?? m.dateCreated));
       }
     }
-    const pageSize = Math.min(1000, Math.max(1, Number(q.get("PageSize") ?? 50) || 50));
-    const page = Math.max(0, Number(q.get("Page") ?? 0) || 0);
-    const all = [...store.messages.values()].filter((m) => filters.every((f) => f(m))).reverse(); // newest first, like Twilio
-    const slice = all.slice(page * pageSize, (page + 1) * pageSize);
-    const base = `/${API_VERSION}/Accounts/${store.accountSid}/Messages.json`;
-    const pageUri = (n: number) => {
-      const params = new URLSearchParams();
-      for (const key of ["To", "From", "DateSent", "DateSent<", "DateSent>"]) {
-        const value = q.get(key);
-        if (value) params.set(key, value);
-      }
-      params.set("PageSize", String(pageSize));
-      params.set("Page", String(n));
-      if (n > 0) params.set("PageToken", `PA${all[n * pageSize - 1]?.sid ?? ""}`);
-      return `${base}?${params.toString()}`;
-    };
-    const hasNext = (page + 1) * pageSize < all.length;
-    sendJson(res, 200, {
-      end: page * pageSize + Math.max(0, slice.length - 1),
-      first_page_uri: pageUri(0),
-      messages: slice.map((m) => messageResource(store, m)),
-      next_page_uri: hasNext ? pageUri(page + 1) : null,
-      page,
-      page_size: pageSize,
-      previous_page_uri: page > 0 ? pageUri(page - 1) : null,
-      start: page * pageSize,
-      uri: pageUri(page),
-    });
+    const items = [...store.messages.values()].filter((m) => filters.every((f) => f(m))).reverse(); // newest first, like Twilio
+    sendJson(res, 200, listPage({
+      key: "messages",
+      basePath: `/${API_VERSION}/Accounts/${store.accountSid}/Messages.json`,
+      query: q,
+      filterKeys: ["To", "From", "DateSent", "DateSent<", "DateSent>"],
+      items,
+      idOf: (m) => m.sid,
+    }, (m) => messageResource(store, m)));
   } catch (error) {
     if (error instanceof TwilioApiError) return sendTwilioError(res, error);
     throw error;
   }
-}
-
-export function incomingNumberResource(store: EmulatorStore, n: TwilioNumber) {
-  const now = rfc2822(new Date());
-  return {
-    account_sid: store.accountSid,
-    api_version: API_VERSION,
-    capabilities: { fax: false, mms: false, sms: true, voice: true },
-    date_created: now,
-    date_updated: now,
-    friendly_name: n.friendlyName,
-    phone_number: n.phoneNumber,
-    sid: n.sid,
-    sms_application_sid: "",
-    sms_fallback_method: "POST",
-    sms_fallback_url: "",
-    sms_method: "POST",
-    sms_url: n.smsUrl ?? "",
-    status: "in-use",
-    uri: `/${API_VERSION}/Accounts/${store.accountSid}/IncomingPhoneNumbers/${n.sid}.json`,
-  };
-}
-
-export function listIncomingNumbersRoute(store: EmulatorStore, res: ServerResponse, url: URL): void {
-  const wanted = url.searchParams.get("PhoneNumber");
-  const list = [...store.numbers.values()].filter((n) => !wanted || n.phoneNumber === wanted);
-  const base = `/${API_VERSION}/Accounts/${store.accountSid}/IncomingPhoneNumbers.json`;
-  sendJson(res, 200, {
-    end: Math.max(0, list.length - 1),
-    first_page_uri: `${base}?PageSize=50&Page=0`,
-    incoming_phone_numbers: list.map((n) => incomingNumberResource(store, n)),
-    next_page_uri: null,
-    page: 0,
-    page_size: 50,
-    previous_page_uri: null,
-    start: 0,
-    uri: `${base}?PageSize=50&Page=0`,
-  });
-}
-
-export async function incomingNumberRoute(store: EmulatorStore, req: IncomingMessage, res: ServerResponse, numberSid: string, path: string): Promise<void> {
-  const n = [...store.numbers.values()].find((x) => x.sid === numberSid);
-  if (!n) return sendTwilioError(res, new TwilioApiError(20404, `The requested resource ${path} was not found`));
-  if (req.method === "POST") {
-    const form = new URLSearchParams(await readBody(req));
-    const smsUrl = form.get("SmsUrl");
-    if (smsUrl !== null) {
-      if (smsUrl !== "" && !/^https?:\/\//i.test(smsUrl)) return sendTwilioError(res, new TwilioApiError(21502, "SmsUrl is not valid"));
-      n.smsUrl = smsUrl || null;
-    }
-    const friendlyName = form.get("FriendlyName");
-    if (friendlyName) n.friendlyName = friendlyName;
-    store.publish("number.configured", { number: n });
-  }
-  sendJson(res, 200, incomingNumberResource(store, n));
 }

@@ -1,6 +1,7 @@
 // Helpers for tests and tools that talk to the emulator: the official `twilio` client aimed at it,
 // and a small typed client for the /emulator control API and its event stream.
 import twilio from "twilio";
+import type { TwilioNumber, WebhookLogEntry, WebhookOutcome } from "./model.ts";
 
 type RequestOptions = Parameters<InstanceType<typeof twilio.RequestClient>["request"]>[0];
 
@@ -49,14 +50,14 @@ export interface EmulatorMessage {
   messagingServiceSid: string | null;
   statusCallback: string | null;
   optOutType?: "STOP" | "START" | "HELP";
-  webhook?: { url: string | null; state: "pending" | "delivered" | "failed"; httpStatus?: number; errorCode?: number; error?: string; durationMs?: number };
+  webhook?: WebhookOutcome;
 }
 
 export interface EmulatorEvent {
   seq: number;
   type: string;
   message?: EmulatorMessage;
-  webhook?: { kind: "inbound" | "status-callback"; messageSid: string; url: string | null; ok: boolean; httpStatus?: number; errorCode?: number; error?: string; params: Record<string, string> };
+  webhook?: WebhookLogEntry;
   [key: string]: unknown;
 }
 
@@ -75,8 +76,12 @@ export class TwilioEmulatorControl {
     return JSON.parse(text) as T;
   }
 
-  configureNumber(number: { phoneNumber: string; smsUrl?: string | null; advancedOptOut?: boolean; messagingServiceSid?: string }) {
-    return this.call<{ sid: string; phoneNumber: string; smsUrl: string | null; advancedOptOut: boolean }>("POST", "/emulator/numbers", number);
+  /** Gives the account a number it already had (the IncomingPhoneNumbers resource a purchase makes). */
+  configureNumber(number: { phoneNumber: string; smsUrl?: string | null; smsFallbackUrl?: string | null; advancedOptOut?: boolean; messagingServiceSid?: string; friendlyName?: string }) {
+    return this.call<TwilioNumber>("POST", "/emulator/numbers", number);
+  }
+  numbers() {
+    return this.call<TwilioNumber[]>("GET", "/emulator/numbers");
   }
   inbound(text: { from: string; to: string; body: string }) {
     return this.call<{ sid: string }>("POST", "/emulator/inbound", text);
@@ -103,7 +108,7 @@ export class TwilioEmulatorControl {
     return this.call<{ ok: true }>("POST", "/emulator/reset", options);
   }
   webhooks(messageSid?: string) {
-    return this.call<NonNullable<EmulatorEvent["webhook"]>[]>("GET", messageSid ? `/emulator/webhooks?messageSid=${messageSid}` : "/emulator/webhooks");
+    return this.call<WebhookLogEntry[]>("GET", messageSid ? `/emulator/webhooks?messageSid=${messageSid}` : "/emulator/webhooks");
   }
 
   /** Seq of the newest event so far; pass it as `afterSeq` to see only what happens next. */

@@ -7,13 +7,13 @@ import {
   e164,
   messagingServiceSidPattern,
   seededRandom,
-  sid,
   type EmulatorEvent,
   type FaultMode,
   type FaultRule,
   type LineType,
   type TwilioNumber,
 } from "./model.ts";
+import { newNumberRecord } from "./numbers-api.ts";
 import type { EmulatorStore } from "./store.ts";
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -59,9 +59,13 @@ export async function handleControl(store: EmulatorStore, req: IncomingMessage, 
   if (route === "GET /emulator/events") return openEventStream(store, req, res, url);
 
   if (route === "POST /emulator/numbers") {
+    // Gives the account a number it already had (ported in, bought before this run): the same
+    // IncomingPhoneNumbers resource a purchase makes, configured in one call.
     const input = await readJson(req);
     const phoneNumber = requirePhone(input.phoneNumber, "phoneNumber");
     const smsUrl = optionalUrl(input.smsUrl, "smsUrl");
+    const smsFallbackUrl = optionalUrl(input.smsFallbackUrl, "smsFallbackUrl");
+    if (smsFallbackUrl && !smsUrl) throw new HttpError(400, "smsFallbackUrl needs an smsUrl (Twilio error 21406)");
     if (input.advancedOptOut !== undefined && typeof input.advancedOptOut !== "boolean") throw new HttpError(400, "advancedOptOut must be a boolean");
     const messagingServiceSid = input.messagingServiceSid ?? null;
     if (messagingServiceSid !== null && (typeof messagingServiceSid !== "string" || !messagingServiceSidPattern.test(messagingServiceSid))) {
@@ -70,16 +74,15 @@ export async function handleControl(store: EmulatorStore, req: IncomingMessage, 
     if (input.friendlyName !== undefined && typeof input.friendlyName !== "string") throw new HttpError(400, "friendlyName must be a string");
     const existing = store.numbers.get(phoneNumber);
     const number: TwilioNumber = {
-      sid: existing?.sid ?? sid("PN"),
-      phoneNumber,
+      ...(existing ?? newNumberRecord(phoneNumber, "hosted")),
       smsUrl,
+      smsFallbackUrl,
       advancedOptOut: (input.advancedOptOut as boolean | undefined) ?? existing?.advancedOptOut ?? false,
       messagingServiceSid: messagingServiceSid as string | null,
       friendlyName: (input.friendlyName as string | undefined) ?? existing?.friendlyName ?? phoneNumber,
+      dateUpdated: new Date().toISOString(),
     };
-    store.numbers.set(phoneNumber, number);
-    store.phones.delete(phoneNumber);
-    store.publish("number.configured", { number });
+    store.putNumber(number);
     return sendJson(res, existing ? 200 : 201, number);
   }
   if (route === "GET /emulator/numbers") return sendJson(res, 200, [...store.numbers.values()]);
@@ -91,7 +94,7 @@ export async function handleControl(store: EmulatorStore, req: IncomingMessage, 
     if (typeof input.body !== "string") throw new HttpError(400, "body must be a string");
     if (input.body.length > 1600) throw new HttpError(400, "body must be at most 1600 characters");
     const number = store.numbers.get(to);
-    if (!number) throw new HttpError(404, `${to} is not a Twilio number of this emulator; configure it with POST /emulator/numbers`);
+    if (!number) throw new HttpError(404, `${to} is not a number of this Twilio account; buy it (IncomingPhoneNumbers) or add it with POST /emulator/numbers`);
     if (store.numbers.has(from)) throw new HttpError(400, `from ${from} is a Twilio number; inbound texts come from phones`);
     const m = await receiveInbound(store, from, number, input.body);
     return sendJson(res, 201, { sid: m.sid });
@@ -185,7 +188,10 @@ export async function handleControl(store: EmulatorStore, req: IncomingMessage, 
     const input = await readJson(req);
     store.generation++;
     store.messages.clear();
-    if (input.keepNumbers !== true) store.numbers.clear();
+    if (input.keepNumbers !== true) {
+      store.numbers.clear();
+      store.numbersChanged();
+    }
     store.phones.clear();
     store.optedOut.clear();
     store.faults = [];

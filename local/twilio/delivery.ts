@@ -16,7 +16,7 @@ import {
 } from "./model.ts";
 import { countSegments } from "./segments.ts";
 import type { EmulatorStore } from "./store.ts";
-import { postWebhook, statusCallbackParams } from "./webhooks.ts";
+import { postStatusCallback } from "./webhooks.ts";
 import { errorMessage } from "./errors.ts";
 
 
@@ -26,14 +26,14 @@ export async function deliver(store: EmulatorStore, m: StoredMessage, deliveryEr
   const step = async (status: MessageStatus, errorCode: number | null = null) => {
     if (store.closed || myGeneration !== store.generation) return false;
     store.setStatus(m, status, errorCode);
-    if (m.statusCallback) await postWebhook(store, "status-callback", m.statusCallback, statusCallbackParams(store, m), m.sid);
+    if (m.statusCallback) await postStatusCallback(store, m);
     return !store.closed && myGeneration === store.generation;
   };
   if (m.status === "accepted") {
     await store.later(Math.min(store.settings.deliveryDelayMs, 20));
     if (!(await step("queued"))) return;
   } else if (m.statusCallback) {
-    await postWebhook(store, "status-callback", m.statusCallback, statusCallbackParams(store, m), m.sid);
+    await postStatusCallback(store, m);
   }
   await store.later(store.settings.deliveryDelayMs);
   if (deliveryError !== null && failedBeforeCarrier.has(deliveryError)) {
@@ -86,8 +86,9 @@ export function createOutbound(store: EmulatorStore, request: SendRequest, deliv
   if (!e164.test(from) && !alphanumericSender.test(from)) {
     throw new TwilioApiError(21212, `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`);
   }
-  if (from !== MAGIC_PASSING_FROM && !store.numbers.has(from)) {
-    throw new TwilioApiError(21606, `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination/account. Configure it first: POST /emulator/numbers.`);
+  // A sender must be a number the account owns (bought, or given with POST /emulator/numbers) that can text.
+  if (from !== MAGIC_PASSING_FROM && !store.numbers.get(from)?.capabilities.sms) {
+    throw new TwilioApiError(21606, `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination/account.`);
   }
   if (magicTo[to]) {
     const code = magicTo[to];

@@ -8,6 +8,7 @@ export interface TwilioErrorBody {
 }
 
 const messages: Record<number, string> = {
+  20001: "Invalid parameter",
   20003: "Authenticate",
   20404: "The requested resource was not found",
   20429: "Too Many Requests",
@@ -16,6 +17,12 @@ const messages: Record<number, string> = {
   21211: "The 'To' number is not a valid phone number.",
   21212: "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
   21266: "'To' and 'From' number cannot be the same",
+  21406: "Cannot set SmsFallbackUrl without setting SmsUrl",
+  21421: "PhoneNumber is invalid",
+  21422: "PhoneNumber is not available",
+  21451: "AreaCode is invalid",
+  21452: "No phone numbers found in area code",
+  21502: "Invalid callback URL",
   21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number.",
   21602: "Message body is required.",
   21603: "A 'From' phone number is required.",

@@ -9,12 +9,17 @@ export type MessageStatus = "accepted" | "queued" | "sending" | "sent" | "delive
 export type LineType = "mobile" | "landline" | "unreachable";
 
 export interface WebhookOutcome {
+  /** The URL requested (the configured one without its fragment). */
   url: string | null;
   state: "pending" | "delivered" | "failed";
   httpStatus?: number;
   errorCode?: number;
   error?: string;
   durationMs?: number;
+  /** Requests made to this URL (1 + retries). */
+  attempts?: number;
+  /** What the number's SmsFallbackUrl answered, when the primary URL failed. */
+  fallback?: Omit<WebhookOutcome, "fallback">;
 }
 
 export interface StoredMessage {
@@ -38,13 +43,31 @@ export interface StoredMessage {
   webhook?: WebhookOutcome;
 }
 
+export type HttpMethod = "GET" | "POST";
+
+/** A number the account owns: an IncomingPhoneNumber resource, and where its texts are delivered. */
 export interface TwilioNumber {
   sid: string;
   phoneNumber: string;
+  friendlyName: string;
+  /** "twilio": bought through IncomingPhoneNumbers; "hosted": given to the account by the control API (a number it had before). */
+  origin: "twilio" | "hosted";
+  capabilities: { voice: boolean; sms: boolean; mms: boolean; fax: boolean };
+  /** Where inbound texts go; may carry connection overrides in its fragment (#rc=3&rp=5xx). */
   smsUrl: string | null;
+  smsMethod: HttpMethod;
+  /** Requested after SmsUrl fails (retries included), with ErrorCode and ErrorUrl added. */
+  smsFallbackUrl: string | null;
+  smsFallbackMethod: HttpMethod;
+  /** Twilio uses this for voice call status; kept for the resource's shape, unused by SMS. */
+  statusCallback: string | null;
+  statusCallbackMethod: HttpMethod;
+  voiceUrl: string | null;
+  voiceMethod: HttpMethod;
   advancedOptOut: boolean;
   messagingServiceSid: string | null;
-  friendlyName: string;
+  dateCreated: string;
+  dateUpdated: string;
 }
 
 export interface PhoneSetting {
@@ -73,7 +96,16 @@ export interface WebhookLogEntry {
   id: number;
   kind: "inbound" | "status-callback";
   messageSid: string;
+  /** The URL requested (no fragment); `configuredUrl` is the setting it came from. */
   url: string | null;
+  configuredUrl: string | null;
+  method: HttpMethod;
+  /** 1 for the first request, 2.. for Twilio's retries of it. */
+  attempt: number;
+  /** A request to the number's SmsFallbackUrl. */
+  fallback: boolean;
+  /** Same on every retry of one request, as Twilio's I-Twilio-Idempotency-Token. */
+  idempotencyToken: string;
   params: Record<string, string>;
   ok: boolean;
   httpStatus?: number;

@@ -1,5 +1,6 @@
-// The phone page in a real browser: a person opens a phone, texts a Twilio number as the lead,
-// and sees the message, its webhook state, the TwiML reply and its delivery, all live.
+// The phone page in a real browser: the account's numbers as bought, then a person opens a phone,
+// texts a Twilio number as the lead, and sees the message, its webhook state, the TwiML reply and its
+// delivery, all live.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,11 +32,9 @@ after(async () => {
   await app?.close();
 });
 
-test("a person texts a Twilio number as a lead and sees the delivery states live", async () => {
-  const business = newPhone();
+test("a person texts a bought Twilio number as a lead and sees the delivery states live", async () => {
   const owner = newPhone();
   const lead = newPhone();
-  await emu.control.configureNumber({ phoneNumber: business, smsUrl: `${app.url}/sms` });
   await emu.control.setPhone({ phone: owner, lineType: "mobile", label: "Owner (Test Plumbing)" });
 
   const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
@@ -43,6 +42,22 @@ test("a person texts a Twilio number as a lead and sees the delivery states live
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(`${emu.url}/phone`);
   await page.locator("#live[data-state=open]").waitFor();
+
+  // A number bought through the API shows up at once, with where its texts go and its retry settings.
+  const bought = await emu.client.incomingPhoneNumbers.create({
+    areaCode: "512",
+    friendlyName: "Test Plumbing",
+    smsUrl: `${app.url}/sms#rc=3&rp=5xx,ct,rt`,
+    smsFallbackUrl: `${app.url}/fallback`,
+  });
+  const business = bought.phoneNumber;
+  const listed = page.locator(`#number-list li[data-number="${business}"]`);
+  await listed.waitFor();
+  assert.match(await listed.innerText(), new RegExp(`Test Plumbing \\${business}[\\s\\S]*bought[\\s\\S]*SMS → ${app.url}/sms #rc=3&rp=5xx,ct,rt[\\s\\S]*Fallback → ${app.url}/fallback`, "i"));
+  const spare = await emu.client.incomingPhoneNumbers.create({ areaCode: "512" });
+  await page.locator(`#number-list li[data-number="${spare.phoneNumber}"]`, { hasText: "SMS: no webhook" }).waitFor();
+  await emu.client.incomingPhoneNumbers(spare.sid).remove();
+  await page.locator(`#number-list li[data-number="${spare.phoneNumber}"]`).waitFor({ state: "detached" });
 
   // The owner's phone gets an alert while the page is open: it must show up without a reload.
   await page.locator("#phone-list li", { hasText: "Owner (Test Plumbing)" }).click();
@@ -63,6 +78,8 @@ test("a person texts a Twilio number as a lead and sees the delivery states live
 
   const mine = leadPhone.locator(".bubble-row.mine", { hasText: "my sink is leaking" });
   await mine.locator(".state", { hasText: "webhook 200" }).waitFor();
+  const [delivered] = app.requests.filter((r) => r.params.From === lead);
+  assert.equal(delivered.url, `${app.url}/sms`, "delivered to the number's SmsUrl, without the fragment");
   const reply = leadPhone.locator(".bubble-row.theirs", { hasText: "Got it: MY SINK IS LEAKING" });
   await reply.locator(".state", { hasText: "Delivered" }).waitFor();
 

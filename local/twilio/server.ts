@@ -1,6 +1,7 @@
-// Twilio emulator: the Messages API as the official client sees it (api.ts), signed webhooks as a Twilio
-// number's owner sees them (delivery.ts, inbound.ts, webhooks.ts), and a JSON control API plus the phone
-// page for people and tests (control.ts, phone/). This file is the HTTP server that routes to them.
+// Twilio emulator: the Messages and number APIs as the official client sees them (api.ts, numbers-api.ts),
+// signed webhooks as a Twilio number's owner sees them (delivery.ts, inbound.ts, webhooks.ts), and a JSON
+// control API plus the phone page for people and tests (control.ts, phone/). This file is the HTTP
+// server that routes to them.
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -20,8 +21,10 @@ export interface TwilioEmulatorOptions {
   publicUrl?: string;
   /** Pause between each delivery step (queued -> sent -> delivered). */
   deliveryDelayMs?: number;
-  /** How long a webhook may take before it counts as failed (Twilio: 15 s). */
+  /** Default read timeout of a webhook, when its URL does not set `rt` (Twilio: 15 s). */
   webhookTimeoutMs?: number;
+  /** JSON file that keeps the account's numbers between runs (none: they live in memory only). */
+  numbersFile?: string;
   log?: (line: string) => void;
 }
 
@@ -49,6 +52,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     authToken,
     { deliveryDelayMs: options.deliveryDelayMs ?? 300, webhookTimeoutMs: options.webhookTimeoutMs ?? 15_000 },
     log,
+    options.numbersFile,
   );
   const sockets = new Set<Socket>();
 
@@ -113,6 +117,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       store.closed = true;
       for (const timer of store.timers) clearTimeout(timer);
       store.timers.clear();
+      for (const abort of [...store.aborts]) abort();
       for (const sub of store.subscribers) sub.res.end();
       store.subscribers.clear();
       await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 // Everything the emulator remembers (messages, numbers, phones, opt-outs, faults, the webhook log)
 // and the event stream every change is published on. One store per emulator; reset clears it.
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { errorMessage } from "./errors.ts";
 import {
@@ -32,6 +33,8 @@ export class EmulatorStore {
   seq = 0;
   readonly subscribers = new Set<{ res: ServerResponse; phone?: string }>();
   readonly timers = new Set<NodeJS.Timeout>();
+  /** Ends webhook requests still in flight (close()). */
+  readonly aborts = new Set<() => void>();
   closed = false;
   /** Incremented on reset so deliveries scheduled before it stop touching the new state. */
   generation = 0;
@@ -43,7 +46,43 @@ export class EmulatorStore {
     readonly authToken: string,
     readonly settings: EmulatorSettings,
     readonly log: (line: string) => void,
-  ) {}
+    /** Where the account's numbers are kept between runs (a dev stack keeps the number an owner bought). */
+    readonly numbersFile?: string,
+  ) {
+    if (numbersFile && existsSync(numbersFile)) {
+      let saved: { accountSid?: string; numbers?: TwilioNumber[] };
+      try {
+        saved = JSON.parse(readFileSync(numbersFile, "utf8"));
+      } catch (error) {
+        throw new Error(`the Twilio emulator's numbers file ${numbersFile} is unreadable (${(error as Error).message}); fix or delete it`);
+      }
+      // Numbers belong to an account: another account's file is not this one's inventory.
+      if (saved.accountSid === accountSid) for (const n of saved.numbers ?? []) this.numbers.set(n.phoneNumber, n);
+    }
+  }
+
+  /** Adds or replaces a number the account owns and tells the event stream. */
+  putNumber(number: TwilioNumber): void {
+    this.numbers.set(number.phoneNumber, number);
+    this.phones.delete(number.phoneNumber);
+    this.numbersChanged();
+    this.publish("number.configured", { number });
+  }
+
+  /** Releases a number: it stops receiving, its opt-outs go with it, and it can be bought again. */
+  releaseNumber(number: TwilioNumber): void {
+    this.numbers.delete(number.phoneNumber);
+    for (const key of [...this.optedOut]) if (key.startsWith(`${number.phoneNumber}|`)) this.optedOut.delete(key);
+    this.numbersChanged();
+    this.publish("number.released", { number });
+  }
+
+  numbersChanged(): void {
+    if (!this.numbersFile) return;
+    const temporary = `${this.numbersFile}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ accountSid: this.accountSid, numbers: [...this.numbers.values()] }, null, 2) + "\n");
+    renameSync(temporary, this.numbersFile);
+  }
 
   /** A timer that close() cancels. */
   later(ms: number): Promise<void> {

@@ -7,11 +7,14 @@ import { emulatorTwilioClient, TwilioEmulatorControl } from "./client.ts";
 import { startTwilioEmulator, type TwilioEmulatorOptions } from "./server.ts";
 
 export interface RecordedWebhook {
+  method: string;
   path: string;
   /** The full URL the emulator called, which is what Twilio signs. */
   url: string;
   signature: string;
   contentType: string;
+  idempotencyToken: string;
+  /** Form fields of a POST; a GET's parameters are in its query string (`url`). */
   params: Record<string, string>;
 }
 
@@ -64,10 +67,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on("data", (chunk) => (body += chunk));
     req.on("end", () => {
       const recorded: RecordedWebhook = {
+        method: req.method ?? "",
         path: new URL(req.url ?? "/", "http://x").pathname,
         url: receiver.url + (req.url ?? "/"),
         signature: String(req.headers["x-twilio-signature"] ?? ""),
         contentType: String(req.headers["content-type"] ?? ""),
+        idempotencyToken: String(req.headers["i-twilio-idempotency-token"] ?? ""),
         params: Object.fromEntries(new URLSearchParams(body)),
       };
       receiver.requests.push(recorded);

@@ -10,8 +10,9 @@ export interface TwimlMessage {
 
 export interface TwimlParseResult {
   messages: TwimlMessage[];
-  /** Set when the body was not usable TwiML; Twilio records error 12100/12200 in that case. */
+  /** Set when the body was not usable TwiML; Twilio records error 12100 in that case. */
   warning?: string;
+  errorCode?: number;
 }
 
 function decodeEntities(text: string): string {
@@ -39,7 +40,7 @@ export function parseMessagingTwiml(xml: string): TwimlParseResult {
   if (text === "") return { messages: [] };
   const withoutProlog = text.replace(/^<\?xml[^>]*\?>\s*/, "").replace(/<!--[\s\S]*?-->/g, "");
   const response = /^<Response\s*(\/>|>([\s\S]*)<\/Response>)$/.exec(withoutProlog.trim());
-  if (!response) return { messages: [], warning: "12100 Document parse failure: the reply is not a <Response> TwiML document" };
+  if (!response) return { messages: [], errorCode: 12100, warning: "12100 Document parse failure: the reply is not a <Response> TwiML document" };
   const inner = response[2] ?? "";
   const messages: TwimlMessage[] = [];
   for (const m of inner.matchAll(/<Message\b([^>]*?)(\/>|>([\s\S]*?)<\/Message>)/g)) {

@@ -206,7 +206,7 @@ describe("inbound SMS", () => {
       body: JSON.stringify({ from: newPhone(), to: newPhone(), body: "hi" }),
     });
     assert.equal(unknown.status, 404);
-    assert.match(((await unknown.json()) as { error: string }).error, /not a Twilio number/);
+    assert.match(((await unknown.json()) as { error: string }).error, /not a number of this Twilio account/);
     const bad = await fetch(`${emu.url}/emulator/inbound`, {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ from: "555-1234", to: newPhone(), body: "hi" }),
@@ -251,7 +251,9 @@ describe("webhook failures are recorded", () => {
       events.close();
       assert.equal(failed.webhook!.ok, false);
       assert.equal(failed.webhook!.errorCode, 11205);
-      assert.match(failed.webhook!.error!, /did not answer within 400 ms/);
+      assert.match(failed.webhook!.error!, /no answer within the read timeout of 400 ms/);
+      // A read timeout is not retried unless the URL's retry policy says rt.
+      assert.equal((await emu.control.webhooks(sid)).length, 1);
     } finally {
       app.respond = (_r, res) => void res.writeHead(204).end();
     }
@@ -268,16 +270,18 @@ describe("webhook failures are recorded", () => {
     assert.match(event.message!.webhook!.error!, /no SMS webhook URL/);
   });
 
-  test("a failing status callback is logged and delivery still completes", async () => {
+  test("a failing status callback is logged, retried once as Twilio does for a refused connection, and delivery still completes", async () => {
     const from = await configuredNumber();
     const events = await emu.control.events();
     const message = await emu.client.messages.create({ to: newPhone(), from, body: "x", statusCallback: "http://127.0.0.1:9/unreachable" });
     await events.messageStatus(message.sid, "delivered");
-    await events.next((e) => e.type === "webhook" && e.webhook?.messageSid === message.sid && e.webhook.params.MessageStatus === "delivered");
+    await events.next((e) => e.type === "webhook" && e.webhook?.messageSid === message.sid && e.webhook.params.MessageStatus === "delivered" && e.webhook.attempt === 2);
     events.close();
     const log = await emu.control.webhooks(message.sid);
-    assert.equal(log.length, 3);
-    assert.ok(log.every((entry) => !entry.ok && entry.kind === "status-callback"));
+    // queued, sent, delivered: each tried twice (Twilio's default: rc=1, rp=ct), with one idempotency token per status.
+    assert.deepEqual(log.map((entry) => `${entry.params.MessageStatus}#${entry.attempt}`), ["queued#1", "queued#2", "sent#1", "sent#2", "delivered#1", "delivered#2"]);
+    assert.ok(log.every((entry) => !entry.ok && entry.kind === "status-callback" && entry.errorCode === 11205));
+    assert.equal(new Set(log.map((entry) => entry.idempotencyToken)).size, 3);
   });
 });
 

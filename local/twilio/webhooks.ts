@@ -1,55 +1,184 @@
-// Signed webhook calls as Twilio makes them: form-encoded POSTs with X-Twilio-Signature over the exact URL,
-// Twilio's 15 s patience, and 11200/11205 recorded when the app does not answer well.
+// Signed webhook calls as Twilio makes them: form-encoded POSTs (or GETs with the parameters in the
+// query string) with X-Twilio-Signature over the URL without its fragment, the connection overrides
+// in that fragment (connect/read/total timeouts, retry count and policy, see overrides.ts), the same
+// I-Twilio-Idempotency-Token on every retry, and 11200/11205 recorded when the app does not answer well.
 import { randomBytes } from "node:crypto";
-import { API_VERSION, maxEventsKept, type StoredMessage, type WebhookLogEntry } from "./model.ts";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { API_VERSION, maxEventsKept, type HttpMethod, type StoredMessage, type WebhookLogEntry } from "./model.ts";
+import { parseWebhookUrl, type RetryReason } from "./overrides.ts";
 import { twilioSignature } from "./signature.ts";
 import type { EmulatorStore } from "./store.ts";
 
-export async function postWebhook(
+/** Twilio reads at most this much of a webhook's answer (its TwiML size limit). */
+const maxResponseBytes = 64 * 1024;
+
+export interface WebhookRequest {
+  kind: WebhookLogEntry["kind"];
+  /** The URL as configured, fragment (connection overrides) included. */
+  configuredUrl: string;
+  method?: HttpMethod;
+  params: Record<string, string>;
+  messageSid: string;
+  fallback?: boolean;
+}
+
+export interface WebhookResult {
+  ok: boolean;
+  /** The URL requested: the configured one without its fragment. */
+  url: string;
+  /** The last attempt (the one that succeeded, or the final failure). */
+  entry: WebhookLogEntry;
+  attempts: number;
+  responseText: string;
+}
+
+type AttemptOutcome =
+  | { ok: true; status: number; body: string }
+  // "tt": the total time is used up; "3xx": a redirect, which the emulator does not follow. Neither is retried.
+  | { ok: false; reason: RetryReason | "tt" | "3xx"; status?: number; body?: string; error: string };
+
+/** One HTTP exchange with Twilio's three clocks: connect, read (between packets too) and the total budget. */
+function attemptOnce(
   store: EmulatorStore,
-  kind: WebhookLogEntry["kind"],
   url: string,
-  params: Record<string, string>,
-  messageSid: string,
-): Promise<{ entry: WebhookLogEntry; responseText: string }> {
-  const started = Date.now();
-  const entry: WebhookLogEntry = {
-    id: ++store.webhookIds, kind, messageSid, url, params, ok: false, durationMs: 0, at: new Date(started).toISOString(),
-  };
-  let responseText = "";
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded; charset=utf-8",
-        accept: "*/*",
-        "user-agent": "TwilioProxy/1.1",
-        "x-twilio-signature": twilioSignature(store.authToken, url, params),
-        "i-twilio-idempotency-token": randomBytes(16).toString("hex"),
-      },
-      body: new URLSearchParams(params).toString(),
-      signal: AbortSignal.timeout(store.settings.webhookTimeoutMs),
+  method: HttpMethod,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeouts: { connectMs: number; readMs: number; deadline: number },
+): Promise<AttemptOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const target = new URL(url);
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const req = send(target, { method, headers, agent: false });
+    const finish = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      store.aborts.delete(abort);
+      resolve(outcome);
+      if (!outcome.ok) req.destroy();
+    };
+    // close() of the emulator ends a request still waiting, instead of keeping the process up.
+    const abort = () => finish({ ok: false, reason: "tt", error: "the emulator closed" });
+    store.aborts.add(abort);
+    // Each wait is cut short by the total budget, which ends the whole request (no retry after it).
+    const arm = (ms: number, reason: RetryReason, error: string) => {
+      clearTimeout(timer);
+      const left = timeouts.deadline - Date.now();
+      if (left < ms) timer = setTimeout(() => finish({ ok: false, reason: "tt", error: `total time of the request used up (tt) while waiting: ${error}` }), Math.max(0, left));
+      else timer = setTimeout(() => finish({ ok: false, reason, error }), ms);
+    };
+    let connected = false;
+    const onConnected = () => {
+      connected = true;
+      arm(timeouts.readMs, "rt", `no answer within the read timeout of ${timeouts.readMs} ms`);
+    };
+    arm(timeouts.connectMs, "ct", `no TCP connection within the connect timeout of ${timeouts.connectMs} ms`);
+    req.on("socket", (socket) => {
+      if (socket.connecting) socket.once("connect", onConnected);
+      else onConnected();
     });
-    responseText = await response.text();
-    entry.httpStatus = response.status;
-    entry.ok = response.ok;
-    if (!response.ok) {
-      entry.errorCode = 11200;
-      entry.error = `HTTP retrieval failure: ${url} answered ${response.status}`;
-    }
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    entry.errorCode = 11205;
-    entry.error = timedOut
-      ? `HTTP connection failure: ${url} did not answer within ${store.settings.webhookTimeoutMs} ms`
-      : `HTTP connection failure: ${url}: ${(error as Error).cause ?? (error as Error).message}`;
-  }
-  entry.durationMs = Date.now() - started;
+    req.on("error", (error) => {
+      const cause = (error as NodeJS.ErrnoException).code ?? error.message;
+      // A connection never made is a connect failure; one that broke after the request went out is a read failure.
+      finish({ ok: false, reason: connected ? "rt" : "ct", error: `${connected ? "connection broken" : "could not connect"}: ${cause}` });
+    });
+    req.on("response", (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      arm(timeouts.readMs, "rt", `the answer stalled longer than the read timeout of ${timeouts.readMs} ms`);
+      res.on("data", (chunk: Buffer) => {
+        arm(timeouts.readMs, "rt", `the answer stalled longer than the read timeout of ${timeouts.readMs} ms`);
+        if (size < maxResponseBytes) chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8").slice(0, maxResponseBytes);
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) finish({ ok: true, status, body: text });
+        else finish({ ok: false, reason: status >= 500 ? "5xx" : status >= 400 ? "4xx" : "3xx", status, body: text, error: `answered HTTP ${status}` });
+      });
+      res.on("error", (error) => finish({ ok: false, reason: "rt", error: `connection broken while reading: ${error.message}` }));
+    });
+    req.end(body);
+  });
+}
+
+/** Records one attempt on the webhook log and the event stream. */
+function logAttempt(store: EmulatorStore, entry: WebhookLogEntry): void {
   store.webhookLog.push(entry);
   if (store.webhookLog.length > maxEventsKept) store.webhookLog.splice(0, store.webhookLog.length - maxEventsKept);
-  if (!entry.ok) store.log(`[twilio] ${kind} webhook for ${messageSid} failed: ${entry.error}`);
+  if (!entry.ok) store.log(`[twilio] ${entry.kind}${entry.fallback ? " fallback" : ""} webhook for ${entry.messageSid} (attempt ${entry.attempt}) failed: ${entry.error}`);
   store.publish("webhook", { webhook: entry });
-  return { entry, responseText };
+}
+
+/**
+ * Calls a webhook as Twilio does: one request, then up to `rc` retries of the same request for the
+ * failures `rp` names, within the total time `tt`. Every attempt is logged.
+ */
+export async function deliverWebhook(store: EmulatorStore, request: WebhookRequest): Promise<WebhookResult> {
+  const method = request.method ?? "POST";
+  const parsed = parseWebhookUrl(request.configuredUrl, { readTimeoutMs: store.settings.webhookTimeoutMs });
+  const { url, overrides } = parsed;
+  const query = method === "GET" ? new URLSearchParams(request.params).toString() : "";
+  const requestUrl = query ? `${url}${url.includes("?") ? "&" : "?"}${query}` : url;
+  // GET: the parameters are part of the URL, so the signature covers that URL and nothing else.
+  const signature = method === "GET" ? twilioSignature(store.authToken, requestUrl, {}) : twilioSignature(store.authToken, url, request.params);
+  const body = method === "POST" ? new URLSearchParams(request.params).toString() : undefined;
+  const headers: Record<string, string> = {
+    accept: "*/*",
+    "user-agent": "TwilioProxy/1.1",
+    "x-twilio-signature": signature,
+    "i-twilio-idempotency-token": randomBytes(16).toString("hex"),
+  };
+  if (body !== undefined) {
+    headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
+    headers["content-length"] = String(Buffer.byteLength(body));
+  }
+  const started = Date.now();
+  const deadline = started + overrides.totalTimeMs;
+  const newEntry = (attempt: number): WebhookLogEntry => ({
+    id: ++store.webhookIds, kind: request.kind, messageSid: request.messageSid, url, configuredUrl: request.configuredUrl, method,
+    attempt, fallback: request.fallback ?? false, idempotencyToken: headers["i-twilio-idempotency-token"], params: request.params,
+    ok: false, durationMs: 0, at: new Date().toISOString(),
+  });
+
+  const problem = parsed.invalid ?? (/^https?:\/\/[^\s/]+/i.test(url) ? undefined : { code: 11100, message: `Invalid URL format: ${url}` });
+  if (problem) {
+    const entry = { ...newEntry(1), errorCode: problem.code, error: problem.message };
+    logAttempt(store, entry);
+    return { ok: false, url, entry, attempts: 1, responseText: "" };
+  }
+
+  const myGeneration = store.generation;
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    const entry = newEntry(attempt);
+    const attemptStarted = Date.now();
+    const outcome = await attemptOnce(store, requestUrl, method, headers, body, {
+      connectMs: overrides.connectTimeoutMs,
+      readMs: overrides.readTimeoutMs,
+      deadline,
+    });
+    entry.durationMs = Date.now() - attemptStarted;
+    entry.ok = outcome.ok;
+    if (outcome.ok || outcome.status !== undefined) entry.httpStatus = outcome.status;
+    if (!outcome.ok) {
+      entry.errorCode = outcome.status !== undefined ? 11200 : 11205;
+      entry.error = outcome.status !== undefined
+        ? `HTTP retrieval failure: ${url} answered ${outcome.status}`
+        : `HTTP connection failure: ${url}: ${outcome.error}`;
+    }
+    logAttempt(store, entry);
+    const responseText = outcome.body ?? "";
+    const retry = !outcome.ok && outcome.reason !== "tt" && outcome.reason !== "3xx" && overrides.retryOn.has(outcome.reason) && attempt <= overrides.retryCount &&
+      Date.now() < deadline && !store.closed && myGeneration === store.generation;
+    if (!retry) return { ok: outcome.ok, url, entry, attempts: attempt, responseText };
+  }
 }
 
 export function statusCallbackParams(store: EmulatorStore, m: StoredMessage): Record<string, string> {
@@ -72,4 +201,9 @@ export function statusCallbackParams(store: EmulatorStore, m: StoredMessage): Re
       two(d.getUTCFullYear() % 100) + two(d.getUTCMonth() + 1) + two(d.getUTCDate()) + two(d.getUTCHours()) + two(d.getUTCMinutes());
   }
   return params;
+}
+
+/** A message's status callback (its StatusCallback URL may carry connection overrides too). */
+export function postStatusCallback(store: EmulatorStore, m: StoredMessage): Promise<WebhookResult> {
+  return deliverWebhook(store, { kind: "status-callback", configuredUrl: m.statusCallback!, params: statusCallbackParams(store, m), messageSid: m.sid });
 }

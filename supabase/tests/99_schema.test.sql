@@ -21,7 +21,8 @@ select is(
     where p.pronamespace = 'public'::regnamespace and not has_function_privilege('authenticated', p.oid, 'execute')
       and has_function_privilege('service_role', p.oid, 'execute')),
   array['apply_conversation_turn', 'claim_due_summaries', 'claim_outbound_messages', 'complete_conversation_summary',
-        'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'record_inbound_sms', 'record_message_status'],
+        'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'record_inbound_sms', 'record_message_status',
+        'sending_number_taken', 'set_business_sending_number'],
   'the function RPCs are granted to service_role alone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p

@@ -68,10 +68,17 @@ function deliveryText(message, phone) {
   if (message.from === phone) {
     const hook = message.webhook;
     const parts = [];
+    const tries = hook?.attempts > 1 ? ` after ${hook.attempts} tries` : "";
     if (!hook || hook.state === "pending") parts.push({ text: "Received · calling webhook…", kind: "" });
-    else if (hook.state === "delivered") parts.push({ text: `Received · webhook ${hook.httpStatus}`, kind: "good" });
-    else parts.push({ text: `Webhook failed${hook.errorCode ? " " + hook.errorCode : ""}: ${hook.error || ""}`, kind: "bad" });
+    else if (hook.state === "delivered") parts.push({ text: `Received · webhook ${hook.httpStatus}${tries}`, kind: "good" });
+    else parts.push({ text: `Webhook failed${hook.errorCode ? " " + hook.errorCode : ""}${tries}: ${hook.error || ""}`, kind: "bad" });
     if (hook?.state === "delivered" && hook.error) parts.push({ text: hook.error, kind: "bad" });
+    const fallback = hook?.fallback;
+    if (fallback) {
+      parts.push(fallback.state === "delivered"
+        ? { text: `fallback ${fallback.httpStatus}`, kind: "good" }
+        : { text: `fallback failed${fallback.errorCode ? " " + fallback.errorCode : ""}: ${fallback.error || ""}`, kind: "bad" });
+    }
     return parts;
   }
   const labels = { accepted: "Accepted", queued: "Queued", sending: "Sending", sent: "Sent", delivered: "Delivered" };
@@ -154,6 +161,9 @@ function connect() {
       state.numbers.set(event.number.phoneNumber, event.number);
       state.phones.delete(event.number.phoneNumber);
       renderAll();
+    } else if (event.type === "number.released") {
+      state.numbers.delete(event.number.phoneNumber);
+      renderAll();
     } else if (event.type === "phone.updated") {
       state.phones.set(event.phone.phone, event.phone);
       renderAll();
@@ -207,11 +217,18 @@ function renderSidebar() {
 
   const numberList = $("number-list");
   numberList.replaceChildren(
-    ...[...state.numbers.values()].map((n) =>
-      el("li", {},
-        el("div", { class: "title" }, el("span", { text: n.phoneNumber }), n.advancedOptOut ? el("span", { class: "badge", text: "adv. opt-out" }) : null),
-        el("div", { class: "sub", title: n.smsUrl || "", text: n.smsUrl ? `→ ${n.smsUrl}` : "no SMS webhook" })),
-    ),
+    ...[...state.numbers.values()].map((n) => {
+      const named = n.friendlyName && n.friendlyName !== n.phoneNumber && !n.friendlyName.startsWith("(");
+      return el("li", { "data-number": n.phoneNumber },
+        el("div", { class: "title" },
+          el("span", { text: named ? `${n.friendlyName} ${n.phoneNumber}` : n.phoneNumber }),
+          el("span", { class: "badges" },
+            el("span", { class: "badge", title: n.origin === "twilio" ? "bought through IncomingPhoneNumbers" : "added with POST /emulator/numbers", text: n.origin === "twilio" ? "bought" : "hosted" }),
+            n.capabilities && !n.capabilities.sms ? el("span", { class: "badge bad", text: "voice only" }) : null,
+            n.advancedOptOut ? el("span", { class: "badge", text: "adv. opt-out" }) : null)),
+        webhookLine("SMS", n.smsUrl, n.smsMethod),
+        n.smsFallbackUrl ? webhookLine("Fallback", n.smsFallbackUrl, n.smsFallbackMethod) : null);
+    }),
   );
   $("no-numbers").hidden = state.numbers.size > 0;
 
@@ -228,11 +245,20 @@ function renderSidebar() {
   $("failure-list").replaceChildren(
     ...[...state.failures].reverse().map((w) =>
       el("li", { title: w.error || "" },
-        el("div", { class: "title" }, el("span", { text: w.kind === "inbound" ? "Inbound SMS webhook" : `Status callback (${w.params?.MessageStatus || "?"})` }), el("span", { class: "badge bad", text: w.httpStatus ? `HTTP ${w.httpStatus}` : String(w.errorCode || "error") })),
+        el("div", { class: "title" }, el("span", { text: (w.kind === "inbound" ? (w.fallback ? "Fallback SMS webhook" : "Inbound SMS webhook") : `Status callback (${w.params?.MessageStatus || "?"})`) + (w.attempt > 1 ? ` · try ${w.attempt}` : "") }), el("span", { class: "badge bad", text: w.httpStatus ? `HTTP ${w.httpStatus}` : String(w.errorCode || "error") })),
         el("div", { class: "sub", text: `${timeOf(w.at)} · ${w.error || w.url}` })),
     ),
   );
   $("no-failures").hidden = state.failures.length > 0;
+}
+
+/** One webhook setting of a number: where it goes, and its connection overrides (the URL fragment). */
+function webhookLine(label, url, method) {
+  if (!url) return el("div", { class: "sub", text: `${label}: no webhook` });
+  const [target, overrides] = url.split("#");
+  return el("div", { class: "sub webhook", title: url },
+    el("span", { text: `${label} ${method && method !== "POST" ? method + " " : ""}→ ${target}` }),
+    overrides ? el("span", { class: "overrides", text: ` #${overrides}` }) : null);
 }
 
 // ------------------------------------------------------------------ handsets
