@@ -6,7 +6,7 @@ import type { Tables } from "../../../functions/_shared/database.types.ts";
 
 export const CONVERSATION_STATUSES = ["pending", "awaiting_reply", "active", "completed", "no_reply", "opted_out", "failed"] as const;
 export const NOT_TEXTED_REASON_VALUES = [
-  "no_consent", "no_active_subscription", "followup_disabled", "quota_exhausted", "opted_out",
+  "no_consent", "no_active_subscription", "payment_overdue", "followup_disabled", "quota_exhausted", "opted_out",
   "landline", "invalid_phone", "country_not_allowed", "frequency_cap", "duplicate",
   "no_sending_number", "internal_error", "conversation_open",
 ] as const;
