@@ -3,6 +3,7 @@
 // billing), the stored Stripe customer, and Stripe subscription snapshots applied by event.
 import { createClient } from "@supabase/supabase-js";
 import { z } from "zod";
+import { SUBSCRIPTION_STATUSES } from "./billing-statuses.ts";
 import type { Database } from "./database.types.ts";
 import type { BillingEnv, StripeWebhookEnv } from "./env.ts";
 import { BadRequestError, ForbiddenError, RpcError, UnauthorizedError, zodMessage } from "./http.ts";
@@ -22,9 +23,6 @@ function parse<S extends z.ZodTypeAny>(rpc: string, schema: S, data: unknown): z
   if (!r.success) throw new RpcError(rpc, `unexpected result: ${zodMessage(r.error)}`);
   return r.data;
 }
-
-/** Subscription statuses that are not over: checkout is refused (change plans in the portal instead). */
-export const LIVE_STRIPE_STATUSES = ["trialing", "active", "past_due", "unpaid", "paused"] as const;
 
 export const billingAccountSchema = z.object({
   business_id: z.string().uuid(),
@@ -69,7 +67,7 @@ const iso = z.string().datetime({ offset: true });
 export const subscriptionSnapshotSchema = z.object({
   id: z.string().startsWith("sub_"),
   customer: z.string().startsWith("cus_"),
-  status: z.enum(["trialing", "active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused"]),
+  status: z.enum(SUBSCRIPTION_STATUSES),
   created: iso,
   lookup_key: z.string().nullable(),
   price_id: z.string(),

@@ -4,7 +4,8 @@
 // dashboard's billing page. A business whose Stripe subscription is still live changes plans in the
 // portal instead.
 import { z } from "zod";
-import { type BillingAccount, LIVE_STRIPE_STATUSES, type OwnerBillingRpc, type ServiceBillingRpc } from "../_shared/billing.ts";
+import type { BillingAccount, OwnerBillingRpc, ServiceBillingRpc } from "../_shared/billing.ts";
+import { mayCheckOut } from "../_shared/billing-statuses.ts";
 import { ConfigError, ConflictError, type Handler, json, readJson, requireMethod, withErrors } from "../_shared/http.ts";
 import { withCors } from "../_shared/cors.ts";
 import { bearer, billingPageUrl } from "../_shared/owner-request.ts";
@@ -41,7 +42,7 @@ export function createCheckoutHandler(deps: CheckoutDeps): Handler {
     const authorization = bearer(req);
     const request = checkoutRequestSchema.parse(await readJson(req));
     const account = await deps.owner(authorization).billingAccount(request.business_id, request.plan);
-    if (account.stripe_subscription_id && (LIVE_STRIPE_STATUSES as readonly string[]).includes(account.subscription_status ?? "")) {
+    if (!mayCheckOut({ stripe_subscription_id: account.stripe_subscription_id, status: account.subscription_status ?? "" })) {
       throw new ConflictError("This business already has a subscription: change plans, cards or cancel under Manage billing.", "already_subscribed");
     }
     const lookupKey = account.plan_lookup_key!;
