@@ -76,6 +76,12 @@ export const subscriptionSnapshotSchema = z.object({
   cancel_at_period_end: z.boolean(),
   cancel_at: iso.nullable(),
   canceled_at: iso.nullable(),
+  /**
+   * The latest moment the object itself shows a change (period start, cancellation, end, its latest
+   * invoice's transitions when expanded). A re-read reflects Stripe's present, which may be ahead of
+   * events still on their way: the database orders those against this time, not the event's.
+   */
+  changed_at: iso,
 });
 export type SubscriptionSnapshot = z.infer<typeof subscriptionSnapshotSchema>;
 
@@ -93,6 +99,15 @@ const stripeSubscriptionSchema = z.object({
   cancel_at_period_end: z.boolean(),
   cancel_at: unix.nullable().optional(),
   canceled_at: unix.nullable().optional(),
+  ended_at: unix.nullable().optional(),
+  // An id, or the invoice when the re-read expands it.
+  latest_invoice: z.union([
+    z.string(),
+    z.object({
+      created: unix,
+      status_transitions: z.record(unix.nullable()).optional(),
+    }),
+  ]).nullable().optional(),
   items: z.object({
     data: z.array(z.object({
       price: z.object({ id: z.string(), lookup_key: z.string().nullable().optional() }),
@@ -108,6 +123,15 @@ export function snapshotOf(subscription: unknown): SubscriptionSnapshot {
   if (!parsed.success) throw new BadRequestError(`unexpected subscription object: ${zodMessage(parsed.error)}`);
   const sub = parsed.data;
   const item = sub.items.data[0];
+  const invoice = typeof sub.latest_invoice === "object" && sub.latest_invoice ? sub.latest_invoice : null;
+  const changedAt = Math.max(
+    sub.created,
+    item.current_period_start,
+    sub.canceled_at ?? 0,
+    sub.ended_at ?? 0,
+    invoice?.created ?? 0,
+    ...Object.values(invoice?.status_transitions ?? {}).map((t) => t ?? 0),
+  );
   return subscriptionSnapshotSchema.parse({
     id: sub.id,
     customer: sub.customer,
@@ -120,6 +144,7 @@ export function snapshotOf(subscription: unknown): SubscriptionSnapshot {
     cancel_at_period_end: sub.cancel_at_period_end,
     cancel_at: optionalIso(sub.cancel_at),
     canceled_at: optionalIso(sub.canceled_at),
+    changed_at: toIso(changedAt),
   });
 }
 

@@ -40,6 +40,7 @@ Deno.test("a subscription event is verified and handed to the database with its 
       cancel_at_period_end: true,
       cancel_at: null,
       canceled_at: null,
+      changed_at: "2027-01-01T00:00:00.000Z",
     },
   });
   assertEquals(t.stripe.calls.length, 0, "no re-read when the database could decide");
@@ -52,6 +53,7 @@ Deno.test("needs_refetch (same second, or another subscription): the subscriptio
   assertEquals(t.stripe.calls.map((c) => `${c.method} ${c.path}`), ["GET /v1/subscriptions/sub_1"]);
   const second = t.rpc.calls[1].args;
   assertEquals([second.p_fetched, (second.p_subscription as { status: string }).status], [true, "active"]);
+  assertEquals(t.stripe.calls[0].params.get("expand[0]"), "latest_invoice");
 });
 
 Deno.test("invoice.paid: the subscription is re-read, with the period the invoice paid for (its subscription line)", async () => {
@@ -120,4 +122,14 @@ Deno.test("the database or Stripe failing is a 5xx, so Stripe delivers the event
   assertEquals((await broken.handler(await signedEvent("customer.subscription.updated", stripeSubscription()))).status, 502);
   const t = setup([{ outcome: "needs_refetch" }], { ...stripeSubscription(), id: "sub_elsewhere" });
   assertEquals((await t.handler(await signedEvent("customer.subscription.updated", stripeSubscription()))).status, 502);
+});
+
+Deno.test("a re-read is as recent as the latest change it shows: its latest invoice's transitions count", async () => {
+  const current = {
+    ...stripeSubscription({ status: "past_due" }),
+    latest_invoice: { id: "in_2", object: "invoice", created: 1_798_761_600, status_transitions: { finalized_at: 1_798_765_200, paid_at: null } },
+  };
+  const t = setup((args) => ({ outcome: args.p_fetched ? "applied" : "needs_refetch" }), current);
+  await t.handler(await signedEvent("invoice.payment_failed", { id: "in_2", object: "invoice", parent: { subscription_details: { subscription: "sub_1" } }, lines: { data: [] } }));
+  assertEquals((t.rpc.calls[1].args.p_subscription as { changed_at: string }).changed_at, "2027-01-01T01:00:00.000Z");
 });

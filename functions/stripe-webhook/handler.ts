@@ -44,7 +44,9 @@ export async function processEvent(deps: WebhookDeps, event: Stripe.Event): Prom
   };
   const first = await deps.service.recordStripeEvent({ ...base, subscription: relevant.snapshot, fetched: false });
   if (first.outcome !== "needs_refetch") return first;
-  const current = await callStripe("re-reading the subscription", () => deps.stripe.subscriptions.retrieve(relevant.subscriptionId));
+  // With its latest invoice, whose transitions (finalized, paid, voided) say how recent this state is.
+  const current = await callStripe("re-reading the subscription", () =>
+    deps.stripe.subscriptions.retrieve(relevant.subscriptionId, { expand: ["latest_invoice"] }));
   return await deps.service.recordStripeEvent({ ...base, subscription: snapshotOf(current), fetched: true });
 }
 

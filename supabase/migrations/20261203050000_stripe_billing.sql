@@ -259,7 +259,9 @@ begin
     (p_snapshot ->> 'current_period_start')::timestamptz, (p_snapshot ->> 'current_period_end')::timestamptz,
     plan.conversations_per_period, p_event_created, coalesce((p_snapshot ->> 'cancel_at_period_end')::boolean, false),
     (p_snapshot ->> 'cancel_at')::timestamptz, (p_snapshot ->> 'canceled_at')::timestamptz,
-    p_snapshot ->> 'id', (p_snapshot ->> 'created')::timestamptz, p_event_created)
+    p_snapshot ->> 'id', (p_snapshot ->> 'created')::timestamptz,
+    -- A re-read can be ahead of the event that caused it: it is as recent as the latest change it shows.
+    greatest(p_event_created, (p_snapshot ->> 'changed_at')::timestamptz))
   on conflict (business_id) do update set
     plan_id = excluded.plan_id,
     status = excluded.status,
@@ -330,6 +332,12 @@ begin
     if verdict = 'apply' then
       applied := private.apply_stripe_subscription(target_business, held, p_subscription, p_event_created, p_paid_period_start);
       verdict := 'applied';
+    elsif verdict = 'superseded' and p_subscription ->> 'status' = 'incomplete' then
+      -- A checkout whose first payment failed while a trial runs: the trial stays, the owner learns why nothing changed.
+      perform private.notify_owner(target_business, 'billing.incomplete', 'billing.status:' || (p_subscription ->> 'id') || ':incomplete',
+        'First payment did not go through',
+        'The card was not charged and your current plan continues. Choose the plan again under Billing with another card.',
+        'warning', jsonb_build_object('stripe_subscription_id', p_subscription ->> 'id'));
     end if;
   end if;
   insert into private.stripe_events (id, type, created, business_id, stripe_subscription_id, outcome)

@@ -4,7 +4,7 @@
 -- owner told once per change.
 begin;
 \ir _helpers.psql
-select plan(47);
+select plan(50);
 select pg_temp.two_businesses();
 grant select on ids to service_role;
 
@@ -14,7 +14,7 @@ create function pg_temp.snap(p_id text, p_status text, p_period_start timestampt
 returns jsonb language sql as $$
   select jsonb_build_object('id', p_id, 'customer', p_customer, 'status', p_status, 'created', p_created, 'lookup_key', p_lookup,
                             'price_id', 'price_1', 'current_period_start', p_period_start, 'current_period_end', p_period_start + interval '1 month',
-                            'cancel_at_period_end', p_cancel, 'cancel_at', null, 'canceled_at', null)
+                            'cancel_at_period_end', p_cancel, 'cancel_at', null, 'canceled_at', null, 'changed_at', p_period_start)
 $$;
 -- record_stripe_event as the webhook calls it, answering the outcome.
 create function pg_temp.event(p_id text, p_created timestamptz, p_snapshot jsonb, p_fetched boolean default false, p_paid timestamptz default null)
@@ -71,6 +71,7 @@ select is((select count(*)::int from private.stripe_events where id = 'evt_1'), 
 select is(pg_temp.event('evt_1', now() - interval '40 days', pg_temp.snap('sub_1', 'incomplete', now() - interval '40 days'), true), 'superseded',
           'an incomplete subscription does not replace a running one');
 select is(pg_temp.held(), 'manual active 1/100', 'the hand-made row stays');
+select is(pg_temp.told('billing.incomplete'), 1, 'the owner learns the first payment failed and the current plan continues');
 select is(pg_temp.event('evt_2', now() - interval '40 days', pg_temp.snap('sub_1', 'active', now() - interval '40 days'), true, now() - interval '40 days'), 'applied',
           'once paid (invoice.paid, re-read): applied');
 select is(pg_temp.held(), 'sub_1 active 0/500', 'the business is on Growth: status, quota from the plan row');
@@ -94,6 +95,11 @@ select ok((select past_due_since = now() - interval '10 days' and grace_ends_at 
 select is(pg_temp.event('evt_due2', now() - interval '8 days', pg_temp.snap('sub_1', 'past_due', now() - interval '10 days')), 'applied', 'a later past_due event');
 select ok((select past_due_since = now() - interval '10 days' from public.subscriptions where business_id = (select business_a from ids)), 'keeps the first past_due time');
 select is(pg_temp.told('billing.past_due'), 1, 'the owner is told about the failed payment once');
+select is(pg_temp.event('evt_reread', now() - interval '7 days',
+                        jsonb_set(pg_temp.snap('sub_1', 'past_due', now() - interval '10 days'), '{changed_at}', to_jsonb(now() - interval '6 days')), true),
+          'applied', 'a re-read showing a change 6 days ago (ahead of the event that caused it)');
+select is(pg_temp.event('evt_between', now() - interval '6 days 12 hours', pg_temp.snap('sub_1', 'active', now() - interval '10 days')) || ' ' || pg_temp.held(),
+          'stale sub_1 past_due 7/500', 'an event older than what the re-read showed does not undo it');
 select is(pg_temp.event('evt_paid', now() - interval '5 days', pg_temp.snap('sub_1', 'active', now() - interval '10 days'), true, now() - interval '10 days'), 'applied',
           'the retry is paid');
 select is(pg_temp.held(), 'sub_1 active 0/500', 'active again, the period''s quota starts at 0');

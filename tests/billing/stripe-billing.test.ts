@@ -74,6 +74,18 @@ test("checkout -> active: one customer per business, the session carries the bus
   assert.match((invoked.data as { url: string }).url, /\/p\/session\//);
 });
 
+test("a first payment that fails leaves the trial running, tells the owner, and checkout stays open", async () => {
+  const { business, owner } = await newTrialBusiness();
+  await checkoutAndPay(business, owner, "growth", "4000000000000341");
+  await waitFor("the owner to hear the payment failed", async () =>
+    (await notificationsOf(business.id)).some((n) => n.kind === "billing.incomplete"));
+  await stripeControl.settle();
+  const held = await subscriptionOf(business.id);
+  assert.deepEqual([held?.status, held?.plan_id, held?.stripe_subscription_id], ["trialing", "trial", null]);
+  const retry = await callFunction("billing-checkout", owner.token, { business_id: business.id, plan: "growth" });
+  assert.equal(retry.status, 200);
+});
+
 test("staff, another business's owner, the anon key and a forged token are refused; nothing reaches Stripe", async () => {
   const { business } = await newTrialBusiness();
   const staff = await memberOf(business, "staff");
@@ -100,7 +112,10 @@ test("failed renewal -> past_due; leads are texted for 3 days, then not, while o
   await stripeControl.setCustomerCard(customer, "4000000000000341");
   const sub = await stripe.subscriptions.retrieve(active.stripe_subscription_id!);
   await stripeControl.advance({ to: sub.items.data[0].current_period_end + 2 * 3600 });
-  const pastDue = await waitForSubscription(business.id, "past_due", (s) => s.status === "past_due");
+  await waitForSubscription(business.id, "past_due", (s) => s.status === "past_due");
+  await stripeControl.settle();
+  const pastDue = (await subscriptionOf(business.id))!;
+  assert.equal(pastDue.status, "past_due", "every delivery of the renewal applied, still past_due");
   assert.ok(pastDue.past_due_since && pastDue.grace_ends_at);
   assert.equal(pastDue.grace_ends_at.getTime() - pastDue.past_due_since.getTime(), 3 * 86_400_000, "a 3-day grace");
   assert.equal(pastDue.conversations_used, 0);
