@@ -74,7 +74,7 @@ comment on column public.subscriptions.conversations_used is 'Conversations star
 comment on column public.subscriptions.quota_period_start is 'Start of the period whose payment (or trial start) last reset conversations_used.';
 comment on column public.subscriptions.past_due_since is 'When the subscription became past_due (kept while it stays past_due, cleared when it leaves).';
 comment on column public.subscriptions.grace_ends_at is 'past_due_since + 3 days (set by private.subscriptions_track_past_due): until then leads are still texted; after it the gate answers payment_overdue (owner alerts never stop).';
-comment on column public.subscriptions.stripe_state_at is 'Stripe event time of the state this row holds; older events are ignored, events of the same second make the webhook re-read the subscription from Stripe.';
+comment on column public.subscriptions.stripe_state_at is 'Stripe time of the state this row holds (the event''s, or for a re-read the latest change the subscription shows); older events are ignored, events of the same second make the webhook re-read the subscription from Stripe.';
 comment on column public.subscriptions.stripe_created_at is 'When Stripe created the subscription: between two subscriptions of one business, the newer one wins at equal standing.';
 create index subscriptions_plan_id_idx on public.subscriptions (plan_id);
 
@@ -158,6 +158,13 @@ begin
       'Leads are no longer texted: payment overdue',
       'The grace period after the failed payment has ended. You are still alerted about every lead, but leads are not texted back until the payment goes through. Update your card under Billing.',
       'critical', jsonb_build_object('grace_ends_at', subscription.grace_ends_at));
+  elsif verdict = 'no_active_subscription' and subscription.status in ('trialing', 'active') then
+    -- The period ran out with nothing to renew it (a trial, an arrangement by hand, or Stripe's renewal never arrived).
+    perform private.notify_owner(p_business_id, 'billing.period_ended',
+      'billing.period_ended:' || subscription.id || ':' || extract(epoch from subscription.current_period_end)::bigint,
+      case when subscription.status = 'trialing' then 'Your trial has ended: leads are no longer texted' else 'Your plan has ended: leads are no longer texted' end,
+      'You are still alerted about every lead, but leads are not texted back. Choose a plan under Billing to keep going.',
+      'critical', jsonb_build_object('current_period_end', subscription.current_period_end));
   elsif verdict = 'quota_exhausted' then
     perform private.notify_owner(p_business_id, 'billing.quota_exhausted',
       'billing.quota_exhausted:' || subscription.id || ':' || extract(epoch from coalesce(subscription.quota_period_start, subscription.current_period_start))::bigint,
@@ -168,7 +175,7 @@ begin
   return verdict;
 end
 $$;
-comment on function private.billing_gate(uuid, timestamptz) is 'Null when the business may start a conversation now, else why not (no_active_subscription, payment_overdue, quota_exhausted; the last two notify the owner once). Locks the subscription row.';
+comment on function private.billing_gate(uuid, timestamptz) is 'Null when the business may start a conversation now, else why not (no_active_subscription, payment_overdue, quota_exhausted); a period run out, the grace over or the quota used up is told to the owner once. Locks the subscription row.';
 revoke execute on function private.billing_gate(uuid, timestamptz) from public;
 
 create or replace function private.count_conversation(p_business_id uuid)

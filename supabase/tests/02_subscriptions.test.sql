@@ -2,7 +2,7 @@
 -- row, and the billing gate intake applies.
 begin;
 \ir _helpers.psql
-select plan(43);
+select plan(45);
 select pg_temp.two_businesses();
 
 -- plans
@@ -86,6 +86,11 @@ select is(private.billing_gate((select id from b)), null, 'Stripe subscription a
 select is(private.billing_gate((select id from b), now() + interval '1 day'), 'no_active_subscription', 'a day later: stopped');
 update public.subscriptions set stripe_subscription_id = null, stripe_created_at = null, stripe_state_at = null where business_id = (select id from b);
 select is(private.billing_gate((select id from b)), 'no_active_subscription', 'a subscription without Stripe ends at its period end');
+select is(private.billing_gate((select id from b)), 'no_active_subscription', 'asked again');
+select is((select count(*)::int from public.owner_notifications n join public.subscriptions s using (business_id)
+            where n.business_id = (select id from b) and n.kind = 'billing.period_ended'
+              and (n.details ->> 'current_period_end')::timestamptz = s.current_period_end), 1,
+          'the owner is told once that the plan ended');
 update public.subscriptions set current_period_end = now() + interval '29 days' where business_id = (select id from b);
 delete from public.subscriptions where business_id = (select id from b);
 select is(pg_temp.reason_for((select id from b), '+15554440005'), 'no_active_subscription', 'no subscription at all: not texted');

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
 import { useDb } from "../lib/supabase.tsx";
@@ -39,10 +40,23 @@ export function BillingPage() {
   );
 }
 
+/** How long Stripe usually takes to confirm; after it the page says what may have happened. */
+const CONFIRMATION_WAIT_MS = 30_000;
+
 /** Back from Checkout: the plan shows once Stripe's webhook has reached the database (live over Realtime). */
 function CheckoutResult({ subscription }: { subscription: Subscription | null }) {
+  const [since] = useState(() => Date.now());
+  const now = useNow(5_000);
   const confirmed = subscription?.stripe_subscription_id && !mayCheckOut(subscription);
   const plan = subscription?.plan?.name ?? "new";
+  if (!confirmed && now.getTime() - since > CONFIRMATION_WAIT_MS) {
+    return (
+      <div className="alert alert-warning" role="status">
+        Stripe has not confirmed a payment. If the first payment was declined, nothing was charged and your current plan
+        continues: choose a plan again with another card.
+      </div>
+    );
+  }
   return (
     <div className={`alert ${confirmed ? "alert-success" : "alert-info"}`} role="status">
       {!confirmed
