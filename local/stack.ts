@@ -1,9 +1,10 @@
-// Brings one instance of the whole local system up: database, Twilio emulator, optional LLM
-// fake, the Supabase-compatible gateway (REST, Auth, Realtime, Functions, pg_net worker) and
+// Brings one instance of the whole local system up: database, Twilio and Stripe emulators, optional
+// LLM fake, the Supabase-compatible gateway (REST, Auth, Realtime, Functions, pg_net worker) and
 // the dashboard/widget server. Used by `npm start` (instance dev) and `npm test` (instance test).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type LocalStripe, startLocalStripe } from "./billing-setup.ts";
 import type { InstanceConfig } from "./config.ts";
 import { projectRoot } from "./config.ts";
 import { dataDirectory, prepareDatabase } from "./db/cluster.ts";
@@ -90,8 +91,19 @@ export function cacheFunctionDependencies(): void {
   if (result.status !== 0) throw new Error("could not download the edge functions' dependencies (deno cache failed)");
 }
 
-function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: string | null): void {
+/** Where the dashboard is served (web-server.ts on the dashboard port). */
+function dashboardUrl(config: InstanceConfig): string {
+  return `http://127.0.0.1:${config.ports.dashboard}`;
+}
+
+function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: string | null, stripe: LocalStripe): void {
   const settings: Record<string, string> = {
+    // --- Stripe (local/billing-setup.ts) ---
+    STRIPE_SECRET_KEY: stripe.emulator.secretKey,
+    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_API_BASE_URL: stripe.emulator.url,
+    DASHBOARD_URL: dashboardUrl(config),
+    // ---
     TWILIO_ACCOUNT_SID: config.twilio.accountSid,
     TWILIO_AUTH_TOKEN: config.twilio.authToken,
     TWILIO_API_BASE_URL: twilioUrl,
@@ -147,13 +159,18 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     });
     stoppers.push(() => twilio.close());
 
+    // --- Stripe: the emulator now (the functions' env names it), its endpoint and prices once the gateway runs ---
+    const stripe = await startLocalStripe(config, join(dataDirectory(config), "..", "stripe-emulator.json"), log);
+    stoppers.push(() => stripe.close());
+    // ---
+
     let llmUrl: string | null = null;
     if (options.useLlmFake) {
       const llm = await startLlmFake({ port: config.ports.llm, mode: "ok" });
       stoppers.push(() => llm.close());
       llmUrl = llm.url;
     }
-    writeFunctionsEnv(config, twilio.url, llmUrl);
+    writeFunctionsEnv(config, twilio.url, llmUrl, stripe);
 
     cacheFunctionDependencies();
     const gateway = await startGateway({ config, port: config.ports.gateway });
@@ -161,6 +178,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
 
     const functionsUrl = `${config.supabaseUrl}/functions/v1`;
     await connectDemoNumber(config, new TwilioEmulatorControl(twilio.url), functionsUrl);
+    await stripe.connect(`${functionsUrl}/stripe-webhook`);
 
     ensureFrontendBuilt();
     const web = await startWebServer({
@@ -188,6 +206,14 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
       twilioUrl: twilio.url,
       ...(llmUrl ? { llmUrl } : {}),
       twilio: { ...config.twilio },
+      stripe: {
+        apiUrl: stripe.emulator.url,
+        webhookSecret: stripe.webhookSecret,
+        secretKey: stripe.emulator.secretKey,
+        publishableKey: stripe.emulator.publishableKey,
+        // Hosted Checkout and portal pages live on the emulator (a real account: checkout.stripe.com, billing.stripe.com).
+        checkoutOrigin: new URL(stripe.emulator.url).origin,
+      },
       demo: {
         email: demo.email,
         password: demo.password,

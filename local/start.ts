@@ -16,6 +16,7 @@ leadloop is running (instance "${config.name}")
   Phone page     ${info.phoneUrl}   (owner ${info.demo.ownerPhone}, Twilio number ${info.demo.twilioNumber})
   Supabase API   ${info.supabaseUrl}   (REST /rest/v1, Auth /auth/v1, Realtime /realtime/v1, Functions /functions/v1)
   Twilio API     ${info.twilioUrl}   (account ${info.twilio.accountSid})
+  Stripe API     ${info.stripe.apiUrl}   (emulator: ${info.stripe.apiUrl}/emulator/info; key ${info.stripe.secretKey.slice(0, 24)}…, webhook secret ${info.stripe.webhookSecret})
   Database       ${info.dbUrl}
   anon key       ${info.anonKey}
   service key    ${info.serviceRoleKey}

@@ -24,9 +24,11 @@ insert into public.business_members (business_id, user_id, role)
 values ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000003', 'owner')
 on conflict do nothing;
 
-insert into public.subscriptions (business_id, status, current_period_start, current_period_end, conversation_quota)
-values ('00000000-0000-4000-8000-000000000001', 'active', date_trunc('month', now()),
-        date_trunc('month', now()) + interval '1 year', 500)
+-- On the Growth plan by hand (no Stripe subscription): the billing page offers checkout for a real one.
+insert into public.subscriptions (business_id, plan_id, status, current_period_start, current_period_end, conversation_quota, quota_period_start)
+select '00000000-0000-4000-8000-000000000001', p.id, 'active', date_trunc('month', now()),
+       date_trunc('month', now()) + interval '1 year', p.conversations_per_period, date_trunc('month', now())
+  from public.plans p where p.id = 'growth'
 on conflict (business_id) do nothing;
 
 -- The widget demo page is served beside the API, at its port + 2 (local/config.ts): allow that origin

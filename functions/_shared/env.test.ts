@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "./testing/assert.ts";
-import { llmConfigFrom, loadEnv, summarizerEnvSchema, twilioEnvSchema } from "./env.ts";
+import { billingEnvSchema, llmConfigFrom, loadEnv, stripeWebhookEnvSchema, summarizerEnvSchema, twilioEnvSchema } from "./env.ts";
 import { ConfigError } from "./http.ts";
 
 Deno.test("missing settings fail with the variable names", () => {
@@ -39,5 +39,23 @@ Deno.test("an LLM URL without a model is rejected", () => {
     throw new Error("expected a ConfigError");
   } catch (err) {
     assertMatch((err as Error).message, /SUMMARIZER_LLM_MODEL/);
+  }
+});
+
+Deno.test("Stripe settings: keys by their shape, the API at api.stripe.com unless set, each function's own needs", () => {
+  const supabase = { SUPABASE_URL: "https://x.supabase.co", SUPABASE_SERVICE_ROLE_KEY: "service", SUPABASE_ANON_KEY: "anon" };
+  const billing = loadEnv(billingEnvSchema, { ...supabase, STRIPE_SECRET_KEY: "sk_live_abc123", DASHBOARD_URL: "https://app.example" });
+  assertEquals([billing.STRIPE_API_BASE_URL, billing.STRIPE_REQUEST_TIMEOUT_MS], ["https://api.stripe.com", 10_000]);
+  for (const [schema, env, names] of [
+    [billingEnvSchema, { ...supabase, STRIPE_SECRET_KEY: "pk_test_abc" }, /STRIPE_SECRET_KEY[^;]*sk_[\s\S]*DASHBOARD_URL/],
+    [stripeWebhookEnvSchema, { ...supabase, STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_WEBHOOK_SECRET: "secret" }, /STRIPE_WEBHOOK_SECRET[^;]*whsec_/],
+  ] as const) {
+    try {
+      loadEnv(schema, env);
+      throw new Error("expected a ConfigError");
+    } catch (err) {
+      assertEquals(err instanceof ConfigError, true);
+      assertMatch((err as Error).message, names);
+    }
   }
 });

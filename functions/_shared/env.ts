@@ -32,6 +32,24 @@ export const summarizerEnvSchema = z.object({
   path: ["SUMMARIZER_LLM_MODEL"],
 });
 
+export const stripeEnvSchema = z.object({
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, "must be a Stripe secret or restricted key (sk_... or rk_...)"),
+  /** Where Stripe's API lives; the local stack points it at its emulator (host, port and protocol are taken from it). */
+  STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
+  STRIPE_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+/** billing-checkout and billing-portal: the owner's own client (anon key + their JWT), the service client, Stripe. */
+export const billingEnvSchema = stripeEnvSchema.merge(supabaseEnvSchema).extend({
+  SUPABASE_ANON_KEY: z.string().min(1),
+  /** The dashboard's public URL: Checkout and the portal send the owner back to <DASHBOARD_URL>/billing. */
+  DASHBOARD_URL: url,
+});
+
+export const stripeWebhookEnvSchema = stripeEnvSchema.merge(supabaseEnvSchema).extend({
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]+$/, "must be the endpoint's signing secret (whsec_...)"),
+});
+
 type EnvSource = Record<string, string | undefined>;
 
 function readProcessEnv(): EnvSource {
@@ -55,6 +73,9 @@ export type SupabaseEnv = z.output<typeof supabaseEnvSchema>;
 export type TwilioEnv = z.output<typeof twilioEnvSchema>;
 export type TwilioWebhookEnv = z.output<typeof twilioWebhookEnvSchema>;
 export type SummarizerEnv = z.output<typeof summarizerEnvSchema>;
+export type StripeEnv = z.output<typeof stripeEnvSchema>;
+export type BillingEnv = z.output<typeof billingEnvSchema>;
+export type StripeWebhookEnv = z.output<typeof stripeWebhookEnvSchema>;
 
 export function llmConfigFrom(env: SummarizerEnv) {
   if (!env.SUMMARIZER_LLM_URL) return null;

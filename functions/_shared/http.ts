@@ -28,9 +28,10 @@ export class NotFoundError extends HttpError {
     super(404, "not_found", message);
   }
 }
+/** The request is fine but the state does not allow it (taken, already subscribed); `code` names which. */
 export class ConflictError extends HttpError {
-  constructor(message: string) {
-    super(409, "conflict", message);
+  constructor(message: string, code = "conflict") {
+    super(409, code, message);
   }
 }
 export class MethodNotAllowedError extends HttpError {
@@ -41,6 +42,17 @@ export class MethodNotAllowedError extends HttpError {
 export class UnsupportedMediaTypeError extends HttpError {
   constructor(message: string) {
     super(415, "unsupported_media_type", message);
+  }
+}
+export class PayloadTooLargeError extends HttpError {
+  constructor(message: string) {
+    super(413, "payload_too_large", message);
+  }
+}
+/** A service the function depends on (Stripe) failed or refused; the message is safe to show. */
+export class UpstreamError extends HttpError {
+  constructor(code: string, message: string) {
+    super(502, code, message);
   }
 }
 /** Settings are missing or malformed: the deployment is broken, not the request. */
@@ -90,6 +102,43 @@ export function withErrors(name: string, handler: Handler): Handler {
       return json({ error: "internal", message: "internal error" }, 500);
     }
   };
+}
+
+/** The request body as text, refused past `maxBytes` (declared or counted) before it is all read. */
+export async function readText(req: Request, maxBytes: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw new PayloadTooLargeError(`the body must be at most ${maxBytes} bytes`);
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new PayloadTooLargeError(`the body must be at most ${maxBytes} bytes`);
+    }
+    chunks.push(r.value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder("utf-8", { fatal: false }).decode(body);
+}
+
+/** A JSON request body (Content-Type application/json), at most `maxBytes`. */
+export async function readJson(req: Request, maxBytes = 16_384): Promise<unknown> {
+  const type = (req.headers.get("content-type") ?? "").toLowerCase();
+  if (!type.startsWith("application/json")) throw new UnsupportedMediaTypeError("send the body as application/json");
+  const text = await readText(req, maxBytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError("the body is not valid JSON");
+  }
 }
 
 export function requireMethod(req: Request, ...allowed: string[]): void {

@@ -26,7 +26,7 @@ create table public.leads (
   followup_status text not null default 'not_texted'
     check (followup_status in ('started', 'deferred', 'not_texted')),
   not_texted_reason text check (not_texted_reason in (
-    'no_consent', 'no_active_subscription', 'followup_disabled', 'quota_exhausted', 'opted_out',
+    'no_consent', 'no_active_subscription', 'payment_overdue', 'followup_disabled', 'quota_exhausted', 'opted_out',
     'landline', 'invalid_phone', 'country_not_allowed', 'frequency_cap', 'duplicate',
     'no_sending_number', 'internal_error', 'conversation_open')),
   phone_status text not null default 'unverified' check (phone_status in ('unverified', 'mobile', 'invalid', 'landline')),

@@ -1,7 +1,7 @@
 -- Structure the rest of the system relies on, checked for every object so a new migration cannot slip:
 -- RLS and comments, grants, function hygiene (the advisors' rules), indexes, realtime, cron.
 begin;
-select plan(22);
+select plan(24);
 
 select is(
   (select array_agg(column_name::text order by column_name) from information_schema.column_privileges
@@ -22,7 +22,7 @@ select is(
       and has_function_privilege('service_role', p.oid, 'execute')),
   array['apply_conversation_turn', 'claim_due_summaries', 'claim_outbound_messages', 'complete_conversation_summary',
         'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'record_inbound_sms', 'record_message_status',
-        'sending_number_taken', 'set_business_sending_number'],
+        'record_stripe_customer', 'record_stripe_event', 'sending_number_taken', 'set_business_sending_number'],
   'the function RPCs are granted to service_role alone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p
@@ -75,9 +75,12 @@ select ok((select indexdef ~ 'business_members USING btree \(user_id' from pg_in
 
 select is(
   (select array_agg(tablename::text order by tablename) from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'),
-  array['conversations', 'leads', 'messages', 'owner_notifications'], 'leads, conversations, messages and owner notifications are published to realtime');
+  array['conversations', 'leads', 'messages', 'owner_notifications', 'subscriptions'],
+  'leads, conversations, messages, owner notifications and subscriptions are published to realtime');
 select is((select schedule from cron.job where jobname = 'leadloop-lifecycle-sweep'), '* * * * *', 'the lifecycle sweep runs every minute');
 select is((select command from cron.job where jobname = 'leadloop-lifecycle-sweep'), 'select private.lifecycle_sweep()', 'through pg_cron');
+select is((select schedule from cron.job where jobname = 'leadloop-prune-stripe-events'), '17 4 * * *', 'processed Stripe events are pruned daily');
+select is((select command from cron.job where jobname = 'leadloop-prune-stripe-events'), 'select private.prune_stripe_events()', 'through pg_cron too');
 
 -- `supabase db lint`: plpgsql_check on every PL/pgSQL function (triggers against their table), with
 -- its default checks: no error, no warning, no extra warning (unused variables and parameters).

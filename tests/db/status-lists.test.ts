@@ -42,6 +42,7 @@ const cases: Array<[string, string, readonly string[]]> = [
   ["messages", "status", lists.MESSAGE_STATUSES],
   ["messages", "direction", lists.MESSAGE_DIRECTIONS],
   ["business_members", "role", lists.MEMBER_ROLES],
+  ["subscriptions", "status", lists.SUBSCRIPTION_STATUSES],
 ];
 
 for (const [table, column, values] of cases) {

@@ -19,6 +19,14 @@ export const stackSchema = z.object({
   twilioUrl: z.string().url(),
   llmUrl: z.string().url().optional(),
   twilio: z.object({ accountSid: z.string(), authToken: z.string() }),
+  stripe: z.object({
+    apiUrl: z.string().url(),
+    webhookSecret: z.string().startsWith("whsec_"),
+    secretKey: z.string().startsWith("sk_"),
+    publishableKey: z.string().startsWith("pk_"),
+    /** Where hosted Checkout and portal pages are served (the emulator). */
+    checkoutOrigin: z.string().url(),
+  }),
   functionsUrl: z.string().url(),
   demo: z.object({
     email: z.string(),

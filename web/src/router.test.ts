@@ -18,7 +18,7 @@ function fakeDb(signedIn: boolean): Db {
   const session = signedIn ? { user: { id: "u-1", email: "owner@example.test" }, access_token: "t" } : null;
   const empty = { data: [], error: null };
   const query: Record<string, unknown> = {};
-  for (const name of ["select", "eq", "order", "range", "maybeSingle", "or", "limit"]) query[name] = () => query;
+  for (const name of ["select", "eq", "order", "range", "maybeSingle", "or", "limit", "not"]) query[name] = () => query;
   query.then = (resolve: (v: unknown) => unknown) => resolve(empty);
   return { auth: { getSession: async () => ({ data: { session } }) }, from: () => query } as unknown as Db;
 }
@@ -63,6 +63,14 @@ test("a signed-in owner reaches the list, a lead, the settings; /leads is the li
   assert.equal(lead.params.leadId, LEAD.toLowerCase());
   assert.equal((await land("/settings")).routeId, "/app/settings");
   assert.equal((await land("/leads")).href, "/");
+});
+
+test("the billing page, and where Checkout sends the owner back to (an unknown outcome is ignored)", async () => {
+  const back = await land("/billing?checkout=success&session_id=cs_test_1");
+  assert.deepEqual([back.routeId, back.search.checkout], ["/app/billing", "success"]);
+  assert.equal((await land("/billing?checkout=canceled")).search.checkout, "canceled");
+  assert.equal((await land("/billing?checkout=%3Cscript%3E")).search.checkout, undefined);
+  assert.equal((await land("/billing", false)).search.redirect, "/billing");
 });
 
 test("junk lead ids and unknown addresses are not found", async () => {

@@ -11,6 +11,8 @@ import {
 } from "@tanstack/react-router";
 import type { QueryClient } from "@tanstack/react-query";
 import type { Session } from "@supabase/supabase-js";
+import { billingQueries } from "./billing/queries.ts";
+import { parseBillingSearch } from "./billing/search.ts";
 import { businessQueries } from "./businesses/queries.ts";
 import { pickMembership } from "./businesses/selection.ts";
 import type { Db } from "./lib/db.ts";
@@ -112,9 +114,21 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import("./settings/SettingsPage.tsx"), "SettingsPage"),
 });
 
+/** Plan, usage and payment (owners act, staff read); Stripe's Checkout and portal come back here. */
+const billingRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/billing",
+  validateSearch: parseBillingSearch,
+  loader: ({ context }) => {
+    void context.queryClient.prefetchQuery(billingQueries.plans(context.db));
+    prefetchForBusiness(context, (businessId) => [context.queryClient.prefetchQuery(billingQueries.subscription(context.db, businessId))]);
+  },
+  component: lazyRouteComponent(() => import("./billing/BillingPage.tsx"), "BillingPage"),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

@@ -13,6 +13,7 @@ export interface StatusChip {
 export const NOT_TEXTED_REASONS: Record<NotTextedReason, string> = {
   no_consent: "no SMS consent",
   no_active_subscription: "subscription inactive",
+  payment_overdue: "payment overdue",
   followup_disabled: "follow-up turned off",
   quota_exhausted: "monthly quota used up",
   opted_out: "number opted out",

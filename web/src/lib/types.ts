@@ -3,10 +3,13 @@
 // string, so the value lists the dashboard switches on are spelled here once, as data, and
 // tests/db/status-lists.test.ts checks each against the constraint in the database.
 import type { Tables } from "../../../functions/_shared/database.types.ts";
+import type { SubscriptionStatus } from "../../../functions/_shared/billing-statuses.ts";
+
+export { SUBSCRIPTION_STATUSES, type SubscriptionStatus } from "../../../functions/_shared/billing-statuses.ts";
 
 export const CONVERSATION_STATUSES = ["pending", "awaiting_reply", "active", "completed", "no_reply", "opted_out", "failed"] as const;
 export const NOT_TEXTED_REASON_VALUES = [
-  "no_consent", "no_active_subscription", "followup_disabled", "quota_exhausted", "opted_out",
+  "no_consent", "no_active_subscription", "payment_overdue", "followup_disabled", "quota_exhausted", "opted_out",
   "landline", "invalid_phone", "country_not_allowed", "frequency_cap", "duplicate",
   "no_sending_number", "internal_error", "conversation_open",
 ] as const;
@@ -82,3 +85,14 @@ export type Message = Pick<
   | "id" | "lead_id" | "conversation_id" | "direction" | "kind" | "to_phone" | "from_phone" | "body" | "status"
   | "status_reason" | "error_code" | "error_message" | "send_after" | "sent_at" | "delivered_at" | "created_at"
 >;
+
+export type Plan = Pick<
+  Narrow<Tables<"plans">, { billing_interval: "month" | "year" | null }>,
+  "id" | "name" | "description" | "conversations_per_period" | "price_cents" | "currency" | "billing_interval" | "trial_days" | "stripe_lookup_key" | "sort_order"
+>;
+
+export type Subscription = Pick<
+  Narrow<Tables<"subscriptions">, { status: SubscriptionStatus }>,
+  | "status" | "plan_id" | "current_period_start" | "current_period_end" | "conversation_quota" | "conversations_used"
+  | "past_due_since" | "grace_ends_at" | "cancel_at_period_end" | "cancel_at" | "stripe_subscription_id"
+> & { plan: Plan | null };

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { QueryClient } from "@tanstack/react-query";
+import { billingQueries } from "../billing/queries.ts";
 import { businessQueries } from "../businesses/queries.ts";
 import type { Db } from "../lib/db.ts";
 import { leadKeys, leadQueries } from "../leads/queries.ts";
@@ -27,6 +28,9 @@ function dashboardCache() {
     conversation2: leadQueries.conversation(db, "l-2"),
     messages2: leadQueries.messages(db, "l-2", "c-2"),
     memberships: businessQueries.memberships(db, "u-1"),
+    subscription: billingQueries.subscription(db, B),
+    otherBusinessSubscription: billingQueries.subscription(db, "b-2"),
+    plans: billingQueries.plans(db),
   };
   const client = new QueryClient();
   for (const query of Object.values(queries)) client.setQueryData(query.queryKey, []);
@@ -78,8 +82,14 @@ test("a table the dashboard does not show refreshes nothing", async () => {
   assert.deepEqual(await staleAfter(onChange({ table: "opt_outs", eventType: "INSERT", new: { id: "o-1" }, old: {} })), []);
 });
 
-test("the refetch after a reconnect (leadKeys.all) covers every lead query and leaves the businesses alone", async () => {
+test("a subscription change refreshes that business's billing page only", async () => {
+  const stale = await staleAfter(onChange({ table: "subscriptions", eventType: "UPDATE", new: { id: "s-1", business_id: B, status: "past_due" }, old: {} }));
+  assert.deepEqual(stale, ["subscription"]);
+});
+
+test("the refetch after a reconnect (leadKeys.all) covers every lead query and leaves the businesses and billing alone", async () => {
   const stale = await staleAfter((client) => client.invalidateQueries({ queryKey: leadKeys.all }));
-  assert.deepEqual(stale.includes("memberships"), false);
-  assert.equal(stale.length, Object.keys(dashboardCache().queries).length - 1);
+  const untouched = ["memberships", "otherBusinessSubscription", "plans", "subscription"];
+  assert.deepEqual(stale.filter((name) => untouched.includes(name)), []);
+  assert.equal(stale.length, Object.keys(dashboardCache().queries).length - untouched.length);
 });

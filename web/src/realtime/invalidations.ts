@@ -1,7 +1,8 @@
 // Maps one postgres_changes event to the query keys it makes stale. Kept pure so it is testable.
+import { billingKeys } from "../billing/queries.ts";
 import { leadKeys } from "../leads/queries.ts";
 
-export type WatchedTable = "leads" | "conversations" | "messages";
+export type WatchedTable = "leads" | "conversations" | "messages" | "subscriptions";
 
 export interface ChangeEvent {
   table: string;
@@ -32,6 +33,10 @@ export function invalidationsFor(event: ChangeEvent, businessId: string): (reado
       if (leadId) keys.push(leadKeys.messages(leadId));
       // Inbound replies may arrive before they are tied to a lead; refresh every open thread.
       else if (str(row.conversation_id) || event.eventType === "DELETE") keys.push([...leadKeys.details()]);
+      break;
+    case "subscriptions":
+      // Status, plan, period and usage on the billing page (the webhook and every started conversation write it).
+      keys.push(billingKeys.subscription(businessId));
       break;
   }
   return keys;

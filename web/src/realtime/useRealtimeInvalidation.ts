@@ -4,12 +4,13 @@ import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import type { RealtimePostgresChangesPayload } from "@supabase/supabase-js";
 import { useDb } from "../lib/supabase.tsx";
+import { billingKeys } from "../billing/queries.ts";
 import { leadKeys } from "../leads/queries.ts";
 import { invalidationsFor, type WatchedTable } from "./invalidations.ts";
 
 export type LiveState = "connecting" | "live" | "offline";
 
-const TABLES: WatchedTable[] = ["leads", "conversations", "messages"];
+const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions"];
 
 export function useRealtimeInvalidation(businessId: string | null): LiveState {
   const db = useDb();
@@ -37,7 +38,10 @@ export function useRealtimeInvalidation(businessId: string | null): LiveState {
     channel.subscribe((status) => {
       if (status === "SUBSCRIBED") {
         // Changes made while the socket was down were never delivered: refetch once on (re)join.
-        if (everSubscribed) void queryClient.invalidateQueries({ queryKey: leadKeys.all });
+        if (everSubscribed) {
+          void queryClient.invalidateQueries({ queryKey: leadKeys.all });
+          void queryClient.invalidateQueries({ queryKey: billingKeys.all });
+        }
         everSubscribed = true;
         setState("live");
       } else if (status === "CHANNEL_ERROR" || status === "TIMED_OUT" || status === "CLOSED") {

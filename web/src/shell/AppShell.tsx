@@ -52,6 +52,10 @@ export function AppShell() {
               <NavIcon d="M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6" />
               Settings
             </Link>
+            <Link to="/billing" className="nav-link">
+              <NavIcon d="M3 7h18v10H3zM3 11h18M7 15h3" />
+              Billing
+            </Link>
           </nav>
           <LiveBadge state={live} />
           <div className="account">
