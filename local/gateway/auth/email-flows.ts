@@ -23,10 +23,14 @@ import {
   type AuthContext,
 } from "./users.ts";
 
-/** Accepts a mail request for `key` (throttled per address, known or not) or answers GoTrue's 429s. */
+/**
+ * Accepts a mail request for `key` or answers GoTrue's 429s: throttled per address and charged to the hourly
+ * mail budget whether or not the address has an account, so neither limit tells the two apart.
+ */
 function acceptMailRequest(ctx: AuthContext, key: string): void {
   if (!ctx.limits.emailBudget.allows("project")) throw emailRateLimitError();
   ctx.limits.addresses.use(key);
+  ctx.limits.emailBudget.take("project");
 }
 
 /** Runs `work` after the response; the mails it returns go out once its transaction committed. */
@@ -49,7 +53,7 @@ function objectOrEmpty(v: unknown): Record<string, unknown> {
 export async function recover(ctx: AuthContext, req: IncomingMessage, url: URL, body: Record<string, unknown>) {
   requireToken(ctx.limits.signInSignUps, clientAddress(req));
   const email = requestedEmail(body, "Password recovery requires an email");
-  const m: MailRequest = { redirectTo: referrer(ctx.settings, req, url), pkce: pkceParams(body) };
+  const m: MailRequest = { redirectTo: referrer(ctx.settings, req, url), pkce: pkceParams(body), prepaid: true };
   acceptMailRequest(ctx, `link:${email}`);
   afterResponse(ctx, async (c) => {
     const user = await findUserByEmail(c, email, true);
@@ -72,7 +76,7 @@ export async function otp(ctx: AuthContext, req: IncomingMessage, url: URL, body
   const email = normalizeEmail(body.email);
   const createUser = body.create_user !== false;
   const data = objectOrEmpty(body.data);
-  const m: MailRequest = { redirectTo: referrer(ctx.settings, req, url), pkce };
+  const m: MailRequest = { redirectTo: referrer(ctx.settings, req, url), pkce, prepaid: true };
   acceptMailRequest(ctx, `link:${email}`);
   afterResponse(ctx, async (c) => {
     const user = await findUserByEmail(c, email, true);
@@ -108,7 +112,7 @@ export async function resend(ctx: AuthContext, req: IncomingMessage, url: URL, b
   if (!hasEmail) throw new AuthError(400, "validation_failed", "Missing email address or phone number");
   if (type === "sms" || type === "phone_change") throw new AuthError(400, "validation_failed", "Type provided requires a phone number");
   const email = normalizeEmail(body.email);
-  const m: MailRequest = { redirectTo: referrer(ctx.settings, req, url), pkce };
+  const m: MailRequest = { redirectTo: referrer(ctx.settings, req, url), pkce, prepaid: true };
   acceptMailRequest(ctx, `${type === "signup" ? "confirmation" : "email_change"}:${email}`);
   afterResponse(ctx, async (c) => {
     const user = await findUserByEmail(c, email, true);

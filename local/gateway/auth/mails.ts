@@ -12,6 +12,8 @@ export interface MailRequest {
   /** Where the verify link sends the browser (already checked against the redirect rules). */
   redirectTo: string;
   pkce?: PkceRequest;
+  /** The first mail was already taken from the hourly budget when the request was accepted. */
+  prepaid?: boolean;
 }
 
 /** GoTrue's encodeRedirectURL: escaped only when it carries characters that would break the query. */
@@ -61,7 +63,7 @@ async function flow(c: pg.PoolClient, user: UserRow, m: MailRequest, method: Flo
 
 /** The signup confirmation (also what a magic link request becomes for an unconfirmed address). */
 export async function confirmationMail(ctx: AuthContext, c: pg.PoolClient, user: UserRow, m: MailRequest): Promise<OutgoingMail> {
-  takeEmailBudget(ctx);
+  if (!m.prepaid) takeEmailBudget(ctx);
   const otp = generateOtp(ctx.settings.email.otpLength);
   const token = storedToken(user.email ?? "", otp, !!m.pkce);
   await c.query("update auth.users set confirmation_token = $2, confirmation_sent_at = now(), updated_at = now() where id = $1", [user.id, token]);
@@ -71,7 +73,7 @@ export async function confirmationMail(ctx: AuthContext, c: pg.PoolClient, user:
 
 /** Recovery and magic links share the recovery token and its sent_at, as in GoTrue. */
 export async function recoveryMail(ctx: AuthContext, c: pg.PoolClient, user: UserRow, m: MailRequest, kind: "recovery" | "magiclink"): Promise<OutgoingMail> {
-  takeEmailBudget(ctx);
+  if (!m.prepaid) takeEmailBudget(ctx);
   const otp = generateOtp(ctx.settings.email.otpLength);
   const token = storedToken(user.email ?? "", otp, !!m.pkce);
   await c.query("update auth.users set recovery_token = $2, recovery_sent_at = now(), updated_at = now() where id = $1", [user.id, token]);
@@ -82,7 +84,7 @@ export async function recoveryMail(ctx: AuthContext, c: pg.PoolClient, user: Use
 /** The new address always confirms; with double_confirm_changes the current one must too. */
 export async function emailChangeMails(ctx: AuthContext, c: pg.PoolClient, user: UserRow, newEmail: string, m: MailRequest): Promise<OutgoingMail[]> {
   const both = ctx.settings.email.doubleConfirmChanges && !!user.email;
-  takeEmailBudget(ctx, both ? 2 : 1);
+  takeEmailBudget(ctx, (both ? 2 : 1) - (m.prepaid ? 1 : 0));
   const otpNew = generateOtp(ctx.settings.email.otpLength);
   const tokenNew = storedToken(newEmail, otpNew, !!m.pkce);
   const otpCurrent = both ? generateOtp(ctx.settings.email.otpLength) : "";

@@ -45,6 +45,13 @@ export function isRedirectAllowed(settings: AuthSettings, redirectUrl: string): 
   } catch {
     return false;
   }
+  // The host as written must be the host as parsed: numeric forms of addresses (2130706433, 0x7f000001),
+  // backslashes and other spellings that parsers read differently are refused, as GoTrue's parser refuses them.
+  const authority = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(redirectUrl)?.[1];
+  if (authority !== undefined) {
+    const written = authority.slice(authority.lastIndexOf("@") + 1).replace(/:\d*$/, "").toLowerCase();
+    if (written !== target.hostname) return false;
+  }
   const isLocalhost = target.hostname === "localhost" || isLoopbackIp(target.hostname);
   if (base.hostname === target.hostname && base.protocol === target.protocol && (base.port === target.port || isLocalhost)) return true;
   const isHttp = target.protocol === "http:" || target.protocol === "https:";

@@ -100,12 +100,20 @@ async function apply(ctx: AuthContext, c: pg.PoolClient, user: UserRow, type: st
   return "done";
 }
 
-function withFragment(base: string, params: Record<string, string>, query?: Record<string, string>): string {
-  const u = new URL(base);
-  for (const [k, v] of Object.entries(query ?? {})) u.searchParams.set(k, v);
-  const fragment = new URLSearchParams(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)));
-  u.hash = fragment.toString();
-  return u.toString();
+/**
+ * redirect_to with query parameters set and the fragment replaced, by string (as GoTrue joins them), so the
+ * browser lands on exactly the URL that was allowed: no added slash, nothing else normalised.
+ */
+function withParams(base: string, fragment?: Record<string, string>, query?: Record<string, string>): string {
+  let [target] = base.split("#");
+  if (query) {
+    const at = target.indexOf("?");
+    const params = new URLSearchParams(at >= 0 ? target.slice(at + 1) : "");
+    for (const [k, v] of Object.entries(query)) params.set(k, v);
+    target = `${at >= 0 ? target.slice(0, at) : target}?${params}`;
+  }
+  if (!fragment) return target;
+  return `${target}#${new URLSearchParams(Object.entries(fragment).sort(([a], [b]) => a.localeCompare(b)))}`;
 }
 
 function errorRedirect(redirectTo: string, err: AuthError, pkce: boolean): string {
@@ -113,8 +121,7 @@ function errorRedirect(redirectTo: string, err: AuthError, pkce: boolean): strin
   if (OAUTH_ERRORS[err.status]) params.error = OAUTH_ERRORS[err.status];
   params.error_code = err.code;
   params.error_description = err.message;
-  const fragment = { ...params, sb: "" };
-  return withFragment(redirectTo, fragment, pkce ? params : undefined);
+  return withParams(redirectTo, { ...params, sb: "" }, pkce ? params : undefined);
 }
 
 function redirect(res: ServerResponse, location: string): void {
@@ -136,17 +143,14 @@ export async function verifyGet(ctx: AuthContext, req: IncomingMessage, res: Ser
       if (!EMAIL_TYPES.includes(requestedType)) throw new AuthError(400, "validation_failed", "Unsupported verification type");
       const { user, type } = await findByToken(ctx, c, requestedType, token);
       if ((await apply(ctx, c, user, type, token)) === "single") {
-        return withFragment(redirectTo, { message: SINGLE_CONFIRMATION_ACCEPTED, sb: "" }, pkce ? { message: SINGLE_CONFIRMATION_ACCEPTED } : undefined);
+        return withParams(redirectTo, { message: SINGLE_CONFIRMATION_ACCEPTED, sb: "" }, pkce ? { message: SINGLE_CONFIRMATION_ACCEPTED } : undefined);
       }
       if (pkce) {
-        const code = await issueAuthCode(c, user.id, FLOW_METHODS[type]);
-        const u = new URL(redirectTo);
-        u.searchParams.set("code", code);
-        return u.toString();
+        return withParams(redirectTo, undefined, { code: await issueAuthCode(c, user.id, FLOW_METHODS[type]) });
       }
       const session = await issueSession(ctx, c, user.id, req, "otp");
       const b = session.body;
-      return withFragment(redirectTo, {
+      return withParams(redirectTo, {
         access_token: b.access_token,
         expires_at: String(b.expires_at),
         expires_in: String(b.expires_in),
