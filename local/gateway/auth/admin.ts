@@ -8,10 +8,13 @@ import {
   API_VERSION,
   AuthError,
   checkPassword,
+  confirmEmail,
   hashPassword,
   insertUser,
   loadUser,
+  mergeMetadata,
   normalizeEmail,
+  objectOrEmpty,
   requirePassword,
   transaction,
   userJson,
@@ -29,10 +32,6 @@ export async function requireAdmin(ctx: AuthContext, req: IncomingMessage): Prom
     throw new AuthError(403, "bad_jwt", `invalid JWT: unable to parse or verify signature, ${(err as Error).message}`);
   }
   if (claims.role !== "service_role" && claims.role !== "supabase_admin") throw new AuthError(403, "not_admin", "User not allowed");
-}
-
-function objectOrEmpty(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** `ban_duration`: a Go duration ("24h", "876000h") from now, or "none" to lift a ban; absent leaves it as is. */
@@ -112,19 +111,11 @@ export async function admin(ctx: AuthContext, req: IncomingMessage, res: ServerR
       }
       if (ban) await c.query("update auth.users set banned_until = $2, updated_at = now() where id = $1", [id, ban.until]);
       if (body.email_confirm === true) {
-        await c.query("update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() where id = $1", [id]);
+        const row = await c.query("select email_confirmed_at from auth.users where id = $1", [id]);
+        if (!row.rows[0].email_confirmed_at) await confirmEmail(c, id);
       }
-      for (const [key, column] of [["user_metadata", "raw_user_meta_data"], ["app_metadata", "raw_app_meta_data"]] as const) {
-        if (body[key] === undefined) continue;
-        const data = objectOrEmpty(body[key]);
-        const removed = Object.keys(data).filter((k) => data[k] === null);
-        const kept = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
-        await c.query(`update auth.users set ${column} = (coalesce(${column}, '{}'::jsonb) || $2::jsonb) - $3::text[], updated_at = now() where id = $1`, [
-          id,
-          JSON.stringify(kept),
-          removed,
-        ]);
-      }
+      if (body.user_metadata !== undefined) await mergeMetadata(c, id, "raw_user_meta_data", objectOrEmpty(body.user_metadata));
+      if (body.app_metadata !== undefined) await mergeMetadata(c, id, "raw_app_meta_data", objectOrEmpty(body.app_metadata));
     });
     return ok(await adminUserJson(ctx.pool, id));
   }

@@ -19,6 +19,7 @@ import {
   insertUser,
   loadUser,
   normalizeEmail,
+  objectOrEmpty,
   transaction,
   type AuthContext,
 } from "./users.ts";
@@ -44,10 +45,6 @@ function afterResponse(ctx: AuthContext, work: (c: pg.PoolClient) => Promise<Out
 function requestedEmail(body: Record<string, unknown>, missing: string, status = 400): string {
   if (typeof body.email !== "string" || body.email === "") throw new AuthError(status, "validation_failed", missing);
   return normalizeEmail(body.email);
-}
-
-function objectOrEmpty(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 export async function recover(ctx: AuthContext, req: IncomingMessage, url: URL, body: Record<string, unknown>) {

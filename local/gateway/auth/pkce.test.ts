@@ -55,7 +55,7 @@ describe("PKCE", () => {
     assert.equal(stranger.error?.name, "AuthPKCECodeVerifierMissingError", "another browser has no verifier");
     const forged = await fetch(`${f.gateway.url}/auth/v1/token?grant_type=pkce`, {
       method: "POST",
-      headers: { apikey: f.config.keys.publishableKey, "Content-Type": "application/json", "X-Supabase-Api-Version": "2024-01-01" },
+      headers: jsonHeaders,
       body: JSON.stringify({ auth_code: code, code_verifier: "x".repeat(50) }),
     });
     assert.equal(forged.status, 400);
@@ -69,7 +69,7 @@ describe("PKCE", () => {
 
     const replay = await fetch(`${f.gateway.url}/auth/v1/token?grant_type=pkce`, {
       method: "POST",
-      headers: { apikey: f.config.keys.publishableKey, "Content-Type": "application/json", "X-Supabase-Api-Version": "2024-01-01" },
+      headers: jsonHeaders,
       body: JSON.stringify({ auth_code: code, code_verifier: "y".repeat(50) }),
     });
     assert.equal(replay.status, 404);
@@ -126,14 +126,14 @@ describe("PKCE", () => {
   test("bad PKCE parameters are refused as GoTrue refuses them", async () => {
     const res = await fetch(`${f.gateway.url}/auth/v1/recover`, {
       method: "POST",
-      headers: { apikey: f.config.keys.publishableKey, "Content-Type": "application/json", "X-Supabase-Api-Version": "2024-01-01" },
+      headers: jsonHeaders,
       body: JSON.stringify({ email: uniqueEmail("pkce-bad"), code_challenge: "short", code_challenge_method: "s256" }),
     });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).message, "code challenge has to be between 43 and 128 characters");
     const noMethod = await fetch(`${f.gateway.url}/auth/v1/otp`, {
       method: "POST",
-      headers: { apikey: f.config.keys.publishableKey, "Content-Type": "application/json", "X-Supabase-Api-Version": "2024-01-01" },
+      headers: jsonHeaders,
       body: JSON.stringify({ email: uniqueEmail("pkce-bad"), code_challenge: "a".repeat(43) }),
     });
     assert.equal((await noMethod.json()).message, "PKCE flow requires code_challenge_method and code_challenge");

@@ -16,6 +16,7 @@ import {
   clientAddress,
   hashPassword,
   loadUser,
+  mergeMetadata,
   normalizeEmail,
   transaction,
   userJson,
@@ -82,22 +83,8 @@ export async function updateUser(ctx: AuthContext, req: IncomingMessage, url: UR
       );
       await logoutOthers(c, userId, sessionId);
     }
-    if (body.data && typeof body.data === "object") {
-      // Key-by-key merge; a null value removes the key (GoTrue's UpdateUserMetaData).
-      const data = body.data as Record<string, unknown>;
-      const removed = Object.keys(data).filter((k) => data[k] === null);
-      const kept = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
-      await c.query(
-        "update auth.users set raw_user_meta_data = (coalesce(raw_user_meta_data, '{}'::jsonb) || $2::jsonb) - $3::text[], updated_at = now() where id = $1",
-        [userId, JSON.stringify(kept), removed],
-      );
-    }
-    if (body.app_metadata && typeof body.app_metadata === "object") {
-      await c.query("update auth.users set raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || $2::jsonb, updated_at = now() where id = $1", [
-        userId,
-        JSON.stringify(body.app_metadata),
-      ]);
-    }
+    if (body.data && typeof body.data === "object") await mergeMetadata(c, userId, "raw_user_meta_data", body.data as Record<string, unknown>);
+    if (body.app_metadata && typeof body.app_metadata === "object") await mergeMetadata(c, userId, "raw_app_meta_data", body.app_metadata as Record<string, unknown>);
     if (email && email !== user.email) {
       // A permanent account always confirms a new address by mail, autoconfirm or not (GoTrue's UserUpdate).
       const current = (await c.query<UserRow>("select * from auth.users where id = $1", [userId])).rows[0];

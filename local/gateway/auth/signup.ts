@@ -19,6 +19,7 @@ import {
   insertUser,
   loadUser,
   normalizeEmail,
+  objectOrEmpty,
   transaction,
   userJson,
   type AuthContext,
@@ -59,7 +60,7 @@ export async function signup(ctx: AuthContext, req: IncomingMessage, url: URL, b
   const pkce = pkceParams(body);
   if (!settings.email.enableSignup) throw new AuthError(400, "email_provider_disabled", "Email signups are disabled");
   const email = normalizeEmail(body.email);
-  const data = body.data && typeof body.data === "object" && !Array.isArray(body.data) ? (body.data as Record<string, unknown>) : {};
+  const data = objectOrEmpty(body.data);
   const autoconfirm = !settings.email.confirmations;
   const redirectTo = referrer(settings, req, url);
   // Hashed before the lookup, for every request, as GoTrue does outside its transaction.

@@ -285,6 +285,22 @@ export async function findUserByEmail(c: pg.PoolClient | pg.Pool, email: string,
   return found.rows[0];
 }
 
+/** A JSON object from a request body, or {} for anything else. */
+export function objectOrEmpty(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** GoTrue's UpdateUserMetaData / UpdateAppMetaData: key-by-key merge, a null value removes the key. */
+export async function mergeMetadata(c: pg.PoolClient, id: string, column: "raw_user_meta_data" | "raw_app_meta_data", data: Record<string, unknown>): Promise<void> {
+  const removed = Object.keys(data).filter((k) => data[k] === null);
+  const kept = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+  await c.query(`update auth.users set ${column} = (coalesce(${column}, '{}'::jsonb) || $2::jsonb) - $3::text[], updated_at = now() where id = $1`, [
+    id,
+    JSON.stringify(kept),
+    removed,
+  ]);
+}
+
 export const isBanned = (u: Pick<UserRow, "banned_until">) => !!u.banned_until && u.banned_until.getTime() > Date.now();
 
 /** The client address the gateway established (never a header the client chose). */
