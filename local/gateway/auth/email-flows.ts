@@ -1,7 +1,7 @@
 // The mail-by-address endpoints (/recover, /otp, /resend) and /reauthenticate. The first three answer `{}`
 // whether or not the address has an account, in the same time and with the same limits: the request is
-// checked and throttled by address up front, and the account lookup, token and mail happen after the
-// response. GoTrue answers them synchronously; see the README for the two places this closes an oracle.
+// checked and throttled by address up front, and the account lookup, token and mail run without the
+// response waiting for them. GoTrue answers them synchronously; see the README for the two places this closes an oracle.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type pg from "pg";
@@ -34,7 +34,7 @@ function acceptMailRequest(ctx: AuthContext, key: string): void {
   ctx.limits.emailBudget.take("project");
 }
 
-/** Runs `work` after the response; the mails it returns go out once its transaction committed. */
+/** Runs `work` without the response waiting for it; the mails it returns go out once its transaction committed. */
 function afterResponse(ctx: AuthContext, work: (c: pg.PoolClient) => Promise<OutgoingMail[]>): void {
   ctx.mailer.background(async () => {
     const mails = await transaction(ctx.pool, work);
@@ -42,8 +42,8 @@ function afterResponse(ctx: AuthContext, work: (c: pg.PoolClient) => Promise<Out
   });
 }
 
-function requestedEmail(body: Record<string, unknown>, missing: string, status = 400): string {
-  if (typeof body.email !== "string" || body.email === "") throw new AuthError(status, "validation_failed", missing);
+function requestedEmail(body: Record<string, unknown>, missing: string): string {
+  if (typeof body.email !== "string" || body.email === "") throw new AuthError(400, "validation_failed", missing);
   return normalizeEmail(body.email);
 }
 
