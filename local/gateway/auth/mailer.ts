@@ -14,7 +14,7 @@ export interface OutgoingMail {
 export interface Mailer {
   /** Sends in the background; failures are logged (the user can ask again), never thrown at the caller. */
   deliver(mails: OutgoingMail[]): void;
-  /** Runs work after the response, tracked so close() waits for it. */
+  /** Runs work once the current response is written, tracked so close() waits for it. */
   background(work: () => Promise<void>): void;
   /** Resolves once everything queued so far has been sent or has failed. */
   drain(): Promise<void>;
@@ -60,7 +60,9 @@ export function createMailer(settings: AuthSettings): Mailer {
       }
     },
     background(work) {
-      track(work().catch((err) => console.error("[gateway] auth background work failed:", err)));
+      // Started on the next turn of the event loop, once the handler's response has been written.
+      const started = new Promise<void>((resolve) => setImmediate(resolve)).then(work);
+      track(started.catch((err) => console.error("[gateway] auth background work failed:", err)));
     },
     async drain() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

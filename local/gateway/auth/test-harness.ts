@@ -1,5 +1,6 @@
 // What the Auth conformance tests share: a gateway with adjusted [auth] settings, the instance's mail catcher,
 // a browser-like follow of a mail link, confirmed accounts, and requests from another loopback address.
+import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { Inbox, firstLink, type CaughtMail } from "../../mail/inbox.ts";
 import type { AuthSettings } from "./settings.ts";
@@ -105,3 +106,40 @@ export const median = (xs: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
+
+// The client side of a timing measurement, in a process of its own: run on the gateway's event loop (as the
+// test's own requests are), the client would be slowed by whatever work the server does after answering.
+const TIMER_SCRIPT = `
+const { request } = await import("node:http");
+const { url, apikey, gapMs, calls } = JSON.parse(await new Promise((resolve) => {
+  let text = ""; process.stdin.on("data", (d) => (text += d)); process.stdin.on("end", () => resolve(text));
+}));
+const out = [];
+for (const { path, body } of calls) {
+  const payload = JSON.stringify(body);
+  const start = performance.now();
+  const status = await new Promise((resolve, reject) => {
+    const req = request(url + path, { method: "POST", headers: { apikey, "Content-Type": "application/json", Connection: "close" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+  out.push({ ms: performance.now() - start, status });
+  await new Promise((resolve) => setTimeout(resolve, gapMs));
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+/** Times POSTs to the gateway one after another from a separate Node process; returns ms and status per call. */
+export function timeFromElsewhere(f: GatewayFixture, calls: Array<{ path: string; body: unknown }>, gapMs = 40): Promise<Array<{ ms: number; status: number }>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", TIMER_SCRIPT], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`timer process exited with ${code}`))));
+    child.stdin.end(JSON.stringify({ url: `${f.gateway.url}/auth/v1`, apikey: f.config.keys.publishableKey, gapMs, calls }));
+  });
+}
