@@ -9,6 +9,7 @@ test("dev and test instances never share a port", () => {
   assert.equal(new Set([...dev, ...testPorts]).size, dev.length + testPorts.length);
   assert.equal(instanceConfig("dev").ports.gateway, 54321, "the gateway uses Supabase's local API port");
   assert.equal(instanceConfig("dev").ports.db, 54322, "the database uses Supabase's local DB port");
+  assert.equal(instanceConfig("dev").ports.mail, 54324, "the mail inbox uses Supabase's local mail catcher port");
 });
 
 test("instance names are validated so they cannot escape .local/", () => {

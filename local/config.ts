@@ -12,7 +12,18 @@ export interface InstanceConfig {
   /** Git-ignored folder for this instance: stack.json, logs, env files. */
   stateDir: string;
   portBase: number;
-  ports: { gateway: number; db: number; dashboard: number; twilio: number; llm: number; stripe: number };
+  ports: {
+    gateway: number;
+    db: number;
+    dashboard: number;
+    /** maildev's web inbox and REST API (like the CLI's mail catcher on 54324). */
+    mail: number;
+    twilio: number;
+    llm: number;
+    stripe: number;
+    /** maildev's SMTP listener, where Auth sends its mail. */
+    smtp: number;
+  };
   /** Superuser URL (what `supabase db push --db-url` and tests use). */
   dbUrl: string;
   /** URL of the `authenticator` login role, which the gateway uses like PostgREST does. */
@@ -36,9 +47,11 @@ export function instanceConfig(name = process.env.LEADLOOP_INSTANCE ?? "dev"): I
     gateway: portBase + 1,
     db: portBase + 2,
     dashboard: portBase + 3,
+    mail: portBase + 4,
     twilio: portBase + 5,
     llm: portBase + 6,
     stripe: portBase + 7,
+    smtp: portBase + 8,
   };
   const stateDir = join(projectRoot, ".local", name);
   const supabaseUrl = `http://127.0.0.1:${ports.gateway}`;

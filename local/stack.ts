@@ -11,6 +11,7 @@ import { dataDirectory, prepareDatabase } from "./db/cluster.ts";
 import { demo } from "./demo.ts";
 import { startGateway } from "./gateway/server.ts";
 import { startLlmFake } from "./llm-fake/server.ts";
+import { startMailCatcher } from "./mail/catcher.ts";
 import { TwilioEmulatorControl } from "./twilio/client.ts";
 import { startTwilioEmulator } from "./twilio/server.ts";
 import { startWebServer } from "./web-server.ts";
@@ -172,6 +173,15 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     }
     writeFunctionsEnv(config, twilio.url, llmUrl, stripe);
 
+    // Mail catcher (maildev): Auth's SMTP target and the inbox people and tests read.
+    const mail = await startMailCatcher({
+      webPort: config.ports.mail,
+      smtpPort: config.ports.smtp,
+      mailDirectory: join(config.stateDir, "mail"),
+      reset: options.reset,
+    });
+    stoppers.push(() => mail.close());
+
     cacheFunctionDependencies();
     const gateway = await startGateway({ config, port: config.ports.gateway });
     stoppers.push(() => gateway.close());
@@ -204,6 +214,8 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
       widgetDemoUrl: `${web.url}/widget-demo.html`,
       phoneUrl: `${twilio.url}/phone`,
       twilioUrl: twilio.url,
+      mailUrl: mail.url,
+      smtp: mail.smtp,
       ...(llmUrl ? { llmUrl } : {}),
       twilio: { ...config.twilio },
       stripe: {

@@ -4,6 +4,7 @@ import pg from "pg";
 import type { InstanceConfig } from "../config.ts";
 import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
+import type { AuthSettings } from "./auth/settings.ts";
 import { setClientAddress } from "./client-address.ts";
 import { createFunctionsRouter } from "./functions/index.ts";
 import { closeIfBodyUnread, send } from "./http.ts";
@@ -53,7 +54,16 @@ function notFound(res: ServerResponse): void {
   send(res, 404, { "Content-Type": "application/json; charset=utf-8" }, JSON.stringify({ message: "no Route matched with those values" }));
 }
 
-export async function startGateway({ config, port }: { config: InstanceConfig; port?: number }): Promise<Gateway> {
+export async function startGateway({
+  config,
+  port,
+  adjustAuthSettings,
+}: {
+  config: InstanceConfig;
+  port?: number;
+  /** Changes config.toml's [auth] settings for this gateway only (tests of other limits and flows). */
+  adjustAuthSettings?: (settings: AuthSettings) => AuthSettings;
+}): Promise<Gateway> {
   const keys = config.keys;
   const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
   pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
@@ -62,7 +72,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   const restCtx: RestContext = { pool, cache, jwtSecret: keys.jwtSecret, bodyLimit: REST_BODY_LIMIT };
   const listener = await startSchemaListener(config.authenticatorDbUrl, cache);
   let publicUrl = config.supabaseUrl;
-  const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl });
+  const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl, adjustSettings: adjustAuthSettings });
 
   const realtime = await createRealtime({ config });
   const functions = await createFunctionsRouter({ config });

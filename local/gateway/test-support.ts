@@ -6,6 +6,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig, type InstanceConfig } from "../config.ts";
+import type { AuthSettings } from "./auth/settings.ts";
 import { startGateway, type Gateway } from "./server.ts";
 
 export interface GatewayFixture {
@@ -20,7 +21,10 @@ export interface GatewayFixture {
   close(): Promise<void>;
 }
 
-export async function startGatewayFixture(setupSql?: (suffix: string) => string): Promise<GatewayFixture> {
+export async function startGatewayFixture(
+  setupSql?: (suffix: string) => string,
+  options: { adjustAuthSettings?: (settings: AuthSettings) => AuthSettings } = {},
+): Promise<GatewayFixture> {
   const config = instanceConfig();
   const db = new pg.Client({ connectionString: config.dbUrl });
   await db.connect();
@@ -29,7 +33,7 @@ export async function startGatewayFixture(setupSql?: (suffix: string) => string)
     await db.query(setupSql(suffix));
     await db.query("NOTIFY pgrst, 'reload schema'");
   }
-  const gateway = await startGateway({ config, port: 0 });
+  const gateway = await startGateway({ config, port: 0, adjustAuthSettings: options.adjustAuthSettings });
   const clients: SupabaseClient[] = [];
   return {
     config,
@@ -58,14 +62,19 @@ export function uniqueEmail(tag: string): string {
   return `${tag}-${randomBytes(5).toString("hex")}@example.test`;
 }
 
-/** Signs up a fresh user through the real client and returns the signed-in client and its user id. */
+/**
+ * A fresh confirmed user (made with the admin API, since signups wait for the confirmation mail) signed in
+ * through the real client; returns the signed-in client and its user id.
+ */
 export async function signedInClient(f: GatewayFixture, tag = "user"): Promise<{ client: SupabaseClient; userId: string; email: string; password: string }> {
-  const client = f.client();
   const email = uniqueEmail(tag);
-  const password = "correct-horse-battery";
-  const { data, error } = await client.auth.signUp({ email, password });
+  const password = "Correct-horse-battery-9";
+  const created = await f.client(f.config.keys.secretKey).auth.admin.createUser({ email, password, email_confirm: true });
+  if (created.error) throw created.error;
+  const client = f.client();
+  const { data, error } = await client.auth.signInWithPassword({ email, password });
   if (error) throw error;
-  if (!data.session || !data.user) throw new Error("signup returned no session (autoconfirm expected)");
+  if (!data.session || !data.user) throw new Error("sign-in returned no session");
   return { client, userId: data.user.id, email, password };
 }
 

@@ -17,6 +17,9 @@ export const stackSchema = z.object({
   widgetDemoUrl: z.string().url().optional(),
   phoneUrl: z.string().url(),
   twilioUrl: z.string().url(),
+  /** The mail catcher's inbox and REST API (maildev: `GET /api/email`). */
+  mailUrl: z.string().url(),
+  smtp: z.object({ host: z.string(), port: z.number().int() }),
   llmUrl: z.string().url().optional(),
   twilio: z.object({ accountSid: z.string(), authToken: z.string() }),
   stripe: z.object({

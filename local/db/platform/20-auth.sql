@@ -89,6 +89,36 @@ comment on table auth.refresh_tokens is 'Auth: store of tokens used to refresh J
 create index if not exists refresh_tokens_session_id_revoked_idx on auth.refresh_tokens (session_id, revoked);
 create index if not exists refresh_tokens_parent_idx on auth.refresh_tokens (parent);
 
+-- PKCE: the code challenge of an email flow, redeemed once by /token?grant_type=pkce (GoTrue's flow_state).
+create table if not exists auth.flow_state (
+  id uuid primary key,
+  user_id uuid references auth.users (id) on delete cascade,
+  auth_code text not null,
+  code_challenge_method text not null check (code_challenge_method in ('s256', 'plain')),
+  code_challenge text not null,
+  provider_type text not null,
+  provider_access_token text,
+  provider_refresh_token text,
+  created_at timestamptz,
+  updated_at timestamptz,
+  authentication_method text not null,
+  auth_code_issued_at timestamptz
+);
+comment on table auth.flow_state is 'Auth: stores metadata for pkce logins.';
+create index if not exists flow_state_auth_code_idx on auth.flow_state (auth_code);
+create index if not exists flow_state_user_method_idx on auth.flow_state (user_id, authentication_method, created_at desc);
+
+-- How each session signed in, so refreshed access tokens keep their amr (GoTrue's mfa_amr_claims).
+create table if not exists auth.mfa_amr_claims (
+  session_id uuid not null references auth.sessions (id) on delete cascade,
+  created_at timestamptz not null,
+  updated_at timestamptz not null,
+  authentication_method text not null,
+  id uuid not null default gen_random_uuid() primary key,
+  constraint mfa_amr_claims_session_id_authentication_method_pkey unique (session_id, authentication_method)
+);
+comment on table auth.mfa_amr_claims is 'Auth: stores authenticator method reference claims for multi factor authentication.';
+
 -- Claims come from request.jwt.claims (set by PostgREST and Realtime per request); the
 -- pre-v10 single-claim GUCs are honoured first, exactly as GoTrue's own helpers do.
 create or replace function auth.uid() returns uuid

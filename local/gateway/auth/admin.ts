@@ -3,7 +3,23 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import { send } from "../http.ts";
 import { bearerToken, verifyJwt, type JwtClaims } from "../jwt.ts";
-import { API_VERSION, AuthError, checkPassword, hashPassword, insertUser, loadUser, normalizeEmail, transaction, userJson, type AuthContext } from "./users.ts";
+import { parseGoDuration } from "./settings.ts";
+import {
+  API_VERSION,
+  AuthError,
+  checkPassword,
+  confirmEmail,
+  hashPassword,
+  insertUser,
+  loadUser,
+  mergeMetadata,
+  normalizeEmail,
+  objectOrEmpty,
+  requirePassword,
+  transaction,
+  userJson,
+  type AuthContext,
+} from "./users.ts";
 
 export async function requireAdmin(ctx: AuthContext, req: IncomingMessage): Promise<void> {
   const authorization = req.headers.authorization;
@@ -18,8 +34,18 @@ export async function requireAdmin(ctx: AuthContext, req: IncomingMessage): Prom
   if (claims.role !== "service_role" && claims.role !== "supabase_admin") throw new AuthError(403, "not_admin", "User not allowed");
 }
 
-function objectOrEmpty(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+/** `ban_duration`: a Go duration ("24h", "876000h") from now, or "none" to lift a ban; absent leaves it as is. */
+function banUntil(value: unknown): { until: Date | null } | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (value === "none") return { until: null };
+  let seconds: number;
+  try {
+    if (typeof value !== "string") throw new Error(`time: invalid duration "${String(value)}"`);
+    seconds = parseGoDuration(value);
+  } catch (err) {
+    throw new AuthError(400, "validation_failed", `invalid format for ban duration: ${(err as Error).message}`);
+  }
+  return { until: seconds === 0 ? null : new Date(Date.now() + seconds * 1000) };
 }
 
 export async function adminUserJson(c: pg.PoolClient | pg.Pool, id: string) {
@@ -36,11 +62,13 @@ export async function admin(ctx: AuthContext, req: IncomingMessage, res: ServerR
   const idMatch = /^\/admin\/users\/([0-9a-fA-F-]{36})$/.exec(path);
   if (path === "/admin/users" && method === "POST") {
     const email = normalizeEmail(body.email);
-    const hash = body.password !== undefined && body.password !== null ? await hashPassword(checkPassword(body.password)) : null;
+    // GoTrue's admin create checks only bcrypt's limit, not the password policy (the admin chose it).
+    const hash = body.password !== undefined && body.password !== null ? await hashPassword(requirePassword(body.password)) : null;
+    const ban = banUntil(body.ban_duration);
     const id = await transaction(ctx.pool, async (c) => {
       const existing = await c.query("select 1 from auth.users where email = $1 and is_sso_user = false", [email]);
       if (existing.rows[0]) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
-      return insertUser(c, {
+      const created = await insertUser(c, {
         email,
         hash,
         userMeta: objectOrEmpty(body.user_metadata ?? body.data),
@@ -48,6 +76,8 @@ export async function admin(ctx: AuthContext, req: IncomingMessage, res: ServerR
         confirm: body.email_confirm === true,
         signIn: false,
       });
+      if (ban) await c.query("update auth.users set banned_until = $2 where id = $1", [created, ban.until]);
+      return created;
     });
     return ok(await adminUserJson(ctx.pool, id));
   }
@@ -67,8 +97,9 @@ export async function admin(ctx: AuthContext, req: IncomingMessage, res: ServerR
   if (idMatch && method === "GET") return ok(await adminUserJson(ctx.pool, idMatch[1]));
   if (idMatch && method === "PUT") {
     const id = idMatch[1];
-    const hash = body.password !== undefined && body.password !== null ? await hashPassword(checkPassword(body.password)) : undefined;
+    const hash = body.password !== undefined && body.password !== null ? await hashPassword(checkPassword(ctx.settings, body.password)) : undefined;
     const email = body.email !== undefined && body.email !== null ? normalizeEmail(body.email) : undefined;
+    const ban = banUntil(body.ban_duration);
     await transaction(ctx.pool, async (c) => {
       const found = await c.query("select 1 from auth.users where id = $1 for update", [id]);
       if (!found.rows[0]) throw new AuthError(404, "user_not_found", "User not found");
@@ -78,20 +109,13 @@ export async function admin(ctx: AuthContext, req: IncomingMessage, res: ServerR
         if (taken.rows[0]) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
         await c.query("update auth.users set email = $2, updated_at = now() where id = $1", [id, email]);
       }
+      if (ban) await c.query("update auth.users set banned_until = $2, updated_at = now() where id = $1", [id, ban.until]);
       if (body.email_confirm === true) {
-        await c.query("update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() where id = $1", [id]);
+        const row = await c.query("select email_confirmed_at from auth.users where id = $1", [id]);
+        if (!row.rows[0].email_confirmed_at) await confirmEmail(c, id);
       }
-      for (const [key, column] of [["user_metadata", "raw_user_meta_data"], ["app_metadata", "raw_app_meta_data"]] as const) {
-        if (body[key] === undefined) continue;
-        const data = objectOrEmpty(body[key]);
-        const removed = Object.keys(data).filter((k) => data[k] === null);
-        const kept = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
-        await c.query(`update auth.users set ${column} = (coalesce(${column}, '{}'::jsonb) || $2::jsonb) - $3::text[], updated_at = now() where id = $1`, [
-          id,
-          JSON.stringify(kept),
-          removed,
-        ]);
-      }
+      if (body.user_metadata !== undefined) await mergeMetadata(c, id, "raw_user_meta_data", objectOrEmpty(body.user_metadata));
+      if (body.app_metadata !== undefined) await mergeMetadata(c, id, "raw_app_meta_data", objectOrEmpty(body.app_metadata));
     });
     return ok(await adminUserJson(ctx.pool, id));
   }

@@ -1,11 +1,14 @@
-// GoTrue conformance through @supabase/supabase-js: signup, password and refresh grants, /user, logout, errors.
+// GoTrue conformance through @supabase/supabase-js: signup with autoconfirm (confirmations off), password and
+// refresh grants, /user, logout, errors. The mail flows (confirmations on, as config.toml has it) are in
+// email-flows.test.ts and pkce.test.ts; limits, enumeration and replay attacks in attacks.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AuthWeakPasswordError, isAuthApiError } from "@supabase/supabase-js";
 import { startGatewayFixture, uniqueEmail, type GatewayFixture } from "../test-support.ts";
+import { roomy } from "./test-harness.ts";
 
 let f: GatewayFixture;
-const password = "a-good-password";
+const password = "A-good-passw0rd";
 
 function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
   const [h, c] = token.split(".");
@@ -13,7 +16,7 @@ function decodeJwt(token: string): { header: Record<string, unknown>; claims: Re
 }
 
 before(async () => {
-  f = await startGatewayFixture();
+  f = await startGatewayFixture(undefined, { adjustAuthSettings: (s) => roomy({ ...s, email: { ...s.email, confirmations: false } }) });
 });
 after(async () => {
   await f.close();
@@ -75,7 +78,17 @@ describe("signup and sign-in", () => {
     const weak = await c.auth.signUp({ email: uniqueEmail("weak"), password: "123" });
     assert.ok(weak.error instanceof AuthWeakPasswordError);
     assert.equal(weak.error.status, 422);
-    assert.deepEqual(weak.error.reasons, ["length"]);
+    assert.deepEqual(weak.error.reasons, ["length", "characters"]);
+    assert.equal(
+      weak.error.message,
+      "Password should be at least 10 characters. Password should contain at least one character of each: abcdefghijklmnopqrstuvwxyz, ABCDEFGHIJKLMNOPQRSTUVWXYZ, 0123456789.",
+    );
+    const noUpper = await c.auth.signUp({ email: uniqueEmail("weak"), password: "lowercase-and-1" });
+    assert.ok(noUpper.error instanceof AuthWeakPasswordError);
+    assert.deepEqual(noUpper.error.reasons, ["characters"]);
+    const tooLong = await c.auth.signUp({ email: uniqueEmail("long"), password: `Aa1${"x".repeat(70)}` });
+    assert.equal(tooLong.error?.status, 400);
+    assert.equal(tooLong.error?.message, "Password cannot be longer than 72 characters");
     const badEmail = await c.auth.signUp({ email: "not-an-email", password });
     assert.equal(badEmail.error?.status, 400);
     assert.equal(badEmail.error?.code, "validation_failed");
@@ -175,17 +188,21 @@ describe("user and logout", () => {
     const same = await c.auth.updateUser({ password });
     assert.equal(same.error?.status, 422);
     assert.equal(same.error?.code, "same_password");
-    const changed = await c.auth.updateUser({ password: "another-password" });
+    const changed = await c.auth.updateUser({ password: "Another-passw0rd" });
     assert.equal(changed.error, null);
-    const login = await f.client().auth.signInWithPassword({ email, password: "another-password" });
+    const login = await f.client().auth.signInWithPassword({ email, password: "Another-passw0rd" });
     assert.equal(login.error, null);
     const taken = uniqueEmail("taken");
     await f.client().auth.signUp({ email: taken, password });
     const clash = await c.auth.updateUser({ email: taken });
     assert.equal(clash.error?.code, "email_exists");
+    // Even under autoconfirm, a permanent account confirms a new address by mail first (GoTrue's UserUpdate).
     const newEmail = uniqueEmail("moved");
     const moved = await c.auth.updateUser({ email: newEmail });
-    assert.equal(moved.data.user?.email, newEmail);
+    assert.equal(moved.error, null);
+    assert.equal(moved.data.user?.email, email);
+    assert.equal(moved.data.user?.new_email, newEmail);
+    assert.ok(moved.data.user?.email_change_sent_at);
   });
 
   test("the anon key and broken tokens are refused by /user", async () => {

@@ -1,16 +1,25 @@
-// GoTrue's email+password subset (docs/supabase-standin-spec.md §2): routes /auth/v1 to sessions.ts
-// (signup, token grants, logout), profile.ts (/user), admin.ts (/admin/users) and answers errors as GoTrue does.
+// GoTrue's email subset (docs/supabase-standin-spec.md §2, §8): routes /auth/v1 to signup.ts, sessions.ts (token
+// grants, logout), verify.ts, email-flows.ts (/recover, /otp, /resend, /reauthenticate), profile.ts (/user) and
+// admin.ts (/admin/users), with config.toml's [auth] settings (settings.ts), and answers errors as GoTrue does.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import pg from "pg";
 import type { InstanceConfig } from "../../config.ts";
 import { BodyTooLargeError, readBody, RequestAbortedError, send } from "../http.ts";
 import { admin } from "./admin.ts";
+import { otp, reauthenticate, recover, resend } from "./email-flows.ts";
+import { AddressThrottle, Buckets } from "./limits.ts";
+import { createMailer } from "./mailer.ts";
 import { getUser, updateUser } from "./profile.ts";
-import { logout, passwordGrant, refreshGrant, signup } from "./sessions.ts";
+import { logout, tokenGrant } from "./sessions.ts";
+import { loadAuthSettings, type AuthSettings } from "./settings.ts";
+import { signup } from "./signup.ts";
 import { API_VERSION, AuthError, OAuthError, parseBody, type AuthContext } from "./users.ts";
+import { verifyGet, verifyPost } from "./verify.ts";
 
 export interface AuthService {
   handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
+  /** Resolves once mail and work queued after responses are done (tests read the inbox after it). */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,16 +27,35 @@ export function createAuthService({
   config,
   bodyLimit,
   publicUrl,
+  adjustSettings = (s) => s,
 }: {
   config: InstanceConfig;
   bodyLimit: number;
   /** The gateway's own base URL once it listens (differs from config.supabaseUrl for port-0 test gateways). */
   publicUrl: () => string;
+  /** Changes config.toml's settings for this gateway only (tests with low limits or other flows). */
+  adjustSettings?: (settings: AuthSettings) => AuthSettings;
 }): AuthService {
+  const settings = adjustSettings(loadAuthSettings(config));
   // GoTrue connects as its own admin role; the superuser URL stands in for supabase_auth_admin locally.
   const pool = new pg.Pool({ connectionString: config.dbUrl, max: 4, application_name: "leadloop-gateway-auth" });
   pool.on("error", (err) => console.error("[gateway] idle auth connection failed:", err.message));
-  const ctx: AuthContext = { pool, secret: config.keys.jwtSecret, publicUrl };
+  const mailer = createMailer(settings);
+  const rate = settings.rateLimit;
+  const ctx: AuthContext = {
+    pool,
+    secret: config.keys.jwtSecret,
+    publicUrl,
+    settings,
+    mailer,
+    limits: {
+      signInSignUps: new Buckets(rate.signInSignUps),
+      token: new Buckets(rate.tokenRefresh),
+      verify: new Buckets(rate.tokenVerifications),
+      emailBudget: new Buckets(rate.emailSentPerHour, 3600),
+      addresses: new AddressThrottle(settings.email.maxFrequencySeconds),
+    },
+  };
 
   function respondError(res: ServerResponse, err: unknown): void {
     if (err instanceof RequestAbortedError) {
@@ -72,8 +100,8 @@ export function createAuthService({
           return ok({
             body: {
               external: { anonymous_users: false, email: true, phone: false },
-              disable_signup: false,
-              mailer_autoconfirm: true,
+              disable_signup: !settings.enableSignup,
+              mailer_autoconfirm: !settings.email.confirmations,
               phone_autoconfirm: false,
               sms_provider: "",
               saml_enabled: false,
@@ -85,15 +113,17 @@ export function createAuthService({
           // Only the symmetric HS256 secret signs tokens here, and GoTrue never publishes symmetric keys.
           return ok({ body: { keys: [] }, headers: {} });
         }
-        if (path === "/signup" && method === "POST") return ok(await signup(ctx, req, body));
-        if (path === "/token" && method === "POST") {
-          const grant = url.searchParams.get("grant_type");
-          if (grant === "password") return ok(await passwordGrant(ctx, req, body));
-          if (grant === "refresh_token") return ok(await refreshGrant(ctx, body));
-          throw new AuthError(400, "invalid_credentials", "unsupported_grant_type");
-        }
+        if (path === "/signup" && method === "POST") return ok(await signup(ctx, req, url, body));
+        if (path === "/token" && method === "POST") return ok(await tokenGrant(ctx, req, url.searchParams.get("grant_type"), body));
+        if (path === "/verify" && method === "GET") return await verifyGet(ctx, req, res, url);
+        if (path === "/verify" && method === "POST") return ok(await verifyPost(ctx, req, body));
+        if (path === "/recover" && method === "POST") return ok(await recover(ctx, req, url, body));
+        if (path === "/otp" && method === "POST") return ok(await otp(ctx, req, url, body));
+        if (path === "/magiclink" && method === "POST") return ok(await otp(ctx, req, url, { ...body, create_user: body.create_user ?? true }));
+        if (path === "/resend" && method === "POST") return ok(await resend(ctx, req, url, body));
+        if (path === "/reauthenticate" && method === "GET") return ok(await reauthenticate(ctx, req));
         if (path === "/user" && method === "GET") return ok(await getUser(ctx, req));
-        if (path === "/user" && method === "PUT") return ok(await updateUser(ctx, req, body));
+        if (path === "/user" && method === "PUT") return ok(await updateUser(ctx, req, url, body));
         if (path.startsWith("/admin/")) return await admin(ctx, req, res, method, path, url, body);
         if (path === "/logout" && method === "POST") {
           await logout(ctx, req, url.searchParams.get("scope") ?? "global");
@@ -105,7 +135,9 @@ export function createAuthService({
         respondError(res, err);
       }
     },
+    drain: () => mailer.drain(),
     async close() {
+      await mailer.close();
       await pool.end();
     },
   };

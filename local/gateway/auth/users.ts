@@ -3,18 +3,34 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import bcrypt from "bcryptjs";
 import type pg from "pg";
+import type { AddressThrottle, Buckets } from "./limits.ts";
+import type { Mailer } from "./mailer.ts";
+import type { AuthSettings } from "./settings.ts";
 
 export const API_VERSION = "2024-01-01";
-const MIN_PASSWORD_LENGTH = 6;
 export const INSTANCE_ID = "00000000-0000-0000-0000-000000000000";
 const BCRYPT_COST = 10;
 
-/** What the endpoints share: the pool (as GoTrue's admin role), the JWT secret and the gateway's URL. */
+/** What the endpoints share: the pool (as GoTrue's admin role), the JWT secret, the gateway's URL, settings, mail, limits. */
 export interface AuthContext {
   pool: pg.Pool;
   secret: string;
   /** The gateway's own base URL once it listens (differs from config.supabaseUrl for port-0 test gateways). */
   publicUrl: () => string;
+  settings: AuthSettings;
+  mailer: Mailer;
+  limits: {
+    /** [auth.rate_limit] sign_in_sign_ups: /signup, /otp, /recover, /resend, PUT /user (GoTrue's RATE_LIMIT_OTP). */
+    signInSignUps: Buckets;
+    /** token_refresh: every /token grant. */
+    token: Buckets;
+    /** token_verifications: /verify. */
+    verify: Buckets;
+    /** email_sent: project-wide mails per hour. */
+    emailBudget: Buckets;
+    /** max_frequency for mail requested by address. */
+    addresses: AddressThrottle;
+  };
 }
 
 export class AuthError extends Error {
@@ -61,6 +77,14 @@ export interface UserRow {
   banned_until: Date | null;
   deleted_at: Date | null;
   is_anonymous: boolean;
+  invited_at: Date | null;
+  confirmation_token: string | null;
+  recovery_token: string | null;
+  email_change_token_new: string | null;
+  email_change_token_current: string | null;
+  email_change_confirm_status: number | null;
+  reauthentication_token: string | null;
+  reauthentication_sent_at: Date | null;
 }
 
 export interface IdentityRow {
@@ -96,6 +120,7 @@ export function userJson(u: UserRow, identities: IdentityRow[]): Record<string, 
     ["recovery_sent_at", iso(u.recovery_sent_at)],
     ["new_email", u.email_change || undefined],
     ["email_change_sent_at", iso(u.email_change_sent_at)],
+    ["reauthentication_sent_at", iso(u.reauthentication_sent_at)],
     ["last_sign_in_at", iso(u.last_sign_in_at)],
   ];
   for (const [k, v] of rest) if (v !== undefined) out[k] = v;
@@ -174,15 +199,36 @@ export function parseBody(raw: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function checkPassword(password: unknown): string {
-  if (typeof password !== "string" || password === "") throw new AuthError(400, "validation_failed", "Signup requires a valid password");
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AuthError(422, "weak_password", `Password should be at least ${MIN_PASSWORD_LENGTH} characters.`, {
-      weak_password: { reasons: ["length"] },
-    });
-  }
-  if (Buffer.byteLength(password) > 72) throw new AuthError(422, "validation_failed", "Password cannot be longer than 72 characters");
+/** Presence and bcrypt's 72-byte limit, which every password path checks (admin-created users included). */
+export function requirePassword(password: unknown, missing = "Signup requires a valid password"): string {
+  if (typeof password !== "string" || password === "") throw new AuthError(400, "validation_failed", missing);
+  if (Buffer.byteLength(password) > 72) throw new AuthError(400, "validation_failed", "Password cannot be longer than 72 characters");
   return password;
+}
+
+/** GoTrue's checkPasswordStrength reasons and message for the configured length and character sets. */
+export function passwordWeakness(settings: AuthSettings, password: string): { message: string; reasons: string[] } | undefined {
+  const { minLength, requiredCharacters } = settings.password;
+  const reasons: string[] = [];
+  const messages: string[] = [];
+  // Go's len(): bytes, as GoTrue counts.
+  if (Buffer.byteLength(password) < minLength) {
+    reasons.push("length");
+    messages.push(`Password should be at least ${minLength} characters.`);
+  }
+  if (requiredCharacters.some((set) => ![...password].some((ch) => set.includes(ch)))) {
+    reasons.push("characters");
+    messages.push(`Password should contain at least one character of each: ${requiredCharacters.join(", ")}.`);
+  }
+  return reasons.length > 0 ? { message: messages.join(" "), reasons } : undefined;
+}
+
+/** A password the policy accepts, or GoTrue's 422 weak_password with its reasons. */
+export function checkPassword(settings: AuthSettings, password: unknown, missing?: string): string {
+  const value = requirePassword(password, missing);
+  const weak = passwordWeakness(settings, value);
+  if (weak) throw new AuthError(422, "weak_password", weak.message, { weak_password: { reasons: weak.reasons } });
+  return value;
 }
 
 export function normalizeEmail(email: unknown): string {
@@ -212,14 +258,50 @@ export async function insertUser(
      values ($1, $2, $3, 'email', now(), now(), now())`,
     [id, id, JSON.stringify(identityData)],
   );
-  if (u.confirm) {
-    await c.query(
-      `update auth.users set email_confirmed_at = now(), updated_at = now(),
-         raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || '{"email_verified": true}'::jsonb where id = $1`,
-      [id],
-    );
-    await c.query(`update auth.identities set identity_data = identity_data || '{"email_verified": true}'::jsonb, updated_at = now() where user_id = $1`, [id]);
-  }
+  if (u.confirm) await confirmEmail(c, id);
   if (u.signIn) await c.query("update auth.users set last_sign_in_at = now() where id = $1", [id]);
   return id;
 }
+
+/** GoTrue's User.Confirm: the address is confirmed, its token spent, and email_verified set on user and identity. */
+export async function confirmEmail(c: pg.PoolClient, id: string): Promise<void> {
+  await c.query(
+    `update auth.users set email_confirmed_at = now(), confirmation_token = '', updated_at = now(),
+       raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || '{"email_verified": true}'::jsonb where id = $1`,
+    [id],
+  );
+  await c.query(
+    `update auth.identities set identity_data = identity_data || '{"email_verified": true}'::jsonb, updated_at = now()
+      where user_id = $1 and provider = 'email'`,
+    [id],
+  );
+}
+
+export async function findUserByEmail(c: pg.PoolClient | pg.Pool, email: string, lock = false): Promise<UserRow | undefined> {
+  const found = await c.query<UserRow>(
+    `select * from auth.users where email = $1 and is_sso_user = false and deleted_at is null${lock ? " for update" : ""}`,
+    [email],
+  );
+  return found.rows[0];
+}
+
+/** A JSON object from a request body, or {} for anything else. */
+export function objectOrEmpty(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** GoTrue's UpdateUserMetaData / UpdateAppMetaData: key-by-key merge, a null value removes the key. */
+export async function mergeMetadata(c: pg.PoolClient, id: string, column: "raw_user_meta_data" | "raw_app_meta_data", data: Record<string, unknown>): Promise<void> {
+  const removed = Object.keys(data).filter((k) => data[k] === null);
+  const kept = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+  await c.query(`update auth.users set ${column} = (coalesce(${column}, '{}'::jsonb) || $2::jsonb) - $3::text[], updated_at = now() where id = $1`, [
+    id,
+    JSON.stringify(kept),
+    removed,
+  ]);
+}
+
+export const isBanned = (u: Pick<UserRow, "banned_until">) => !!u.banned_until && u.banned_until.getTime() > Date.now();
+
+/** The client address the gateway established (never a header the client chose). */
+export { peerAddress as clientAddress } from "../client-address.ts";

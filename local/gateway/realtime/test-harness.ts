@@ -167,8 +167,14 @@ export async function signedInUser(harness: RealtimeHarness): Promise<{ client: 
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: WebSocket as never },
   });
-  const { data, error } = await client.auth.signUp({ email: `rt-${randomUUID()}@example.test`, password: `pw-${randomUUID()}` });
-  if (error || !data.session) throw new Error(`signUp failed: ${error?.message ?? "no session"}`);
+  // Signups wait for the confirmation mail (config.toml), so the account is made confirmed with the admin API.
+  const email = `rt-${randomUUID()}@example.test`;
+  const password = `Pw-${randomUUID()}`;
+  const admin = createClient(harness.url, harness.config.keys.secretKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
+  const created = await admin.auth.admin.createUser({ email, password, email_confirm: true });
+  if (created.error) throw new Error(`createUser failed: ${created.error.message}`);
+  const { data, error } = await client.auth.signInWithPassword({ email, password });
+  if (error || !data.session) throw new Error(`sign-in failed: ${error?.message ?? "no session"}`);
   // supabase-js does this itself on SIGNED_IN; doing it here too makes the order deterministic.
   await client.realtime.setAuth(data.session.access_token);
   return { client, userId: data.session.user.id, accessToken: data.session.access_token };

@@ -96,7 +96,7 @@ describe("errors callers see", () => {
       const response = await fetch(`${url}/auth/v1/signup`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email: "nobody@example.test", password: "long enough password" }),
+        body: JSON.stringify({ email: "nobody@example.test", password: "Long-enough-passw0rd" }),
       });
       const body = await response.text();
       assert.equal(response.status, 500);
