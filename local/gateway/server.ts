@@ -112,6 +112,10 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
       await auth.handle(req, res, url.slice("/auth/v1".length));
       return;
     }
+    if (url.startsWith("/realtime/v1/api/")) {
+      await realtime.handleHttp(req, res, url.slice("/realtime/v1".length));
+      return;
+    }
     notFound(res);
   }
 
