@@ -156,7 +156,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     writeFunctionsEnv(config, twilio.url, llmUrl);
 
     cacheFunctionDependencies();
-    const gateway = await startGateway({ config, port: config.ports.gateway });
+    const gateway = await startGateway({ config, port: config.ports.gateway, prestartFunctions: true });
     stoppers.push(() => gateway.close());
 
     const functionsUrl = `${config.supabaseUrl}/functions/v1`;

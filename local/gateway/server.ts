@@ -53,7 +53,8 @@ function notFound(res: ServerResponse): void {
   send(res, 404, { "Content-Type": "application/json; charset=utf-8" }, JSON.stringify({ message: "no Route matched with those values" }));
 }
 
-export async function startGateway({ config, port }: { config: InstanceConfig; port?: number }): Promise<Gateway> {
+/** `prestartFunctions`: boot every edge function's worker at once and keep it warm (the stack does; tests need not). */
+export async function startGateway({ config, port, prestartFunctions = false }: { config: InstanceConfig; port?: number; prestartFunctions?: boolean }): Promise<Gateway> {
   const keys = config.keys;
   const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
   pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
@@ -65,7 +66,7 @@ export async function startGateway({ config, port }: { config: InstanceConfig; p
   const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl });
 
   const realtime = await createRealtime({ config });
-  const functions = await createFunctionsRouter({ config });
+  const functions = await createFunctionsRouter({ config, prestart: prestartFunctions });
   const pgNet = await startPgNetWorker({ config });
 
   const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
