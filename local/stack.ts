@@ -183,7 +183,7 @@ export async function startStack(config: InstanceConfig, options: StackOptions =
     stoppers.push(() => mail.close());
 
     cacheFunctionDependencies();
-    const gateway = await startGateway({ config, port: config.ports.gateway });
+    const gateway = await startGateway({ config, port: config.ports.gateway, prestartFunctions: true });
     stoppers.push(() => gateway.close());
 
     const functionsUrl = `${config.supabaseUrl}/functions/v1`;

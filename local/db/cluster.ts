@@ -84,8 +84,9 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 # A disposable local database: durability is traded for speed.
 fsync = off
-synchronous_commit = off
-# Logical decoding only sees flushed WAL; flush often so realtime stays fast without synchronous commits.
+# On, as on Supabase: a commit flushes its WAL at once, which wakes realtime's replication stream at once
+# (logical decoding only reads flushed WAL); with fsync off that flush costs a write(), not a disk sync.
+synchronous_commit = on
 wal_writer_delay = '10ms'
 full_page_writes = off
 `;

@@ -58,11 +58,14 @@ export async function startGateway({
   config,
   port,
   adjustAuthSettings,
+  prestartFunctions = false,
 }: {
   config: InstanceConfig;
   port?: number;
   /** Changes config.toml's [auth] settings for this gateway only (tests of other limits and flows). */
   adjustAuthSettings?: (settings: AuthSettings) => AuthSettings;
+  /** Boot every edge function's worker at once and keep it warm (the stack does; tests need not). */
+  prestartFunctions?: boolean;
 }): Promise<Gateway> {
   const keys = config.keys;
   const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
@@ -75,7 +78,7 @@ export async function startGateway({
   const auth: AuthService = createAuthService({ config, bodyLimit: AUTH_BODY_LIMIT, publicUrl: () => publicUrl, adjustSettings: adjustAuthSettings });
 
   const realtime = await createRealtime({ config });
-  const functions = await createFunctionsRouter({ config });
+  const functions = await createFunctionsRouter({ config, prestart: prestartFunctions });
   const pgNet = await startPgNetWorker({ config });
 
   const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
@@ -120,6 +123,10 @@ export async function startGateway({
     }
     if (url.startsWith("/auth/v1/")) {
       await auth.handle(req, res, url.slice("/auth/v1".length));
+      return;
+    }
+    if (url.startsWith("/realtime/v1/api/")) {
+      await realtime.handleHttp(req, res, url.slice("/realtime/v1".length));
       return;
     }
     notFound(res);

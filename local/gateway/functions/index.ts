@@ -2,7 +2,7 @@
 // runs functions/<name> under Deno (workers.ts). The router checks verify_jwt like the CLI's main.ts and
 // streams requests and responses through unchanged apart from Kong's X-Forwarded-* headers, cutting a
 // request body off at the platform's limit however it is sent (Content-Length or chunked).
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import * as jose from "jose";
@@ -27,6 +27,12 @@ export interface FunctionsRouterOptions {
   denoDir?: string;
   /** The largest request body a function receives (default FUNCTIONS_BODY_LIMIT). */
   bodyLimit?: number;
+  /**
+   * Keep every function warm, as the platform keeps a worker alive between requests: start each one's
+   * worker when the router starts and again right after a source change, rather than on the next request
+   * (which then pays Deno's boot). Off by default, so test gateways do not boot every function.
+   */
+  prestart?: boolean;
 }
 
 /** The request body limit in front of functions; no byte beyond it reaches one. */
@@ -67,6 +73,9 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     functionsRoot,
     bootTimeoutMs: options.bootTimeoutMs ?? 60_000,
     denoDir: options.denoDir ?? join(projectRoot, ".local", "deno-dir"),
+    onRetired: (name) => {
+      if (options.prestart) warm(name);
+    },
   });
   const bodyLimit = options.bodyLimit ?? FUNCTIONS_BODY_LIMIT;
   const jwtSecret = new TextEncoder().encode(config.keys.jwtSecret);
@@ -94,6 +103,18 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     const entrypoint = configured?.entrypoint ?? join(functionsRoot, name, "index.ts");
     if (!existsSync(entrypoint)) return undefined;
     return { verifyJwt: true, enabled: true, ...configured, entrypoint };
+  }
+
+  function warm(name: string): void {
+    const settings = resolveFunction(name);
+    if (!settings || closed) return;
+    pool.workerFor(name, settings).catch((error) => process.stdout.write(`[fn:${name}] boot failed: ${(error as Error).message}\n`));
+  }
+
+  if (options.prestart && existsSync(functionsRoot)) {
+    for (const entry of readdirSync(functionsRoot, { withFileTypes: true })) {
+      if (entry.isDirectory() && !entry.name.startsWith("_")) warm(entry.name);
+    }
   }
 
   async function verifyJwt(req: IncomingMessage, res: ServerResponse): Promise<boolean> {

@@ -128,7 +128,14 @@ export interface WorkerPool {
   close(): Promise<void>;
 }
 
-export function createWorkerPool(options: { config: InstanceConfig; functionsRoot: string; bootTimeoutMs: number; denoDir: string }): WorkerPool {
+export function createWorkerPool(options: {
+  config: InstanceConfig;
+  functionsRoot: string;
+  bootTimeoutMs: number;
+  denoDir: string;
+  /** Called with each function whose worker was retired because its source changed (to start the new one at once). */
+  onRetired?: (name: string) => void;
+}): WorkerPool {
   const { config, functionsRoot, bootTimeoutMs, denoDir } = options;
   mkdirSync(denoDir, { recursive: true });
   mkdirSync(config.stateDir, { recursive: true });
@@ -315,8 +322,9 @@ export function createWorkerPool(options: { config: InstanceConfig; functionsRoo
       pendingRestart = undefined;
       for (const worker of [...workers.values()]) {
         if (what === "all" || what?.has(worker.name)) {
-          process.stdout.write(`[fn:${worker.name}] source changed; restarting on next request\n`);
+          process.stdout.write(`[fn:${worker.name}] source changed; restarting\n`);
           retire(worker);
+          options.onRetired?.(worker.name);
         }
       }
     }, RESTART_DEBOUNCE_MS);

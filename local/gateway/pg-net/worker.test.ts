@@ -1,5 +1,5 @@
-// The pg_net worker (docs/supabase-standin-spec.md §4.1, §6 item 4): requests queued by net.http_* go out only after commit, with
-// their own timeouts, and every outcome lands in net._http_response under the request id. Database
+// The pg_net worker (docs/supabase-standin-spec.md §4.1, §6 item 4): requests queued by net.http_* go out only after commit, side
+// by side (a slow one never holds back the next), with their own timeouts, and every outcome lands in net._http_response under the request id. Database
 // webhooks (supabase_functions.http_request) post {type, table, schema, record, old_record}.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -84,6 +84,17 @@ describe("pg_net worker", { timeout: 60_000 }, () => {
     }
     throw new Error(`no net._http_response row for request ${id} after ${ms} ms`);
   }
+
+  it("sends a request queued while a slow one is in flight without waiting for it", async () => {
+    const { rows: [slow] } = await db.query<{ id: string }>("select net.http_get($1, timeout_milliseconds => 5000)::text as id", [`${baseUrl}/slow?delay=1500`]);
+    await sleep(200); // the slow request is on its way
+    const { rows: [quick] } = await db.query<{ id: string }>("select net.http_get($1)::text as id", [`${baseUrl}/quick`]);
+    const quickResponse = await responseFor(quick.id, 1200);
+    assert.equal(quickResponse.status_code, 200);
+    const { rows } = await db.query("select 1 from net._http_response where id = $1", [slow.id]);
+    assert.equal(rows.length, 0, "the slow request was still in flight when the quick one was answered");
+    assert.equal((await responseFor(slow.id)).status_code, 200);
+  });
 
   it("http_post returns the request id, sends after commit and records the response", async () => {
     await db.query("begin");

@@ -8,6 +8,7 @@ import pg from "pg";
 import type { InstanceConfig } from "../../config.ts";
 
 const BATCH_SIZE = 200; // pg_net.batch_size default
+const MAX_IN_FLIGHT = 200; // requests sent side by side, at most
 const FALLBACK_POLL_MS = 2000; // NOTIFY is the fast path; this only covers a missed notification
 const WAKE_CHANNEL = "pg_net_wake";
 
@@ -41,30 +42,65 @@ export async function startPgNetWorker({ config }: { config: InstanceConfig }): 
   let stopped = false;
   let running: Promise<void> | null = null;
   let wakeAgain = false;
+  let starved = false;
   const inFlight = new Set<Promise<unknown>>();
+  let pendingOutcomes: RequestOutcome[] = [];
+  let flushing: Promise<void> | null = null;
 
+  // Like pg_net's curl multi handle, requests are sent side by side and a slow one never holds back
+  // the ones queued after it: the queue is claimed again whenever there is room, while others are in
+  // flight. Outcomes are written as they come, those finishing together in one statement.
   async function drainQueue(): Promise<void> {
     while (!stopped) {
+      const room = Math.min(BATCH_SIZE, MAX_IN_FLIGHT - inFlight.size);
+      if (room <= 0) {
+        starved = true; // the next request to finish wakes the worker again
+        return;
+      }
       // Claim-and-delete in one statement (pg_net does the same): a second worker on the same
       // database skips locked rows, so a request is never sent twice.
       const { rows } = await pool.query<QueuedRequest>(
         `delete from net.http_request_queue
           where id in (select id from net.http_request_queue order by id limit $1 for update skip locked)
           returning id::text, method::text, url, headers, body, timeout_milliseconds`,
-        [BATCH_SIZE],
+        [room],
       );
       if (rows.length === 0) return;
       rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-      const batch = Promise.all(rows.map((row) => sendRequest(row)));
-      inFlight.add(batch);
-      try {
-        const outcomes = await batch;
-        await recordOutcomes(outcomes);
-      } finally {
-        inFlight.delete(batch);
+      for (const row of rows) {
+        const request: Promise<void> = sendRequest(row).then((outcome) => {
+          pendingOutcomes.push(outcome);
+          scheduleFlush();
+        });
+        inFlight.add(request);
+        void request.finally(() => {
+          inFlight.delete(request);
+          if (starved && !stopped) {
+            starved = false;
+            wake();
+          }
+        });
       }
-      if (rows.length < BATCH_SIZE) return;
+      if (rows.length < room) return;
     }
+  }
+
+  function scheduleFlush(): void {
+    if (flushing) return;
+    flushing = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (pendingOutcomes.length > 0) {
+        const outcomes = pendingOutcomes;
+        pendingOutcomes = [];
+        try {
+          await recordOutcomes(outcomes);
+        } catch (error) {
+          console.error("[pg_net] could not record responses:", (error as Error).message);
+        }
+      }
+    })().finally(() => {
+      flushing = null;
+    });
   }
 
   async function recordOutcomes(outcomes: RequestOutcome[]): Promise<void> {
@@ -152,6 +188,7 @@ export async function startPgNetWorker({ config }: { config: InstanceConfig }): 
       if (reconnectTimer) clearTimeout(reconnectTimer);
       await running;
       await Promise.allSettled([...inFlight]);
+      await flushing;
       await listener?.end().catch(() => undefined);
       await pool.end().catch(() => undefined);
     },

@@ -1,18 +1,24 @@
-// Realtime's postgres_changes over the Phoenix channel protocol, as realtime-js 2.109 speaks it
-// (docs/supabase-standin-spec.md §3). One WAL poller (capture.ts) feeds every socket; each change reaches a
-// channel (channels.ts) only through bindings whose event and filter match, and only when that channel's own
-// JWT claims can SELECT the row under RLS, checked after commit as the subscriber's role (delivery.ts).
-import type { IncomingMessage } from "node:http";
+// Realtime over the Phoenix channel protocol, as realtime-js 2.109 speaks it (docs/supabase-standin-spec.md §3):
+// postgres_changes, broadcast, presence and private channels. One replication stream (capture.ts) feeds
+// every socket; each change reaches a channel (channels.ts) only through bindings whose event and filter
+// match, and only when that channel's own JWT claims can SELECT the row under RLS, checked after commit as
+// the subscriber's role (delivery.ts, visibility.ts). Realtime's REST broadcast API is here too.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import pg from "pg";
 import { WebSocketServer } from "ws";
 import type { InstanceConfig } from "../../config.ts";
 import { apiKeyToJwt } from "../authorization.ts";
+import { createBroadcasts } from "./broadcast.ts";
 import { startCapture, type Capture, type CaptureStats } from "./capture.ts";
-import { createChannels, type Connection } from "./channels.ts";
+import { createChannels } from "./channels.ts";
+import { relationKey, type Connection } from "./connection.ts";
 import { createDelivery } from "./delivery.ts";
+import { createPolicies } from "./policies.ts";
+import { createPresence } from "./presence.ts";
 import { parseVsn } from "./protocol.ts";
 import { isJwtShaped, TokenError, verifyRealtimeToken, type Claims } from "./tokens.ts";
+import { createVisibilityChecker } from "./visibility.ts";
 
 export const REALTIME_WEBSOCKET_PATH = "/realtime/v1/websocket";
 
@@ -22,16 +28,18 @@ const LIVENESS_INTERVAL_MS = 30_000;
 
 export interface RealtimeServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** What the WAL poller has done so far (for tests and diagnostics). */
+  /** Realtime's REST API under /realtime/v1 (`path` is what follows it): the broadcast endpoints. */
+  handleHttp(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
+  /** What the replication stream has done so far (for tests and diagnostics). */
   captureStats(): CaptureStats;
+  /** The open sockets (for tests of back-pressure). */
+  connections(): ReadonlySet<Connection>;
   close(): Promise<void>;
 }
 
 export interface RealtimeOptions {
   config: InstanceConfig;
-  /** How often the WAL slot is read; Realtime's default is 100 ms. */
-  pollIntervalMs?: number;
-  /** Changes read from the WAL cursor and delivered per round (default 500); bounds the poller's memory. */
+  /** Changes delivered per round (default 500); bounds the memory one transaction can take. */
   captureChunkSize?: number;
 }
 
@@ -43,14 +51,68 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   );
 }
 
-export async function createRealtime({ config, pollIntervalMs = 50, captureChunkSize }: RealtimeOptions): Promise<RealtimeServer> {
+/**
+ * DDL, GRANT and REVOKE are announced on the `pgrst` channel (Supabase's event triggers, also in
+ * local/db/platform/60-pgrst-ddl-watch.sql): the table metadata delivery caches is read again after one.
+ * A lost connection is re-opened; meanwhile the cache's own expiry bounds how stale it can get.
+ */
+async function watchSchemaChanges(dbUrl: string, onChange: () => void): Promise<{ stop(): Promise<void> }> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  async function listen(): Promise<void> {
+    const c = new pg.Client({ connectionString: dbUrl, application_name: "leadloop realtime schema watch" });
+    c.on("notification", onChange);
+    c.on("error", () => undefined);
+    c.on("end", () => {
+      if (stopped || client !== c) return;
+      client = undefined;
+      onChange();
+      scheduleListen();
+    });
+    await c.connect();
+    await c.query("listen pgrst");
+    client = c;
+  }
+  function scheduleListen(): void {
+    if (stopped) return;
+    retry = setTimeout(() => listen().catch(scheduleListen), 1000);
+    retry.unref();
+  }
+  await listen();
+  return {
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** The upgrade's headers as realtime.messages policies see them (request.headers), without credentials. */
+function policyHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === "authorization" || name === "apikey" || name === "x-api-key" || name === "cookie") continue;
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+export async function createRealtime({ config, captureChunkSize }: RealtimeOptions): Promise<RealtimeServer> {
   const pool = new pg.Pool({ connectionString: config.dbUrl, max: 4, application_name: "leadloop realtime" });
   pool.on("error", (error) => console.error("[realtime] idle connection error:", error.message));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Set<Connection>();
   let closing = false;
-  const { onConnection, dropChannel } = createChannels({ pool, jwtSecret: config.keys.jwtSecret, connections });
-  const { deliver, subscribedTables } = createDelivery({ pool, connections });
+  const jwtSecret = config.keys.jwtSecret;
+  const policies = createPolicies(pool);
+  const broadcasts = createBroadcasts({ connections, policies, jwtSecret });
+  const presence = createPresence(connections);
+  const { onConnection, dropChannel } = createChannels({ pool, jwtSecret, connections, policies, broadcasts, presence });
+  const checker = createVisibilityChecker(config.dbUrl);
+  const { deliver, wantsTable, invalidateMeta } = createDelivery({ pool, connections, checker });
+  const schemaWatch = await watchSchemaChanges(config.dbUrl, () => invalidateMeta());
 
   const livenessTimer = setInterval(() => {
     for (const conn of connections) {
@@ -66,9 +128,9 @@ export async function createRealtime({ config, pollIntervalMs = 50, captureChunk
 
   const capture: Capture = await startCapture({
     dbUrl: config.dbUrl,
-    pollIntervalMs,
     chunkSize: captureChunkSize,
-    wantedTables: subscribedTables,
+    wantsTable,
+    onRelation: (schema, table) => invalidateMeta(relationKey(schema, table)),
     onChanges: async (changes) => {
       try {
         await deliver(changes);
@@ -77,12 +139,14 @@ export async function createRealtime({ config, pollIntervalMs = 50, captureChunk
       }
     },
     onError: (error) => {
-      if (!closing) console.error("[realtime] WAL poller error:", error.message);
+      if (!closing) console.error("[realtime] replication stream error:", error.message);
     },
   });
 
   return {
     captureStats: () => capture.stats,
+    connections: () => connections,
+    handleHttp: (req, res, path) => broadcasts.handleHttp(req, res, path),
     handleUpgrade(req, socket, head) {
       if (closing) {
         refuseUpgrade(socket, 503, "Realtime is shutting down");
@@ -116,13 +180,16 @@ export async function createRealtime({ config, pollIntervalMs = 50, captureChunk
         return;
       }
       socket.on("error", () => socket.destroy());
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, vsn, claims));
+      const headers = policyHeaders(req);
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, vsn, claims, headers));
     },
     async close() {
       if (closing) return;
       closing = true;
       clearInterval(livenessTimer);
       await capture.close();
+      await checker.close();
+      await schemaWatch.stop();
       for (const conn of connections) {
         for (const channel of conn.channels.values()) dropChannel(conn, channel);
         conn.ws.close(1001, "server shutting down");

@@ -66,13 +66,14 @@ export function userToken(userId: string, config: InstanceConfig, expiresInSecon
 
 /**
  * A supabase-js client whose realtime connection carries `token` (a user JWT), set the way supabase-js
- * itself does after a sign-in (realtime.setAuth), or only the publishable key when no token is given.
+ * itself does after a sign-in (realtime.setAuth), or only the publishable key when no token is given;
+ * `vsn` picks the serializer (2.0.0 is realtime-js's default).
  */
-export async function realtimeClient(harness: RealtimeHarness, token?: string): Promise<SupabaseClient> {
+export async function realtimeClient(harness: RealtimeHarness, token?: string, vsn: "1.0.0" | "2.0.0" = "2.0.0"): Promise<SupabaseClient> {
   const client = createClient(harness.url, harness.config.keys.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     // Node 20 has no global WebSocket; realtime-js asks for `ws` as its transport there.
-    realtime: { transport: WebSocket as never },
+    realtime: { transport: WebSocket as never, vsn },
   });
   if (token) await client.realtime.setAuth(token);
   return client;
