@@ -208,6 +208,7 @@ export type Database = {
       }
       leads: {
         Row: {
+          assigned_to: string | null
           business_id: string
           consent_at: string | null
           consent_text: string | null
@@ -220,19 +221,24 @@ export type Database = {
           id: string
           ip: unknown
           is_duplicate: boolean
+          last_inbound_at: string | null
           locale: string
           message: string | null
           name: string
           not_texted_reason: string | null
+          notes: string | null
           owner_alert_status: string
           phone: string
           phone_status: string
           sms_consent: boolean
           source_url: string | null
+          status: string
+          unread_count: number
           user_agent: string | null
           widget_id: string | null
         }
         Insert: {
+          assigned_to?: string | null
           business_id: string
           consent_at?: string | null
           consent_text?: string | null
@@ -245,19 +251,24 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
+          last_inbound_at?: string | null
           locale?: string
           message?: string | null
           name: string
           not_texted_reason?: string | null
+          notes?: string | null
           owner_alert_status?: string
           phone: string
           phone_status?: string
           sms_consent?: boolean
           source_url?: string | null
+          status?: string
+          unread_count?: number
           user_agent?: string | null
           widget_id?: string | null
         }
         Update: {
+          assigned_to?: string | null
           business_id?: string
           consent_at?: string | null
           consent_text?: string | null
@@ -270,19 +281,30 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
+          last_inbound_at?: string | null
           locale?: string
           message?: string | null
           name?: string
           not_texted_reason?: string | null
+          notes?: string | null
           owner_alert_status?: string
           phone?: string
           phone_status?: string
           sms_consent?: boolean
           source_url?: string | null
+          status?: string
+          unread_count?: number
           user_agent?: string | null
           widget_id?: string | null
         }
         Relationships: [
+          {
+            foreignKeyName: "leads_assigned_to_member_fk"
+            columns: ["business_id", "assigned_to"]
+            isOneToOne: false
+            referencedRelation: "business_members"
+            referencedColumns: ["business_id", "user_id"]
+          },
           {
             foreignKeyName: "leads_business_id_fkey"
             columns: ["business_id"]
@@ -793,6 +815,7 @@ export type Database = {
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      mark_lead_read: { Args: { p_lead_id: string }; Returns: undefined }
       mark_message_failed: {
         Args: {
           p_error_code: string

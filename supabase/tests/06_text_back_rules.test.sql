@@ -67,7 +67,7 @@ select is((select send_after from public.messages where to_phone = '+15554440030
                                          (select quiet_hours_end from public.businesses where id = (select id from b))),
           'it is due at the next allowed minute');
 select ok((select send_after > now() from public.messages where to_phone = '+15554440030' and kind = 'text_back'), 'which is in the future');
-select is((select status from public.messages m join public.leads l on l.id = m.lead_id where l.phone = '+15554440030' and m.kind = 'owner_alert'), 'queued',
+select is((select m.status from public.messages m join public.leads l on l.id = m.lead_id where l.phone = '+15554440030' and m.kind = 'owner_alert'), 'queued',
           'the owner alert is not held by the lead''s quiet hours');
 
 -- DST: the window start on the day the clocks change maps to the right instant

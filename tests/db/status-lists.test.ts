@@ -39,6 +39,7 @@ const cases: Array<[string, string, readonly string[]]> = [
   ["leads", "followup_status", lists.FOLLOWUP_STATUSES],
   ["leads", "owner_alert_status", lists.OWNER_ALERT_STATUSES],
   ["leads", "phone_status", lists.PHONE_STATUSES],
+  ["leads", "status", lists.LEAD_STATUSES],
   ["messages", "status", lists.MESSAGE_STATUSES],
   ["messages", "direction", lists.MESSAGE_DIRECTIONS],
   ["business_members", "role", lists.MEMBER_ROLES],

@@ -22,10 +22,13 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export const MESSAGE_DIRECTIONS = ["outbound", "inbound"] as const;
 export const MEMBER_ROLES = ["owner", "staff"] as const;
+/** The owner's pipeline (leads.status), in the order a lead moves through it. */
+export const LEAD_STATUSES = ["new", "contacted", "booked", "won", "lost", "spam"] as const;
 
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 export type NotTextedReason = (typeof NOT_TEXTED_REASON_VALUES)[number];
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
 /** `Row` with some of its string columns narrowed to their allowed values. */
 type Narrow<Row, Fields extends { [K in keyof Row]?: unknown }> = Omit<Row, keyof Fields> & Fields;
@@ -55,6 +58,7 @@ type LeadRow = Narrow<Tables<"leads">, {
   not_texted_reason: NotTextedReason | null;
   owner_alert_status: (typeof OWNER_ALERT_STATUSES)[number];
   phone_status: (typeof PHONE_STATUSES)[number];
+  status: LeadStatus;
   ip: string | null;
 }>;
 
