@@ -24,11 +24,11 @@ let nextPhone = Math.floor(Math.random() * 5_000_000);
 function makeRows(origin: string): Row[] {
   return Array.from({ length: totalLeads }, (_, i) => ({
     name: `Bench Lead ${i}`,
-    phone: "+1559" + String(nextPhone++ % 10_000_000).padStart(7, "0"),
+    phone: "+1559" + String(2_000_000 + (nextPhone++ % 8_000_000)),
     message: "Water heater is leaking in the garage, need someone this week",
     headers: JSON.stringify({
       origin,
-      "x-forwarded-for": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       "user-agent": "leadloop-bench",
     }),
   }));

@@ -44,68 +44,77 @@ export type Database = {
       businesses: {
         Row: {
           allowed_calling_codes: string[]
+          allowed_nanp_regions: string[]
           created_at: string
+          daily_sms_cap: number
           default_locale: string
           duplicate_window_minutes: number
           followup_enabled: boolean
           id: string
           idle_timeout_minutes: number
+          max_leads_per_hour: number
           max_questions: number
           name: string
           nudge_delay_minutes: number
           opt_out_confirmation_by: string
           owner_phone: string
+          owner_phone_verified_at: string | null
           quiet_hours_end: string
           quiet_hours_start: string
           sending_problem: string | null
           sending_problem_at: string | null
           timezone: string
           twilio_number: string | null
-          twilio_number_sid: string | null
           updated_at: string
         }
         Insert: {
           allowed_calling_codes?: string[]
+          allowed_nanp_regions?: string[]
           created_at?: string
+          daily_sms_cap?: number
           default_locale?: string
           duplicate_window_minutes?: number
           followup_enabled?: boolean
           id?: string
           idle_timeout_minutes?: number
+          max_leads_per_hour?: number
           max_questions?: number
           name: string
           nudge_delay_minutes?: number
           opt_out_confirmation_by?: string
           owner_phone: string
+          owner_phone_verified_at?: string | null
           quiet_hours_end?: string
           quiet_hours_start?: string
           sending_problem?: string | null
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
-          twilio_number_sid?: string | null
           updated_at?: string
         }
         Update: {
           allowed_calling_codes?: string[]
+          allowed_nanp_regions?: string[]
           created_at?: string
+          daily_sms_cap?: number
           default_locale?: string
           duplicate_window_minutes?: number
           followup_enabled?: boolean
           id?: string
           idle_timeout_minutes?: number
+          max_leads_per_hour?: number
           max_questions?: number
           name?: string
           nudge_delay_minutes?: number
           opt_out_confirmation_by?: string
           owner_phone?: string
+          owner_phone_verified_at?: string | null
           quiet_hours_end?: string
           quiet_hours_start?: string
           sending_problem?: string | null
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
-          twilio_number_sid?: string | null
           updated_at?: string
         }
         Relationships: []
@@ -524,143 +533,42 @@ export type Database = {
           },
         ]
       }
-      plans: {
-        Row: {
-          active: boolean
-          billing_interval: string | null
-          conversations_per_period: number
-          created_at: string
-          currency: string
-          description: string
-          id: string
-          name: string
-          price_cents: number
-          sort_order: number
-          stripe_lookup_key: string | null
-          trial_days: number | null
-        }
-        Insert: {
-          active?: boolean
-          billing_interval?: string | null
-          conversations_per_period: number
-          created_at?: string
-          currency?: string
-          description?: string
-          id: string
-          name: string
-          price_cents?: number
-          sort_order?: number
-          stripe_lookup_key?: string | null
-          trial_days?: number | null
-        }
-        Update: {
-          active?: boolean
-          billing_interval?: string | null
-          conversations_per_period?: number
-          created_at?: string
-          currency?: string
-          description?: string
-          id?: string
-          name?: string
-          price_cents?: number
-          sort_order?: number
-          stripe_lookup_key?: string | null
-          trial_days?: number | null
-        }
-        Relationships: []
-      }
-      previous_sending_numbers: {
-        Row: {
-          business_id: string
-          phone_number: string
-          replaced_at: string
-          twilio_number_sid: string | null
-        }
-        Insert: {
-          business_id: string
-          phone_number: string
-          replaced_at?: string
-          twilio_number_sid?: string | null
-        }
-        Update: {
-          business_id?: string
-          phone_number?: string
-          replaced_at?: string
-          twilio_number_sid?: string | null
-        }
-        Relationships: [
-          {
-            foreignKeyName: "previous_sending_numbers_business_id_fkey"
-            columns: ["business_id"]
-            isOneToOne: false
-            referencedRelation: "businesses"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       subscriptions: {
         Row: {
           business_id: string
-          cancel_at: string | null
-          cancel_at_period_end: boolean
-          canceled_at: string | null
           conversation_quota: number
           conversations_used: number
           created_at: string
           current_period_end: string
           current_period_start: string
-          grace_ends_at: string | null
           id: string
-          past_due_since: string | null
-          plan_id: string | null
-          quota_period_start: string | null
           status: string
-          stripe_created_at: string | null
-          stripe_state_at: string | null
-          stripe_subscription_id: string | null
           updated_at: string
+          usage_period_start: string | null
         }
         Insert: {
           business_id: string
-          cancel_at?: string | null
-          cancel_at_period_end?: boolean
-          canceled_at?: string | null
           conversation_quota: number
           conversations_used?: number
           created_at?: string
           current_period_end: string
           current_period_start: string
-          grace_ends_at?: string | null
           id?: string
-          past_due_since?: string | null
-          plan_id?: string | null
-          quota_period_start?: string | null
           status: string
-          stripe_created_at?: string | null
-          stripe_state_at?: string | null
-          stripe_subscription_id?: string | null
           updated_at?: string
+          usage_period_start?: string | null
         }
         Update: {
           business_id?: string
-          cancel_at?: string | null
-          cancel_at_period_end?: boolean
-          canceled_at?: string | null
           conversation_quota?: number
           conversations_used?: number
           created_at?: string
           current_period_end?: string
           current_period_start?: string
-          grace_ends_at?: string | null
           id?: string
-          past_due_since?: string | null
-          plan_id?: string | null
-          quota_period_start?: string | null
           status?: string
-          stripe_created_at?: string | null
-          stripe_state_at?: string | null
-          stripe_subscription_id?: string | null
           updated_at?: string
+          usage_period_start?: string | null
         }
         Relationships: [
           {
@@ -668,13 +576,6 @@ export type Database = {
             columns: ["business_id"]
             isOneToOne: true
             referencedRelation: "businesses"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "subscriptions_plan_id_fkey"
-            columns: ["plan_id"]
-            isOneToOne: false
-            referencedRelation: "plans"
             referencedColumns: ["id"]
           },
         ]
@@ -749,19 +650,6 @@ export type Database = {
         }
         Returns: Json
       }
-      billing_account: {
-        Args: { p_business_id: string; p_plan_id?: string }
-        Returns: Json
-      }
-      business_sending_number: {
-        Args: { p_business_id: string }
-        Returns: {
-          business_id: string
-          name: string
-          twilio_number: string
-          twilio_number_sid: string
-        }[]
-      }
       claim_due_summaries: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
@@ -783,10 +671,14 @@ export type Database = {
       complete_conversation_summary: {
         Args: {
           p_conversation_id: string
-          p_owner_text: string
+          p_owner_lines: string[]
           p_summary: Json
         }
         Returns: Json
+      }
+      confirm_owner_phone: {
+        Args: { p_business_id: string; p_code: string }
+        Returns: boolean
       }
       get_conversation_context: {
         Args: { p_conversation_id: string }
@@ -820,31 +712,8 @@ export type Database = {
         Args: { p_error_code?: string; p_status: string; p_twilio_sid: string }
         Returns: Json
       }
-      record_stripe_customer: {
-        Args: {
-          p_business_id: string
-          p_customer_id: string
-          p_replaces?: string
-        }
-        Returns: string
-      }
-      record_stripe_event: {
-        Args: {
-          p_event_created: string
-          p_event_id: string
-          p_event_type: string
-          p_fetched?: boolean
-          p_paid_period_start?: string
-          p_subscription?: Json
-        }
-        Returns: Json
-      }
-      sending_number_taken: {
-        Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
-        Returns: boolean
-      }
-      set_business_sending_number: {
-        Args: { p_business_id: string; p_phone_number: string; p_sid: string }
+      resend_owner_phone_code: {
+        Args: { p_business_id: string }
         Returns: Json
       }
     }

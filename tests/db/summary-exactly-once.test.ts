@@ -87,8 +87,8 @@ test("retried and concurrent summary completions queue exactly one owner summary
 
   const complete = (client: pg.Client, id: string) =>
     client.query<{ result: { queued: boolean } }>(
-      "select public.complete_conversation_summary($1, $2::jsonb, $3) as result",
-      [id, JSON.stringify({ need: "leak" }), "Lead needs a plumber for a leak."],
+      "select public.complete_conversation_summary($1, $2::jsonb, $3::text[]) as result",
+      [id, JSON.stringify({ need: "leak" }), ["Lead summary", "Need: a plumber for a leak."]],
     );
   // Every connection completes every conversation, interleaved, then the whole round is retried.
   // (On a running stack the real summarize function may complete some of them first: then none of

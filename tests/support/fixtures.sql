@@ -4,8 +4,9 @@
 -- Session-local (pg_temp), so nothing is added to the schema under test, and `create or
 -- replace` so running it again on a pooled connection is harmless.
 --
--- Defaults: texting allowed at any hour (tests that need quiet hours set their own), every
--- other setting as a new business gets it, and limits high enough not to get in a test's way.
+-- Defaults: texting allowed at any hour (tests that need quiet hours set their own), the owner phone
+-- already confirmed, every other setting as a new business gets it, and limits (leads per hour, texts
+-- per day) high enough not to get in a test's way.
 
 -- A US mobile number in a real area code (the widget validates numbers), random enough that
 -- parallel tests never share one.
@@ -35,9 +36,10 @@ declare
   v_widget uuid;
 begin
   insert into public.businesses (name, owner_phone, twilio_number, timezone, max_questions, duplicate_window_minutes,
-                                 quiet_hours_start, quiet_hours_end)
+                                 quiet_hours_start, quiet_hours_end, owner_phone_verified_at, max_leads_per_hour, daily_sms_cap)
   values (coalesce(p_name, 'Test Co ' || left(gen_random_uuid()::text, 8)), pg_temp.fixture_phone(), pg_temp.fixture_phone(),
-          p_timezone, p_max_questions, p_duplicate_window_minutes, '00:00', '23:59:59.999999')
+          p_timezone, p_max_questions, p_duplicate_window_minutes, '00:00', '23:59:59.999999', now(), 100000,
+          private.max_daily_sms_cap())
   returning * into v_business;
   if p_owner is not null then
     insert into public.business_members (business_id, user_id, role) values (v_business.id, p_owner, 'owner');
