@@ -17,9 +17,10 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A phone number no other test uses: a real US area code with random subscriber digits. */
+/** A phone number no other test uses: a real US area code with random subscriber digits (never an N11, 555 or 976 exchange). */
 export function uniquePhone(): { typed: string; e164: string } {
-  const line = String(2_000_000 + (randomBytes(4).readUInt32BE(0) % 7_999_999));
+  let line = String(2_000_000 + (randomBytes(4).readUInt32BE(0) % 7_999_999));
+  if (/^(.11|555|976)/.test(line)) line = String(Number(line) + 10_000);
   return { typed: `(415) ${line.slice(0, 3)}-${line.slice(3)}`, e164: `+1415${line}` };
 }
 
