@@ -1,12 +1,12 @@
--- Lead intake. The widget inserts with the anon key; BEFORE INSERT validates the request and decides
--- everything it can without a lock, AFTER INSERT writes what was decided (owner alert, conversation,
--- text-back), and at commit a deferred trigger settles what is counted per address, widget and business
--- (rate limits, PT429 undoes the whole submission) and per period (the billing gate and its quota).
--- Those rows are the only ones every submission of a business shares; taken at commit, their locks last
--- for the commit alone instead of the whole submission and the client's round trip to COMMIT, so one
--- business's submissions run in parallel (issue 13: intake at most 3x a plain insert). PostgREST reports
--- an error raised at commit like any other. The lead row is the record of why. Conversations, the outbox,
--- opt-outs and the counters come in later migrations; the triggers reach them at run time.
+-- Lead intake. The widget inserts with the anon key; BEFORE INSERT validates the request, counts it
+-- against its client address's hourly limit and decides everything else it can without a lock, AFTER
+-- INSERT writes what was decided (owner alert, conversation, text-back), and at commit a deferred trigger
+-- settles what every submission of the business shares: the widget's and business's hourly limits (PT429
+-- undoes the whole submission) and the billing gate with its quota. Taken at commit, those rows are
+-- locked for the commit alone instead of the whole submission and the client's round trip to COMMIT, so
+-- one business's submissions run in parallel (issue 13: intake at most 3x a plain insert). PostgREST
+-- reports an error raised at commit like any other. The lead row is the record of why. Conversations, the
+-- outbox, opt-outs and the counters come in later migrations; the triggers reach them at run time.
 
 create table public.leads (
   id uuid primary key default gen_random_uuid(),
@@ -274,8 +274,10 @@ begin
     if request_origin is null or not request_origin = any (widget.allowed_origins) then
       perform private.raise_intake_error('origin', format('Submissions from %s are not allowed for this form.', coalesce(request_origin, 'an unknown website')));
     end if;
-    -- A flood is turned away here, before any work; the exact count is taken at commit (leads_settle_at_commit).
-    perform private.check_intake_limits(widget.id, address, false);
+    -- Rate limits (private.take_address_allowance explains why the address is counted here and the
+    -- widget and business at commit).
+    perform private.take_address_allowance(widget, address);
+    perform private.check_form_limits(widget.id, false);
   end if;
 
   if coalesce(new.honeypot, '') <> '' then
@@ -429,7 +431,7 @@ $$;
 comment on function private.leads_after_insert() is 'Writes what intake decided: the owner alert at once, and the conversation with its text-back (queued, or deferred to the quiet-hours window); the billing gate settles it at commit.';
 revoke execute on function private.leads_after_insert() from public;
 
--- At commit (see the header): the rate-limit counters, then the billing gate and the quota. The lead's
+-- At commit (see the header): the widget's and business's hourly counts, then the billing gate and the quota. The lead's
 -- follow-up is read again, as the AFTER INSERT left it (NEW is the row as inserted).
 create or replace function private.leads_settle_at_commit()
 returns trigger
@@ -440,16 +442,14 @@ as $$
 declare
   caller_role text := coalesce(nullif(current_setting('role', true), 'none'), 'postgres');
   followup_status text;
-  address text;
   reason text;
 begin
-  select l.followup_status, coalesce(host(l.ip), 'unknown') into followup_status, address
-    from public.leads l where l.id = new.id;
+  select l.followup_status into followup_status from public.leads l where l.id = new.id;
   if followup_status is null then
     return null;
   end if;
   if caller_role in ('anon', 'authenticated') then
-    perform private.check_intake_limits(new.widget_id, address, true);
+    perform private.check_form_limits(new.widget_id, true);
   end if;
   if followup_status in ('started', 'deferred') then
     reason := private.billing_gate(new.business_id);
@@ -464,7 +464,7 @@ begin
   return null;
 end
 $$;
-comment on function private.leads_settle_at_commit() is 'Deferred constraint trigger on leads: at commit, takes the hourly lead counters (PT429 undoes the submission) and the billing gate; a refused gate removes the conversation and its text-back and records why on the lead.';
+comment on function private.leads_settle_at_commit() is 'Deferred constraint trigger on leads: at commit, takes the widget''s and business''s hourly lead counts (PT429 undoes the submission) and the billing gate; a refused gate removes the conversation and its text-back and records why on the lead.';
 revoke execute on function private.leads_settle_at_commit() from public;
 
 create trigger leads_intake_rules before insert on public.leads

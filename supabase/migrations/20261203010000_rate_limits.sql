@@ -53,63 +53,78 @@ $$;
 comment on function private.address_bucket(text) is 'The rate-limit bucket of a client address: the address for IPv4 and ''unknown'', its /64 network for IPv6.';
 revoke execute on function private.address_bucket(text) from public;
 
--- With p_take false, a read without locks that turns away a submission whose buckets are already full
--- (counters only grow within a window, so a full one stays full). With p_take true, the counted step:
--- one statement takes the three rows in a fixed order (address, widget, business), so two submissions
--- never wait on each other in opposite orders. Each path is one statement, limits joined in.
-create or replace function private.check_intake_limits(p_widget_id uuid, p_address text, p_take boolean)
+-- The address's count is taken as soon as the submission is checked (leads_before_insert): only that
+-- address's own submissions share its row, so a burst from one address queues on it and, once the limit
+-- is reached, each of the rest is refused as soon as it gets the row, before doing any work. The widget's
+-- and business's rows, which every visitor shares, are only looked at then (without a lock) and taken
+-- at commit (leads_settle_at_commit), so they are locked for the commit alone. Rows are always taken in
+-- the order address, widget, business: two submissions never wait on each other in opposite orders.
+create or replace function private.take_address_allowance(p_widget public.widgets, p_address text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  hits integer;
+begin
+  insert into private.rate_counters as c (bucket, window_start, hits)
+  values ('address:' || p_widget.id || ':' || private.address_bucket(p_address), date_trunc('hour', now()), 1)
+  on conflict (bucket, window_start) do update set hits = c.hits + 1
+  returning c.hits into hits;
+  if hits > p_widget.max_leads_per_ip_per_hour then
+    raise exception using errcode = 'PT429', detail = 'limit: address',
+      message = 'Too many requests from your network. Please wait a little while and try again, or call us.';
+  end if;
+end
+$$;
+comment on function private.take_address_allowance(public.widgets, text) is 'Counts the submission against its client address''s hourly limit (widgets.max_leads_per_ip_per_hour; IPv6 per /64, ''unknown'' is one address) and refuses it over the limit: PT429 (HTTP 429).';
+revoke execute on function private.take_address_allowance(public.widgets, text) from public;
+
+-- With p_take false, a look without locks that turns a submission away when the widget's or business's
+-- hour is already full (counters only grow within a window, so a full one stays full); with p_take
+-- true, the counted take at commit. One statement each, the limits joined in.
+create or replace function private.check_form_limits(p_widget_id uuid, p_take boolean)
 returns void
 language plpgsql
 set search_path = ''
 as $$
 declare
   this_hour timestamptz := date_trunc('hour', now());
-  address_key text := 'address:' || p_widget_id || ':' || private.address_bucket(p_address);
   widget_key text := 'widget:' || p_widget_id;
   -- taking counts this submission, so it is refused above the limit; a look is refused at it
   allowance integer := case when p_take then 0 else 1 end;
-  over_address boolean;
-  over_form boolean;
+  over_limit boolean;
 begin
   if p_take then
     with taken as (
       insert into private.rate_counters as c (bucket, window_start, hits)
       select k.bucket, this_hour, 1
-        from public.widgets w,
-             unnest(array[address_key, widget_key, 'business:' || w.business_id]) with ordinality as k(bucket, n)
+        from public.widgets w, unnest(array[widget_key, 'business:' || w.business_id]) with ordinality as k(bucket, n)
        where w.id = p_widget_id
        order by k.n
       on conflict (bucket, window_start) do update set hits = c.hits + 1
       returning c.bucket, c.hits
     )
-    select bool_or(t.bucket = address_key and t.hits > w.max_leads_per_ip_per_hour),
-           bool_or((t.bucket = widget_key and t.hits > w.max_leads_per_hour)
-                   or (t.bucket like 'business:%' and t.hits > b.max_leads_per_hour))
-      into over_address, over_form
+    select bool_or(case when t.bucket = widget_key then t.hits > w.max_leads_per_hour else t.hits > b.max_leads_per_hour end)
+      into over_limit
       from taken t, public.widgets w join public.businesses b on b.id = w.business_id
      where w.id = p_widget_id;
   else
-    select bool_or(c.bucket = address_key and c.hits + allowance > w.max_leads_per_ip_per_hour),
-           bool_or((c.bucket = widget_key and c.hits + allowance > w.max_leads_per_hour)
-                   or (c.bucket like 'business:%' and c.hits + allowance > b.max_leads_per_hour))
-      into over_address, over_form
+    select bool_or(case when c.bucket = widget_key then c.hits + allowance > w.max_leads_per_hour
+                        else c.hits + allowance > b.max_leads_per_hour end)
+      into over_limit
       from public.widgets w join public.businesses b on b.id = w.business_id
-      join private.rate_counters c on c.window_start = this_hour
-                                  and c.bucket in (address_key, widget_key, 'business:' || w.business_id)
+      join private.rate_counters c on c.window_start = this_hour and c.bucket in (widget_key, 'business:' || w.business_id)
      where w.id = p_widget_id;
   end if;
-  if over_address then
-    raise exception using errcode = 'PT429', detail = 'limit: address',
-      message = 'Too many requests from your network. Please wait a little while and try again, or call us.';
-  end if;
-  if over_form then
+  if over_limit then
     raise exception using errcode = 'PT429', detail = 'limit: form',
       message = 'This form is receiving too many requests right now. Please try again in a few minutes, or call us.';
   end if;
 end
 $$;
-comment on function private.check_intake_limits(uuid, text, boolean) is 'Leads per hour per client address (widgets.max_leads_per_ip_per_hour), per widget (max_leads_per_hour) and per business (businesses.max_leads_per_hour): a lock-free look (p_take false) or the exact counted take (p_take true). Over a limit: PT429 (HTTP 429).';
-revoke execute on function private.check_intake_limits(uuid, text, boolean) from public;
+comment on function private.check_form_limits(uuid, boolean) is 'Leads per hour per widget (widgets.max_leads_per_hour) and per business (businesses.max_leads_per_hour): a lock-free look (p_take false) or the exact counted take at commit (p_take true). Over a limit: PT429 (HTTP 429).';
+revoke execute on function private.check_form_limits(uuid, boolean) from public;
 
 -- ---------- texts per day ----------
 
