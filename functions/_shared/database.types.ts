@@ -65,6 +65,7 @@ export type Database = {
           sending_problem_at: string | null
           timezone: string
           twilio_number: string | null
+          twilio_number_sid: string | null
           updated_at: string
         }
         Insert: {
@@ -90,6 +91,7 @@ export type Database = {
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
+          twilio_number_sid?: string | null
           updated_at?: string
         }
         Update: {
@@ -115,6 +117,7 @@ export type Database = {
           sending_problem_at?: string | null
           timezone?: string
           twilio_number?: string | null
+          twilio_number_sid?: string | null
           updated_at?: string
         }
         Relationships: []
@@ -533,6 +536,35 @@ export type Database = {
           },
         ]
       }
+      previous_sending_numbers: {
+        Row: {
+          business_id: string
+          phone_number: string
+          replaced_at: string
+          twilio_number_sid: string | null
+        }
+        Insert: {
+          business_id: string
+          phone_number: string
+          replaced_at?: string
+          twilio_number_sid?: string | null
+        }
+        Update: {
+          business_id?: string
+          phone_number?: string
+          replaced_at?: string
+          twilio_number_sid?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "previous_sending_numbers_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       subscriptions: {
         Row: {
           business_id: string
@@ -650,6 +682,15 @@ export type Database = {
         }
         Returns: Json
       }
+      business_sending_number: {
+        Args: { p_business_id: string }
+        Returns: {
+          business_id: string
+          name: string
+          twilio_number: string
+          twilio_number_sid: string
+        }[]
+      }
       claim_due_summaries: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
@@ -714,6 +755,14 @@ export type Database = {
       }
       resend_owner_phone_code: {
         Args: { p_business_id: string }
+        Returns: Json
+      }
+      sending_number_taken: {
+        Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
+        Returns: boolean
+      }
+      set_business_sending_number: {
+        Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json
       }
     }

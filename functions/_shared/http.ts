@@ -12,11 +12,6 @@ export class HttpError extends Error {
     this.publicMessage = publicMessage ?? message;
   }
 }
-export class UnauthorizedError extends HttpError {
-  constructor(message: string) {
-    super(401, "unauthorized", message);
-  }
-}
 export class BadRequestError extends HttpError {
   constructor(message: string) {
     super(400, "bad_request", message);
