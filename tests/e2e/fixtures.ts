@@ -25,6 +25,7 @@ export function uniquePhone(): { typed: string; e164: string } {
 }
 
 export interface OwnBusiness {
+  ownerPhone: string;
   email: string;
   password: string;
   userId: string;
@@ -36,13 +37,13 @@ export interface OwnBusiness {
 }
 
 /** A fresh owner account with its own business (tests/support/fixtures.ts) whose widget allows `origin`. */
-export async function createOwnBusiness(stack: Stack, origin: string): Promise<OwnBusiness> {
+export async function createOwnBusiness(stack: Stack, origin: string, options: { ownerPhoneVerified?: boolean } = {}): Promise<OwnBusiness> {
   const owner = await createOwnerAccount(stack);
   const db = new pg.Client({ connectionString: stack.dbUrl });
   await db.connect();
   let business: TestBusiness;
   try {
-    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin] });
+    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin], ...options });
   } finally {
     await db.end();
   }
@@ -54,6 +55,7 @@ export async function createOwnBusiness(stack: Stack, origin: string): Promise<O
   });
   return {
     ...owner,
+    ownerPhone: business.ownerPhone,
     businessId: business.id,
     businessName: business.name,
     twilioNumber: business.twilioNumber,
