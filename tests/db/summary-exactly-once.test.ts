@@ -28,7 +28,7 @@ before(async () => {
   const widgetId = business.widgetId;
   await setup.query(
     `insert into public.leads (widget_id, name, phone, message, sms_consent)
-     select $1, 'Lead ' || n, '+1558' || lpad((floor(random() * 9999999))::int::text, 7, '0'), 'Need a plumber for a leak', true
+     select $1, 'Lead ' || n, pg_temp.fixture_phone(), 'Need a plumber for a leak', true
        from generate_series(1, $2::int) as n`,
     [widgetId, conversationCount],
   );
