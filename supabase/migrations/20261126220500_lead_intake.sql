@@ -102,7 +102,8 @@ begin
   if candidate !~ '^[0-9a-fA-F:.]{2,45}$' then
     return 'unknown';
   end if;
-  return host(candidate::inet);
+  -- an IPv4 client written as IPv6 (::ffff:192.0.2.1) is the IPv4 address, not one of an IPv6 /64
+  return host(coalesce(substring(lower(candidate) from '^::ffff:([0-9.]+)$'), candidate)::inet);
 exception when others then
   return 'unknown';
 end

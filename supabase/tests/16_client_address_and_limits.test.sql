@@ -2,7 +2,7 @@
 -- limits per address, widget and business are counted rows (parallel submissions: tests/abuse).
 begin;
 \ir _helpers.psql
-select plan(28);
+select plan(29);
 
 -- private.client_address: the platform's headers only
 select is(private.client_address('{"cf-connecting-ip": "192.0.2.99", "x-real-ip": "10.0.0.1", "x-forwarded-for": "6.6.6.6"}'), '192.0.2.99',
@@ -15,6 +15,7 @@ select is(private.client_address('{"cf-connecting-ip": "10.0.0.0/8"}'), 'unknown
 select is(private.client_address('{"cf-connecting-ip": ""}'), 'unknown', 'an empty header is unknown');
 select is(private.client_address('{}'), 'unknown', 'no header is unknown');
 select is(private.client_address('{"cf-connecting-ip": "2001:DB8:0:0:1::7"}'), '2001:db8::1:0:0:7', 'IPv6 is written one way');
+select is(private.client_address('{"cf-connecting-ip": "::ffff:192.0.2.8"}'), '192.0.2.8', 'IPv4 written as IPv6 is the IPv4 address');
 select is(private.address_bucket('2001:db8:1:2:aaaa::1'), private.address_bucket('2001:db8:1:2:bbbb::9'), 'one IPv6 /64 is one bucket');
 select isnt(private.address_bucket('2001:db8:1:3::1'), private.address_bucket('2001:db8:1:2::1'), 'another /64 is another bucket');
 
