@@ -536,6 +536,51 @@ export type Database = {
           },
         ]
       }
+      plans: {
+        Row: {
+          active: boolean
+          billing_interval: string | null
+          conversations_per_period: number
+          created_at: string
+          currency: string
+          description: string
+          id: string
+          name: string
+          price_cents: number
+          sort_order: number
+          stripe_lookup_key: string | null
+          trial_days: number | null
+        }
+        Insert: {
+          active?: boolean
+          billing_interval?: string | null
+          conversations_per_period: number
+          created_at?: string
+          currency?: string
+          description?: string
+          id: string
+          name: string
+          price_cents?: number
+          sort_order?: number
+          stripe_lookup_key?: string | null
+          trial_days?: number | null
+        }
+        Update: {
+          active?: boolean
+          billing_interval?: string | null
+          conversations_per_period?: number
+          created_at?: string
+          currency?: string
+          description?: string
+          id?: string
+          name?: string
+          price_cents?: number
+          sort_order?: number
+          stripe_lookup_key?: string | null
+          trial_days?: number | null
+        }
+        Relationships: []
+      }
       previous_sending_numbers: {
         Row: {
           business_id: string
@@ -568,39 +613,66 @@ export type Database = {
       subscriptions: {
         Row: {
           business_id: string
+          cancel_at: string | null
+          cancel_at_period_end: boolean
+          canceled_at: string | null
           conversation_quota: number
           conversations_used: number
           created_at: string
           current_period_end: string
           current_period_start: string
+          grace_ends_at: string | null
           id: string
+          past_due_since: string | null
+          plan_id: string | null
+          quota_period_start: string | null
           status: string
+          stripe_created_at: string | null
+          stripe_state_at: string | null
+          stripe_subscription_id: string | null
           updated_at: string
-          usage_period_start: string | null
         }
         Insert: {
           business_id: string
+          cancel_at?: string | null
+          cancel_at_period_end?: boolean
+          canceled_at?: string | null
           conversation_quota: number
           conversations_used?: number
           created_at?: string
           current_period_end: string
           current_period_start: string
+          grace_ends_at?: string | null
           id?: string
+          past_due_since?: string | null
+          plan_id?: string | null
+          quota_period_start?: string | null
           status: string
+          stripe_created_at?: string | null
+          stripe_state_at?: string | null
+          stripe_subscription_id?: string | null
           updated_at?: string
-          usage_period_start?: string | null
         }
         Update: {
           business_id?: string
+          cancel_at?: string | null
+          cancel_at_period_end?: boolean
+          canceled_at?: string | null
           conversation_quota?: number
           conversations_used?: number
           created_at?: string
           current_period_end?: string
           current_period_start?: string
+          grace_ends_at?: string | null
           id?: string
+          past_due_since?: string | null
+          plan_id?: string | null
+          quota_period_start?: string | null
           status?: string
+          stripe_created_at?: string | null
+          stripe_state_at?: string | null
+          stripe_subscription_id?: string | null
           updated_at?: string
-          usage_period_start?: string | null
         }
         Relationships: [
           {
@@ -608,6 +680,13 @@ export type Database = {
             columns: ["business_id"]
             isOneToOne: true
             referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "subscriptions_plan_id_fkey"
+            columns: ["plan_id"]
+            isOneToOne: false
+            referencedRelation: "plans"
             referencedColumns: ["id"]
           },
         ]
@@ -682,6 +761,10 @@ export type Database = {
         }
         Returns: Json
       }
+      billing_account: {
+        Args: { p_business_id: string; p_plan_id?: string }
+        Returns: Json
+      }
       business_sending_number: {
         Args: { p_business_id: string }
         Returns: {
@@ -751,6 +834,25 @@ export type Database = {
       }
       record_message_status: {
         Args: { p_error_code?: string; p_status: string; p_twilio_sid: string }
+        Returns: Json
+      }
+      record_stripe_customer: {
+        Args: {
+          p_business_id: string
+          p_customer_id: string
+          p_replaces?: string
+        }
+        Returns: string
+      }
+      record_stripe_event: {
+        Args: {
+          p_event_created: string
+          p_event_id: string
+          p_event_type: string
+          p_fetched?: boolean
+          p_paid_period_start?: string
+          p_subscription?: Json
+        }
         Returns: Json
       }
       resend_owner_phone_code: {
