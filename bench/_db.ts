@@ -35,10 +35,14 @@ export async function createBenchBusiness(client: pg.Client): Promise<BenchBusin
 export async function dropBenchBusiness(client: pg.Client, businessId: string): Promise<void> {
   await client.query("begin");
   await client.query("set local session_replication_role = replica");
-  for (const table of ["messages", "opt_outs", "conversations", "leads", "widgets", "subscriptions", "business_members", "businesses"]) {
+  for (const table of ["owner_notifications", "messages", "opt_outs", "conversations", "leads", "widgets", "subscriptions", "business_members", "businesses"]) {
     const column = table === "businesses" ? "id" : "business_id";
     await client.query(`delete from public.${table} where ${column} = $1`, [businessId]);
   }
+  for (const table of ["daily_sms_counts", "owner_phone_verifications"]) {
+    await client.query(`delete from private.${table} where business_id = $1`, [businessId]);
+  }
+  await client.query("delete from private.rate_counters where bucket like $1", [`business:${businessId}`]);
   await client.query("commit");
 }
 

@@ -16,8 +16,9 @@ values ('00000000-0000-4000-8000-000000000004', '00000000-0000-4000-8000-0000000
         'email', now(), now(), now())
 on conflict do nothing;
 
-insert into public.businesses (id, name, owner_phone, timezone, twilio_number)
-values ('00000000-0000-4000-8000-000000000001', 'Demo Plumbing Co', '+15555550100', 'America/New_York', '+15555550199')
+-- The demo owner phone is confirmed already (owner texts otherwise wait for the code texted to it).
+insert into public.businesses (id, name, owner_phone, timezone, twilio_number, owner_phone_verified_at)
+values ('00000000-0000-4000-8000-000000000001', 'Demo Plumbing Co', '+15555550100', 'America/New_York', '+15555550199', now())
 on conflict (id) do nothing;
 
 insert into public.business_members (business_id, user_id, role)

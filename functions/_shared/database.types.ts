@@ -44,17 +44,21 @@ export type Database = {
       businesses: {
         Row: {
           allowed_calling_codes: string[]
+          allowed_nanp_regions: string[]
           created_at: string
+          daily_sms_cap: number
           default_locale: string
           duplicate_window_minutes: number
           followup_enabled: boolean
           id: string
           idle_timeout_minutes: number
+          max_leads_per_hour: number
           max_questions: number
           name: string
           nudge_delay_minutes: number
           opt_out_confirmation_by: string
           owner_phone: string
+          owner_phone_verified_at: string | null
           quiet_hours_end: string
           quiet_hours_start: string
           sending_problem: string | null
@@ -66,17 +70,21 @@ export type Database = {
         }
         Insert: {
           allowed_calling_codes?: string[]
+          allowed_nanp_regions?: string[]
           created_at?: string
+          daily_sms_cap?: number
           default_locale?: string
           duplicate_window_minutes?: number
           followup_enabled?: boolean
           id?: string
           idle_timeout_minutes?: number
+          max_leads_per_hour?: number
           max_questions?: number
           name: string
           nudge_delay_minutes?: number
           opt_out_confirmation_by?: string
           owner_phone: string
+          owner_phone_verified_at?: string | null
           quiet_hours_end?: string
           quiet_hours_start?: string
           sending_problem?: string | null
@@ -88,17 +96,21 @@ export type Database = {
         }
         Update: {
           allowed_calling_codes?: string[]
+          allowed_nanp_regions?: string[]
           created_at?: string
+          daily_sms_cap?: number
           default_locale?: string
           duplicate_window_minutes?: number
           followup_enabled?: boolean
           id?: string
           idle_timeout_minutes?: number
+          max_leads_per_hour?: number
           max_questions?: number
           name?: string
           nudge_delay_minutes?: number
           opt_out_confirmation_by?: string
           owner_phone?: string
+          owner_phone_verified_at?: string | null
           quiet_hours_end?: string
           quiet_hours_start?: string
           sending_problem?: string | null
@@ -805,10 +817,14 @@ export type Database = {
       complete_conversation_summary: {
         Args: {
           p_conversation_id: string
-          p_owner_text: string
+          p_owner_lines: string[]
           p_summary: Json
         }
         Returns: Json
+      }
+      confirm_owner_phone: {
+        Args: { p_business_id: string; p_code: string }
+        Returns: boolean
       }
       get_conversation_context: {
         Args: { p_conversation_id: string }
@@ -860,6 +876,10 @@ export type Database = {
           p_paid_period_start?: string
           p_subscription?: Json
         }
+        Returns: Json
+      }
+      resend_owner_phone_code: {
+        Args: { p_business_id: string }
         Returns: Json
       }
       sending_number_taken: {

@@ -9,6 +9,8 @@ const positiveInt = z.coerce.number().int().positive();
 export const supabaseEnvSchema = z.object({
   SUPABASE_URL: url,
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+  /** JSON {name: "sb_secret_..."}, set by the platform when the project has secret keys. */
+  SUPABASE_SECRET_KEYS: z.string().optional(),
 });
 
 export const twilioEnvSchema = z.object({

@@ -1,10 +1,15 @@
-// Typed errors and the single place that maps them to HTTP responses.
+// Typed errors and the single place that maps them to HTTP responses. A caller gets a code and a safe
+// message: for a 4xx what was wrong with the request, for a 5xx only what kind of failure it was. The
+// details of a 5xx (the database's own words, which setting is missing) go to the function's log.
 import { ZodError } from "zod";
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  /** What the caller is told; `message` (logged for 5xx) may say more. */
+  readonly publicMessage: string;
+  constructor(readonly status: number, readonly code: string, message: string, publicMessage?: string) {
     super(message);
     this.name = new.target.name;
+    this.publicMessage = publicMessage ?? message;
   }
 }
 export class BadRequestError extends HttpError {
@@ -58,13 +63,13 @@ export class UpstreamError extends HttpError {
 /** Settings are missing or malformed: the deployment is broken, not the request. */
 export class ConfigError extends HttpError {
   constructor(message: string) {
-    super(500, "config", message);
+    super(500, "config", message, "the function is not configured correctly");
   }
 }
 /** A database RPC failed or answered something unexpected. */
 export class RpcError extends HttpError {
   constructor(readonly rpc: string, message: string) {
-    super(502, "rpc_failed", `${rpc}: ${message}`);
+    super(502, "rpc_failed", `${rpc}: ${message}`, "a database call failed; try again later");
   }
 }
 
@@ -95,7 +100,9 @@ export function withErrors(name: string, handler: Handler): Handler {
         if (err.status >= 500) console.error(`[${name}] ${err.code}: ${err.message}`);
         const headers: Record<string, string> = { "Content-Type": "application/json" };
         if (err instanceof MethodNotAllowedError) headers.Allow = err.allowed.join(", ");
-        return new Response(JSON.stringify({ error: err.code, message: err.message }), { status: err.status, headers });
+        if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="leadloop"';
+        const message = err.status >= 500 ? err.publicMessage : err.message;
+        return new Response(JSON.stringify({ error: err.code, message }), { status: err.status, headers });
       }
       if (err instanceof ZodError) return json({ error: "bad_request", message: zodMessage(err) }, 400);
       console.error(`[${name}] unexpected error`, err);

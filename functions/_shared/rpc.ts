@@ -69,7 +69,7 @@ export interface LeadloopRpc {
   ): Promise<{ found: boolean; status: string | null; deferred: boolean }>;
   /** Rows are validated one by one by the caller (claimedSummarySchema), so one bad row hides no other. */
   claimDueSummaries(batchSize: number, leaseSeconds: number): Promise<unknown[]>;
-  completeConversationSummary(conversationId: string, summary: unknown, ownerText: string): Promise<{ queued: boolean }>;
+  completeConversationSummary(conversationId: string, summary: unknown, ownerLines: string[]): Promise<{ queued: boolean }>;
 }
 
 type Functions = Database["public"]["Functions"];
@@ -143,11 +143,11 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
       const data = await call("claim_due_summaries", { p_batch_size: batchSize, p_lease_seconds: leaseSeconds });
       return parse("claim_due_summaries", z.array(z.unknown()), data ?? []);
     },
-    async completeConversationSummary(conversationId, summary, ownerText) {
+    async completeConversationSummary(conversationId, summary, ownerLines) {
       const data = await call("complete_conversation_summary", {
         p_conversation_id: conversationId,
         p_summary: summary as Functions["complete_conversation_summary"]["Args"]["p_summary"],
-        p_owner_text: ownerText,
+        p_owner_lines: ownerLines,
       });
       return parse("complete_conversation_summary", z.object({ queued: z.boolean() }), data);
     },

@@ -30,7 +30,10 @@ export const summarySchema = z.object({
   location: z.string().nullable(),
   constraints: z.array(z.string()),
   missing: z.array(z.enum(["need", "timing", "location"])),
+  /** The owner text as shown (its lines joined). */
   text: z.string(),
+  /** The owner text's lines: the database makes each one line of the SMS, so lead words cannot add a line. */
+  lines: z.array(z.string()),
 });
 export type Summary = z.infer<typeof summarySchema>;
 
@@ -100,12 +103,13 @@ function clip(text: string, max: number): string {
 
 const maxSegments = 2;
 
-export function composeOwnerText(
-  slots: Omit<Summary, "text">,
+/** The owner text's lines, shortened until the text fits two SMS segments. */
+export function composeOwnerLines(
+  slots: Omit<Summary, "text" | "lines">,
   lead: { name?: string | null; phone: string },
   locale: Locale,
   completionReason?: string | null,
-): string {
+): string[] {
   const l = labels[locale];
   const build = (cap: number) => {
     const limit = (n: number) => Math.max(8, Math.floor(n * cap));
@@ -121,15 +125,15 @@ export function composeOwnerText(
     lines.push(`${l.call} tel:${lead.phone}`);
     lines.push(`${l.text} sms:${lead.phone}`);
     // "…" is not GSM-7; three dots keep a clipped English text in the cheaper encoding.
-    return toGsmWhenPossible(lines.join("\n").replace(/…/g, "..."));
+    return lines.map((line) => toGsmWhenPossible(line.replace(/…/g, "...")));
   };
   let cap = 1;
-  let text = build(cap);
-  while (segmentInfo(text).segments > maxSegments && cap > 0.1) {
+  let lines = build(cap);
+  while (segmentInfo(lines.join("\n")).segments > maxSegments && cap > 0.1) {
     cap -= 0.1;
-    text = build(cap);
+    lines = build(cap);
   }
-  return text;
+  return lines;
 }
 
 // ---------- built-in ----------
@@ -259,10 +263,8 @@ function finish(slots: ExtractedSlots, input: ParsedInput): Summary {
     constraints: slots.constraints,
     missing,
   };
-  return {
-    ...base,
-    text: composeOwnerText(base, { name: input.lead.name, phone: input.lead.phone }, locale, input.completion_reason),
-  };
+  const lines = composeOwnerLines(base, { name: input.lead.name, phone: input.lead.phone }, locale, input.completion_reason);
+  return { ...base, text: lines.join("\n"), lines };
 }
 
 /** Throws a ZodError for malformed input; never throws because of the LLM. */

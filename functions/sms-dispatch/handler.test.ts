@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../_shared/testing/assert.ts";
+import { RpcError } from "../_shared/http.ts";
 import { createDispatchHandler, type DispatchDeps } from "./handler.ts";
-import { fakeFetch, fakeRpc, hangingFetch } from "../_shared/testing/fakes.ts";
+import { fakeFetch, fakeRpc, hangingFetch, serviceCredentials as credentials, serviceHeaders } from "../_shared/testing/fakes.ts";
 import type { TwilioEnv } from "../_shared/env.ts";
 
 const twilio: TwilioEnv = {
@@ -34,7 +35,7 @@ function rpcWith(batches: ReturnType<typeof message>[][], failedStatus = "queued
   });
 }
 
-const post = () => new Request("http://fn/sms-dispatch", { method: "POST", body: "{}" });
+const post = () => new Request("http://fn/sms-dispatch", { method: "POST", body: "{}", headers: serviceHeaders });
 const created = (sid: string) => new Response(JSON.stringify({ sid, status: "queued" }), { status: 201 });
 const twilioError = (status: number, code: number, message = "error") =>
   new Response(JSON.stringify({ code, message, status }), { status });
@@ -48,7 +49,7 @@ Deno.test("sends every claimed message with Twilio's API shape and drains until 
   const r = rpcWith([[message(1), message(2)], [message(3)]]);
   let n = 0;
   const f = fakeFetch(() => created(`SM${++n}`));
-  const { status, body } = await run({ rpc: r.rpc, twilio, fetch: f.fetch });
+  const { status, body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch });
   assertEquals(status, 200);
   assertEquals(body, { claimed: 3, sent: 3, retried: 0, failed: 0 });
   assertEquals(r.callsTo("claim_outbound_messages").length, 3, "claims again until empty");
@@ -83,7 +84,7 @@ for (
 ) {
   Deno.test(`Twilio ${name} -> mark_message_failed(code ${code}, retryable ${retryable})`, async () => {
     const r = rpcWith([[message(1)]]);
-    const { body } = await run({ rpc: r.rpc, twilio, fetch: fakeFetch(respond).fetch });
+    const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(respond).fetch });
     const [call] = r.callsTo("mark_message_failed");
     assertEquals(call.args.p_error_code, code);
     assertEquals(call.args.p_retryable, retryable);
@@ -97,7 +98,7 @@ Deno.test("a timeout and a network error are retryable", async () => {
   const fetchFn =
     ((url: string, init: RequestInit) =>
       i++ === 0 ? hangingFetch(url, init) : Promise.reject(new TypeError("connection reset"))) as typeof fetch;
-  const { body } = await run({ rpc: r.rpc, twilio, fetch: fetchFn, concurrency: 1 });
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fetchFn, concurrency: 1 });
   const calls = r.callsTo("mark_message_failed").map((c) => [c.args.p_error_code, c.args.p_retryable]);
   assertEquals(calls, [["timeout", true], ["network", true]]);
   assertEquals(body.retried, 2);
@@ -105,13 +106,13 @@ Deno.test("a timeout and a network error are retryable", async () => {
 
 Deno.test("the last attempt of a retryable error counts as failed (the database dead-letters it)", async () => {
   const r = rpcWith([[message(1)]], "failed");
-  const { body } = await run({ rpc: r.rpc, twilio, fetch: fakeFetch(() => new Response("", { status: 500 })).fetch });
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => new Response("", { status: 500 })).fetch });
   assertEquals(body, { claimed: 1, sent: 0, retried: 0, failed: 1 });
 });
 
 Deno.test("a message whose lease expired before mark_message_sent still counts as sent", async () => {
   const r = fakeRpc({ claim_outbound_messages: (_a, i) => (i === 0 ? [message(1)] : []), mark_message_sent: () => false });
-  const { body } = await run({ rpc: r.rpc, twilio, fetch: fakeFetch(() => created("SM1")).fetch });
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SM1")).fetch });
   assertEquals(body.sent, 1);
 });
 
@@ -124,21 +125,21 @@ Deno.test("a failure recording one message does not stop the others (its lease h
     },
   });
   let n = 0;
-  const { status, body } = await run({ rpc: r.rpc, twilio, fetch: fakeFetch(() => created(`SM${++n}`)).fetch, concurrency: 1 });
+  const { status, body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created(`SM${++n}`)).fetch, concurrency: 1 });
   assertEquals(status, 200);
   assertEquals(body, { claimed: 2, sent: 1, retried: 0, failed: 0 });
 });
 
 Deno.test("one invocation is bounded by maxBatches", async () => {
   const r = fakeRpc({ claim_outbound_messages: (_a, i) => [message(i)], mark_message_sent: () => true });
-  const { body } = await run({ rpc: r.rpc, twilio, fetch: fakeFetch(() => created("SMx")).fetch, maxBatches: 3 });
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SMx")).fetch, maxBatches: 3 });
   assertEquals(body.claimed, 3);
   assertEquals(r.callsTo("claim_outbound_messages").length, 3);
 });
 
 Deno.test("claim arguments: batch size and lease", async () => {
   const r = rpcWith([]);
-  await run({ rpc: r.rpc, twilio, fetch: fakeFetch(() => created("SM1")).fetch, batchSize: 7, leaseSeconds: 45 });
+  await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SM1")).fetch, batchSize: 7, leaseSeconds: 45 });
   assertEquals(r.callsTo("claim_outbound_messages")[0].args, { p_batch_size: 7, p_lease_seconds: 45 });
 });
 
@@ -148,20 +149,32 @@ Deno.test("an unexpected failure on claim answers 500 without details", async ()
       throw new Error("db down");
     },
   });
-  const res = await createDispatchHandler({ rpc: r.rpc, twilio })(post());
+  const res = await createDispatchHandler({ rpc: r.rpc, credentials, twilio })(post());
   assertEquals(res.status, 500);
 });
 
-Deno.test("a malformed claim result answers 502", async () => {
+Deno.test("a malformed claim result answers 502 with a safe message, the details only in the log", async () => {
   const r = fakeRpc({ claim_outbound_messages: () => [{ id: "not-a-uuid" }] });
-  const res = await createDispatchHandler({ rpc: r.rpc, twilio })(post());
+  const res = await createDispatchHandler({ rpc: r.rpc, credentials, twilio })(post());
   assertEquals(res.status, 502);
-  assertMatch((await res.json()).message, /claim_outbound_messages: unexpected result/);
+  assertEquals(await res.json(), { error: "rpc_failed", message: "a database call failed; try again later" });
+});
+
+Deno.test("a database error never reaches the caller in its own words", async () => {
+  const r = fakeRpc({
+    claim_outbound_messages: () => {
+      throw new RpcError("claim_outbound_messages", 'P0001 relation "public.messages" does not exist');
+    },
+  });
+  const res = await createDispatchHandler({ rpc: r.rpc, credentials, twilio })(post());
+  assertEquals(res.status, 502);
+  const text = await res.text();
+  assert(!/relation|public\.messages|P0001/.test(text), text);
 });
 
 Deno.test("only POST is accepted", async () => {
   const r = rpcWith([]);
-  const res = await createDispatchHandler({ rpc: r.rpc, twilio })(new Request("http://fn/sms-dispatch"));
+  const res = await createDispatchHandler({ rpc: r.rpc, credentials, twilio })(new Request("http://fn/sms-dispatch", { headers: serviceHeaders }));
   assertEquals(res.status, 405);
   assertEquals(res.headers.get("allow"), "POST");
   assertEquals(r.calls.length, 0);

@@ -6,10 +6,13 @@ import { type Handler, json, requireMethod, withErrors } from "../_shared/http.t
 import type { ClaimedMessage } from "../_shared/contracts.ts";
 import type { LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioEnv } from "../_shared/env.ts";
+import { requireServiceRole, type ServiceCredentials } from "../_shared/service-auth.ts";
 import { sendSms } from "../_shared/twilio-client.ts";
 
 export interface DispatchDeps {
   rpc: LeadloopRpc;
+  /** Who may call it: the service role only. */
+  credentials: ServiceCredentials;
   twilio: TwilioEnv;
   fetch?: typeof fetch;
   batchSize?: number;
@@ -67,6 +70,7 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
 
 export function createDispatchHandler(deps: DispatchDeps): Handler {
   return withErrors("sms-dispatch", async (req) => {
+    await requireServiceRole(req, deps.credentials);
     requireMethod(req, "POST");
     await req.body?.cancel();
     return json(await drainOutbox(deps));

@@ -17,7 +17,9 @@ async function main(): Promise<number> {
   try {
     const { summary, fallbackReason } = await summarize(input as never, { llm: llmConfigFrom(loadEnv(summarizerEnvSchema)) });
     if (fallbackReason) console.error(`summarize: LLM not used (${fallbackReason}); built-in summary printed`);
-    console.log(JSON.stringify(summary, null, 2));
+    // The owner text's lines are for the database; `text` shows them joined.
+    const { lines: _lines, ...printed } = summary;
+    console.log(JSON.stringify(printed, null, 2));
     return 0;
   } catch (err) {
     if (err instanceof ZodError) {

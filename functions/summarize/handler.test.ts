@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../_shared/testing/assert.ts";
 import { createSummarizeHandler } from "./handler.ts";
-import { fakeFetch, fakeRpc } from "../_shared/testing/fakes.ts";
+import { fakeFetch, fakeRpc, serviceCredentials as credentials, serviceHeaders } from "../_shared/testing/fakes.ts";
 import { segmentInfo } from "../_shared/sms-segments.ts";
 
 function due(n: number, overrides: Record<string, unknown> = {}) {
@@ -32,14 +32,14 @@ function due(n: number, overrides: Record<string, unknown> = {}) {
   };
 }
 
-const post = () => new Request("http://fn/summarize", { method: "POST" });
+const post = () => new Request("http://fn/summarize", { method: "POST", headers: serviceHeaders });
 
 Deno.test("claims due summaries, summarizes and completes each with the owner text", async () => {
   const r = fakeRpc({
     claim_due_summaries: (_a, i) => (i === 0 ? [due(1), due(2)] : []),
     complete_conversation_summary: () => ({ queued: true }),
   });
-  const res = await createSummarizeHandler({ rpc: r.rpc, llm: null })(post());
+  const res = await createSummarizeHandler({ rpc: r.rpc, credentials, llm: null })(post());
   assertEquals(res.status, 200);
   assertEquals(await res.json(), { claimed: 2, completed: 2, fallbacks: 0, failed: 0 });
   const [first] = r.callsTo("complete_conversation_summary");
@@ -48,7 +48,7 @@ Deno.test("claims due summaries, summarizes and completes each with the owner te
   assertEquals(summary.timing_start, "2026-11-27T21:00:00.000Z");
   assertEquals(summary.location, "78745");
   assertEquals(summary.source, "builtin");
-  const text = String(first.args.p_owner_text);
+  const text = (first.args.p_owner_lines as string[]).join("\n");
   assertMatch(text, /tel:\+15125550001/);
   assert(segmentInfo(text).segments <= 2);
 });
@@ -61,7 +61,7 @@ Deno.test("one failing conversation does not stop the batch", async () => {
       return { queued: true };
     },
   });
-  const res = await createSummarizeHandler({ rpc: r.rpc, llm: null })(post());
+  const res = await createSummarizeHandler({ rpc: r.rpc, credentials, llm: null })(post());
   assertEquals(await res.json(), { claimed: 3, completed: 1, fallbacks: 0, failed: 2 });
 });
 
@@ -72,7 +72,7 @@ Deno.test("an LLM that is down still yields the built-in summary (counted as a f
   });
   const llm = { url: "http://llm.test", model: "m", apiKey: null, timeoutMs: 100 };
   const down = fakeFetch(() => new Response("unavailable", { status: 503 }));
-  const res = await createSummarizeHandler({ rpc: r.rpc, llm, fetch: down.fetch })(post());
+  const res = await createSummarizeHandler({ rpc: r.rpc, credentials, llm, fetch: down.fetch })(post());
   assertEquals(await res.json(), { claimed: 1, completed: 1, fallbacks: 1, failed: 0 });
   const summary = r.callsTo("complete_conversation_summary")[0].args.p_summary as Record<string, unknown>;
   assertEquals(summary.source, "builtin");
@@ -102,7 +102,7 @@ Deno.test("an LLM that answers is used", async () => {
       }),
     )
   );
-  const res = await createSummarizeHandler({ rpc: r.rpc, llm, fetch: ok.fetch })(post());
+  const res = await createSummarizeHandler({ rpc: r.rpc, credentials, llm, fetch: ok.fetch })(post());
   assertEquals((await res.json()).fallbacks, 0);
   const summary = r.callsTo("complete_conversation_summary")[0].args.p_summary as Record<string, unknown>;
   assertEquals(summary.source, "llm");
@@ -111,7 +111,7 @@ Deno.test("an LLM that answers is used", async () => {
 
 Deno.test("drains several batches and stops at the bound", async () => {
   const r = fakeRpc({ claim_due_summaries: (_a, i) => [due(i + 1)], complete_conversation_summary: () => ({ queued: true }) });
-  const res = await createSummarizeHandler({ rpc: r.rpc, llm: null, maxBatches: 4 })(post());
+  const res = await createSummarizeHandler({ rpc: r.rpc, credentials, llm: null, maxBatches: 4 })(post());
   assertEquals((await res.json()).completed, 4);
 });
 
@@ -120,8 +120,8 @@ Deno.test("the completion reason is visible in the owner text", async () => {
     claim_due_summaries: (_a, i) => (i === 0 ? [due(1, { completion_reason: "call_requested" })] : []),
     complete_conversation_summary: () => ({ queued: true }),
   });
-  await createSummarizeHandler({ rpc: r.rpc, llm: null })(post());
-  assertMatch(String(r.callsTo("complete_conversation_summary")[0].args.p_owner_text), /Wants a call back/);
+  await createSummarizeHandler({ rpc: r.rpc, credentials, llm: null })(post());
+  assertMatch((r.callsTo("complete_conversation_summary")[0].args.p_owner_lines as string[]).join("\n"), /Wants a call back/);
 });
 
 Deno.test("the owner text uses the owner's language when the database provides it", async () => {
@@ -136,13 +136,13 @@ Deno.test("the owner text uses the owner's language when the database provides i
         : [],
     complete_conversation_summary: () => ({ queued: true }),
   });
-  await createSummarizeHandler({ rpc: r.rpc, llm: null })(post());
-  const [first, second] = r.callsTo("complete_conversation_summary").map((c) => String(c.args.p_owner_text));
+  await createSummarizeHandler({ rpc: r.rpc, credentials, llm: null })(post());
+  const [first, second] = r.callsTo("complete_conversation_summary").map((c) => (c.args.p_owner_lines as string[]).join("\n"));
   assertMatch(first, /^Resumen de cliente/);
   assertMatch(second, /^Lead summary/);
 });
 
 Deno.test("only POST is accepted", async () => {
   const r = fakeRpc({});
-  assertEquals((await createSummarizeHandler({ rpc: r.rpc, llm: null })(new Request("http://fn/summarize"))).status, 405);
+  assertEquals((await createSummarizeHandler({ rpc: r.rpc, credentials, llm: null })(new Request("http://fn/summarize", { headers: serviceHeaders }))).status, 405);
 });

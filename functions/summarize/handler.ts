@@ -6,9 +6,12 @@ import { type Handler, json, requireMethod, withErrors, zodMessage } from "../_s
 import { claimedSummarySchema } from "../_shared/contracts.ts";
 import type { LeadloopRpc } from "../_shared/rpc.ts";
 import { type LlmConfig, summarize } from "../_shared/summarizer.ts";
+import { requireServiceRole, type ServiceCredentials } from "../_shared/service-auth.ts";
 
 export interface SummarizeDeps {
   rpc: LeadloopRpc;
+  /** Who may call it: the service role only. */
+  credentials: ServiceCredentials;
   llm: LlmConfig | null;
   fetch?: typeof fetch;
   batchSize?: number;
@@ -55,10 +58,11 @@ export async function summarizeDue(deps: SummarizeDeps): Promise<SummarizeCounts
           counts.fallbacks++;
           console.warn(`[summarize] ${due.conversation_id}: LLM not used (${result.fallbackReason}), built-in summary instead`);
         }
+        const { lines, ...stored } = result.summary;
         await deps.rpc.completeConversationSummary(
           due.conversation_id,
-          { ...result.summary, source: result.source, fallback_reason: result.fallbackReason },
-          result.summary.text,
+          { ...stored, source: result.source, fallback_reason: result.fallbackReason },
+          lines,
         );
         counts.completed++;
       } catch (err) {
@@ -72,6 +76,7 @@ export async function summarizeDue(deps: SummarizeDeps): Promise<SummarizeCounts
 
 export function createSummarizeHandler(deps: SummarizeDeps): Handler {
   return withErrors("summarize", async (req) => {
+    await requireServiceRole(req, deps.credentials);
     requireMethod(req, "POST");
     await req.body?.cancel();
     return json(await summarizeDue(deps));

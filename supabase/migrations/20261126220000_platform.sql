@@ -28,11 +28,13 @@ grant usage on schema private to authenticated, service_role;
 -- Pure validators. CHECK constraints call them as the inserting role, hence the grants to the API roles.
 create or replace function private.is_e164(p_phone text)
 returns boolean
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select p_phone is not null and p_phone ~ '^\+[1-9][0-9]{7,14}$'
+begin
+  return p_phone is not null and p_phone ~ '^\+[1-9][0-9]{7,14}$';
+end
 $$;
 comment on function private.is_e164(text) is 'True for an E.164 number: +, country code, 8 to 15 digits in total.';
 revoke execute on function private.is_e164(text) from public;

@@ -120,12 +120,14 @@ alter publication supabase_realtime add table public.subscriptions;
 -- while that report is on its way.
 create or replace function private.entitled_until(p_subscription public.subscriptions)
 returns timestamptz
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select p_subscription.current_period_end
-         + case when p_subscription.stripe_subscription_id is null then interval '0' else interval '1 day' end
+begin
+  return p_subscription.current_period_end
+         + case when p_subscription.stripe_subscription_id is null then interval '0' else interval '1 day' end;
+end
 $$;
 comment on function private.entitled_until(public.subscriptions) is 'End of the current period, plus a day for a Stripe subscription (its renewal arrives by webhook).';
 revoke execute on function private.entitled_until(public.subscriptions) from public;
@@ -180,11 +182,13 @@ revoke execute on function private.billing_gate(uuid, timestamptz) from public;
 
 create or replace function private.count_conversation(p_business_id uuid)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  update public.subscriptions s set conversations_used = s.conversations_used + 1 where s.business_id = p_business_id
+begin
+  update public.subscriptions s set conversations_used = s.conversations_used + 1 where s.business_id = p_business_id;
+end
 $$;
 comment on function private.count_conversation(uuid) is 'Counts one started conversation against the current quota.';
 revoke execute on function private.count_conversation(uuid) from public;

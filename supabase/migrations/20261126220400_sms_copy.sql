@@ -96,18 +96,106 @@ insert into private.sms_copy (key, locale, audience, asks, body, body_without_na
 -- here (override first, default second) and every caller of render_sms gets it unchanged.
 create or replace function private.sms_copy_for(p_business_id uuid, p_key text, p_locale text, p_asks text[])
 returns private.sms_copy
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select c.* from private.sms_copy c
+declare
+  copy private.sms_copy;
+begin
+  -- p_business_id is unused until per-business wording exists:
+  -- @plpgsql_check_options: extra_warnings = false
+  select c.* into copy from private.sms_copy c
    where c.key = p_key and c.locale = p_locale
-     and c.asks @> coalesce(p_asks, '{}') and c.asks <@ coalesce(p_asks, '{}')
+     and c.asks @> coalesce(p_asks, '{}') and c.asks <@ coalesce(p_asks, '{}');
+  return copy;
+end
 $$;
 comment on function private.sms_copy_for(uuid, text, text, text[]) is 'The wording of key/locale that asks exactly p_asks (in any order) for a business: today the default row of private.sms_copy.';
 revoke execute on function private.sms_copy_for(uuid, text, text, text[]) from public;
 
--- Fills {placeholders} in one pass, so a value that itself contains "{phone}" is never expanded.
+-- Lead-supplied text reaches texts only through render_sms, and render_sms cleans every value here,
+-- once, before it fills a placeholder: a lead cannot add a line to the owner's alert ("\nCall: tel:+1900..."),
+-- hide text behind bidi overrides or zero-width characters, put a link or a number in a text to a lead,
+-- or make a text longer than its wording allows.
+
+-- One line of plain text: invisible format characters (zero-width, bidi embeddings, overrides and isolates,
+-- BOM, soft hyphen, tag characters) removed; every control character, line or paragraph separator (CR, LF,
+-- VT, FF, NEL, U+2028, U+2029) and whitespace run turned into one space; at most p_max characters.
+-- (The helpers on the intake path are PL/pgSQL: a SQL function with SET search_path is never inlined and,
+-- on PostgreSQL 15, is parsed and planned again in every transaction that calls it.)
+create or replace function private.sms_single_line(p_text text, p_max int)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_text ~ '^[!-~]+( [!-~]+)*$' then  -- printable ASCII, single spaces: nothing to clean
+    return left(p_text, greatest(p_max, 0));
+  end if;
+  return nullif(left(btrim(regexp_replace(
+           regexp_replace(normalize(coalesce(p_text, ''), NFC),
+             '[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\U000E0000-\U000E0FFF]',
+             '', 'g'),
+           '[\u0001-\u001F\u007F-\u009F\u2028\u2029[:space:]]+', ' ', 'g')), greatest(p_max, 0)), '');
+end
+$$;
+comment on function private.sms_single_line(text, int) is 'Lead-supplied text made safe for one line of an SMS: invisible format characters removed, line breaks (any kind), control characters and whitespace runs collapsed to one space, trimmed, at most p_max characters; null when nothing is left.';
+revoke execute on function private.sms_single_line(text, int) from public;
+
+-- A first name is one word of letters in any script (with their combining marks), apostrophes and hyphens,
+-- starting with a letter: "José", "O'Brien", "Anne-Marie", "Nguyễn", "प्रिया". Anything else (a link, a
+-- number, "Dr.", digits of any script) gives null, and the text uses its no-name form.
+create or replace function private.first_name(p_name text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  word text := split_part(private.sms_single_line(p_name, 200), ' ', 1);
+begin
+  if length(word) not between 1 and 40 then
+    return null;
+  elsif word ~ '^[A-Za-z][A-Za-z''-]*$' then
+    return word;
+  elsif word ~ '^[[:alpha:]][[:alpha:]''’ʼ\u0300-\u036F\u0483-\u0489\u0591-\u05C7\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0900-\u0DFF\u0E31-\u0E4E\u0EB1-\u0ECD\u1000-\u103F\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F-]*$'
+        -- glibc counts the digits of other scripts (٣, ३, ๓, ...) as letters: they are digits here
+        and word !~ '[\u0660-\u0669\u06F0-\u06F9\u07C0-\u07C9\u0964-\u096F\u09E6-\u09EF\u0A66-\u0A6F\u0AE6-\u0AEF\u0B66-\u0B6F\u0BE6-\u0BEF\u0C66-\u0C6F\u0CE6-\u0CEF\u0D66-\u0D6F\u0DE6-\u0DEF\u0E50-\u0E59\u0ED0-\u0ED9\u1040-\u1049\uFF10-\uFF19]' then
+    return word;
+  end if;
+  return null;
+end
+$$;
+comment on function private.first_name(text) is 'The first word of a name when it is a plausible first name (letters of any script with their marks, apostrophes, hyphens; 1 to 40 characters), else null: then texts use their no-name form.';
+revoke execute on function private.first_name(text) from public;
+
+-- Values that come from the lead (the form or their texts) or from the summarizer's reading of them.
+-- In texts to the lead they lose links and phone numbers; in every text they are one capped line.
+create or replace function private.sms_var(p_name text, p_value text, p_audience text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_name = 'first_name' then
+    return private.first_name(p_value);
+  elsif p_audience = 'lead' and p_name = any ('{name,message,source,need,timing,location,notes}') then
+    return private.sms_single_line(regexp_replace(regexp_replace(private.sms_single_line(p_value, 2000),
+        '(\m[a-z][a-z0-9+.-]*://|\mwww\.)[^[:space:]]*|\m[[:alnum:]-]+(\.[[:alnum:]-]+)*\.[[:alpha:]]{2,}\M(/[^[:space:]]*)?', '', 'gi'),
+      '\+?[0-9][0-9 ().-]{5,}[0-9]', '', 'g'), 300);
+  end if;
+  return private.sms_single_line(p_value, case p_name when 'message' then 600 when 'source' then 300 when 'name' then 100
+                                                      when 'business' then 120 else 300 end);
+end
+$$;
+comment on function private.sms_var(text, text, text) is 'One placeholder value made safe for an SMS to p_audience (lead or owner): first_name must be a plausible first name; every value is one line without invisible characters, capped per name; lead-supplied values lose links and phone numbers in texts to leads.';
+revoke execute on function private.sms_var(text, text, text) from public;
+
+-- Fills {placeholders} in one pass, so a value that itself contains "{phone}" is never expanded. Every value
+-- is cleaned by private.sms_var first: this is the one place lead-supplied text enters a text.
 create or replace function private.render_sms(
   p_key text, p_locale text, p_vars jsonb default '{}', p_asks text[] default '{}', p_business_id uuid default null)
 returns text
@@ -117,41 +205,49 @@ set search_path = ''
 as $$
 declare
   copy private.sms_copy := private.sms_copy_for(p_business_id, p_key, p_locale, p_asks);
+  vars jsonb := '{}'::jsonb;
+  var record;
   template text;
-  missing text;
+  pieces text[];
+  piece text;
+  name_end integer;
+  placeholder text;
+  missing text[] := '{}'::text[];
   rendered text;
 begin
   if copy.key is null then
     raise exception 'no SMS copy "%" in locale % asking %', p_key, p_locale, coalesce(p_asks, '{}') using errcode = '22023';
   end if;
-  template := case when copy.body_without_name is not null and p_vars ->> 'first_name' is null
+  for var in select v.key, v.value from jsonb_each_text(coalesce(p_vars, '{}')) as v loop
+    vars := vars || jsonb_build_object(var.key, private.sms_var(var.key, var.value, copy.audience));
+  end loop;
+  template := case when copy.body_without_name is not null and vars ->> 'first_name' is null
                    then copy.body_without_name else copy.body end;
-  select string_agg(m[1], ', ') into missing
-    from regexp_matches(template, '\{([a-z_]+)\}', 'g') as m
-   where not coalesce(p_vars, '{}') ? m[1];
-  if missing is not null then
-    raise exception 'SMS copy "%" needs %', p_key, missing using errcode = '22023';
+  -- "text {name} text {other}" splits on "{": every piece after the first starts with a placeholder
+  -- name and "}" (or is a literal "{").
+  pieces := string_to_array(template, '{');
+  rendered := pieces[1];
+  for i in 2 .. coalesce(cardinality(pieces), 0) loop
+    piece := pieces[i];
+    name_end := position('}' in piece);
+    placeholder := left(piece, name_end - 1);
+    if name_end > 1 and placeholder ~ '^[a-z_]+$' then
+      if not vars ? placeholder then
+        missing := missing || placeholder;
+      end if;
+      rendered := rendered || coalesce(vars ->> placeholder, '') || substr(piece, name_end + 1);
+    else
+      rendered := rendered || '{' || piece;
+    end if;
+  end loop;
+  if cardinality(missing) > 0 then
+    raise exception 'SMS copy "%" needs %', p_key, array_to_string(missing, ', ') using errcode = '22023';
   end if;
-  select string_agg(case when r.m[1] ~ '^\{[a-z_]+\}$' then coalesce(p_vars ->> btrim(r.m[1], '{}'), '') else r.m[1] end,
-                    '' order by r.n)
-    into rendered
-    from regexp_matches(template, '\{[a-z_]+\}|[^{]+|\{', 'g') with ordinality as r(m, n);
   return left(rendered, 1600);
 end
 $$;
-comment on function private.render_sms(text, text, jsonb, text[], uuid) is 'The one SMS renderer: the wording of p_key in p_locale that asks p_asks, its {placeholders} filled from p_vars (the no-name form when first_name is null). Unknown copy or a missing placeholder is an error (22023).';
+comment on function private.render_sms(text, text, jsonb, text[], uuid) is 'The one SMS renderer: the wording of p_key in p_locale that asks p_asks, its {placeholders} filled from p_vars cleaned by private.sms_var (the no-name form when first_name is not a usable first name). Unknown copy or a missing placeholder is an error (22023).';
 revoke execute on function private.render_sms(text, text, jsonb, text[], uuid) from public;
-
-create or replace function private.first_name(p_name text)
-returns text
-language sql
-immutable
-set search_path = ''
-as $$
-  select nullif(left(split_part(btrim(coalesce(p_name, '')), ' ', 1), 40), '') where p_name ~ '^\s*\S*[[:alpha:]]'
-$$;
-comment on function private.first_name(text) is 'The first word of a name when it has a letter, else null (then texts use their no-name form).';
-revoke execute on function private.first_name(text) from public;
 
 -- The one language detector, for the form message at intake and for every reply (record_inbound_sms
 -- stores the reply's locale on the conversation, and the next text is rendered in it). Cue words
@@ -159,10 +255,12 @@ revoke execute on function private.first_name(text) from public;
 -- keeps the current locale.
 create or replace function private.detect_locale(p_text text, p_current text)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
+begin
+  return (
   with words as (
     select m[1] as word
       from regexp_matches(translate(lower(coalesce(p_text, '')), 'áéíóúüñàèìòùÁÉÍÓÚÜÑ', 'aeiouunaeiouaeiouun'), '[a-z]+', 'g') as m
@@ -190,6 +288,8 @@ as $$
     else coalesce(p_current, 'en')
   end
   from score
+  );
+end
 $$;
 comment on function private.detect_locale(text, text) is 'en or es for a lead''s text by cue words (and ñ ¿ ¡ or accents); p_current when the text says nothing either way.';
 revoke execute on function private.detect_locale(text, text) from public;

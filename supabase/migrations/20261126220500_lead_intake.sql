@@ -1,7 +1,12 @@
--- Lead intake. The widget inserts with the anon key; BEFORE INSERT validates the request and decides
--- everything, AFTER INSERT only writes what was decided (owner alert, conversation, text-back), so the
--- lead row is the record of why. Conversations, the outbox and opt-outs come in later migrations; the
--- triggers reach them at run time.
+-- Lead intake. The widget inserts with the anon key; BEFORE INSERT validates the request, counts it
+-- against its client address's hourly limit and decides everything else it can without a lock, AFTER
+-- INSERT writes what was decided (owner alert, conversation, text-back), and at commit a deferred trigger
+-- settles what every submission of the business shares: the widget's and business's hourly limits (PT429
+-- undoes the whole submission) and the billing gate with its quota. Taken at commit, those rows are
+-- locked for the commit alone instead of the whole submission and the client's round trip to COMMIT, so
+-- one business's submissions run in parallel (issue 13: intake at most 3x a plain insert). PostgREST
+-- reports an error raised at commit like any other. The lead row is the record of why. Conversations, the
+-- outbox, opt-outs and the counters come in later migrations; the triggers reach them at run time.
 
 create table public.leads (
   id uuid primary key default gen_random_uuid(),
@@ -16,19 +21,21 @@ create table public.leads (
   honeypot text check (honeypot is null or honeypot = ''),
   consent_text text check (consent_text is null or length(consent_text) <= 1000),
   consent_at timestamptz,
-  ip inet,
+  ip inet,  -- null when the platform gave no parseable client address (limited as the 'unknown' address)
   user_agent text check (user_agent is null or length(user_agent) <= 512),
   locale text not null default 'en' check (locale in ('en', 'es')),
   is_duplicate boolean not null default false,
   duplicate_of uuid references public.leads (id) on delete set null,
   owner_alert_status text not null default 'queued'
-    check (owner_alert_status in ('queued', 'sent', 'delivered', 'failed', 'skipped_duplicate')),
+    check (owner_alert_status in ('queued', 'sent', 'delivered', 'failed', 'skipped_duplicate', 'awaiting_verification',
+                                  'skipped_suspicious', 'skipped_daily_cap')),
   followup_status text not null default 'not_texted'
     check (followup_status in ('started', 'deferred', 'not_texted')),
   not_texted_reason text check (not_texted_reason in (
     'no_consent', 'no_active_subscription', 'payment_overdue', 'followup_disabled', 'quota_exhausted', 'opted_out',
     'landline', 'invalid_phone', 'country_not_allowed', 'frequency_cap', 'duplicate',
-    'no_sending_number', 'internal_error', 'conversation_open')),
+    'no_sending_number', 'internal_error', 'conversation_open', 'premium_rate', 'non_geographic', 'fictional_number',
+    'texted_today')),
   phone_status text not null default 'unverified' check (phone_status in ('unverified', 'mobile', 'invalid', 'landline')),
   delivery_problem text check (delivery_problem is null or length(delivery_problem) <= 500),
   created_at timestamptz not null default now(),
@@ -39,6 +46,9 @@ comment on table public.leads is 'One website form submission. Saved first, what
 comment on column public.leads.not_texted_reason is 'Why the lead was not texted back (shown to the owner).';
 -- conversation_open: the phone already has an open conversation with the business (see private.leads_before_insert).
 comment on column public.leads.is_duplicate is 'Same phone for the same business within its duplicate window: stored, but alerts nobody again.';
+comment on column public.leads.owner_alert_status is 'queued -> sent -> delivered | failed; skipped_duplicate (a recent lead already alerted), awaiting_verification (held until the owner confirms their phone), skipped_suspicious (a premium-rate, fictional or impossible number: not worth waking the owner), skipped_daily_cap (the business''s daily SMS cap was reached).';
+comment on column public.leads.ip is 'The client address the platform gave (private.client_address); null when it gave none or an unparseable one.';
+comment on column public.leads.source_url is 'The page the form was on, without its query string and fragment (tokens and personal data ride there).';
 comment on column public.leads.phone_status is 'invalid (Twilio 21211) or landline (21614/21635, "call, don''t text") once known; such numbers are not texted again.';
 create index leads_business_id_created_at_idx on public.leads (business_id, created_at desc);
 create index leads_business_id_phone_created_at_idx on public.leads (business_id, phone, created_at desc);
@@ -64,38 +74,42 @@ alter publication supabase_realtime add table public.leads;
 
 create or replace function private.request_headers()
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(nullif(current_setting('request.headers', true), '')::jsonb, '{}'::jsonb)
+begin
+  return coalesce(nullif(current_setting('request.headers', true), '')::jsonb, '{}'::jsonb);
+end
 $$;
 comment on function private.request_headers() is 'The HTTP request headers PostgREST put in request.headers ({} outside a request).';
 revoke execute on function private.request_headers() from public;
 
--- The client's address as PostgREST sees it behind the gateway. Headers set by the edge proxy
--- (CF-Connecting-IP, X-Real-IP) come first because a client can prepend its own X-Forwarded-For
--- hops; the first X-Forwarded-For hop is the fallback. Unparseable values count as unknown.
-create or replace function private.request_ip(p_headers jsonb)
-returns inet
+-- The client's address, the one way it is decided. On Supabase, Cloudflare sets CF-Connecting-IP and the
+-- API gateway X-Real-IP to the address the request came from, whatever the client sent (locally the
+-- gateway plays both). X-Forwarded-For is never read: its first hops are whatever the client wrote. No
+-- header, or one that does not parse, is the address 'unknown': limited like any other address, never a
+-- way around the limits.
+create or replace function private.client_address(p_headers jsonb)
+returns text
 language plpgsql
 immutable
 set search_path = ''
 as $$
 declare
-  candidate text := btrim(split_part(coalesce(p_headers ->> 'cf-connecting-ip', p_headers ->> 'x-real-ip',
-                                              p_headers ->> 'x-forwarded-for', ''), ',', 1));
+  candidate text := btrim(coalesce(nullif(btrim(p_headers ->> 'cf-connecting-ip'), ''), p_headers ->> 'x-real-ip', ''));
 begin
-  if candidate = '' then
-    return null;
+  if candidate !~ '^[0-9a-fA-F:.]{2,45}$' then
+    return 'unknown';
   end if;
-  return candidate::inet;
+  -- an IPv4 client written as IPv6 (::ffff:192.0.2.1) is the IPv4 address, not one of an IPv6 /64
+  return host(coalesce(substring(lower(candidate) from '^::ffff:([0-9.]+)$'), candidate)::inet);
 exception when others then
-  return null;
+  return 'unknown';
 end
 $$;
-comment on function private.request_ip(jsonb) is 'The client IP from the proxy headers (CF-Connecting-IP, X-Real-IP, first X-Forwarded-For hop); null when unknown.';
-revoke execute on function private.request_ip(jsonb) from public;
+comment on function private.client_address(jsonb) is 'The client address from the headers the platform sets (CF-Connecting-IP, else X-Real-IP; never X-Forwarded-For), as text; ''unknown'' when missing or unparseable.';
+revoke execute on function private.client_address(jsonb) from public;
 
 create or replace function private.raise_intake_error(p_field text, p_message text)
 returns void
@@ -112,13 +126,17 @@ revoke execute on function private.raise_intake_error(text, text) from public;
 
 create or replace function private.message_states_need(p_message text)
 returns boolean
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
+begin
+  return (
   select p_message is not null
      and length(btrim(p_message)) >= 12
      and (select count(*) from regexp_matches(p_message, '[[:alpha:]]{2,}', 'g')) >= 3
+  );
+end
 $$;
 comment on function private.message_states_need(text) is 'True when the form message already says what the lead needs (three or more words), so the text-back does not ask again.';
 
@@ -127,11 +145,12 @@ comment on function private.message_states_need(text) is 'True when the form mes
 -- one extra question, an invented one leaves the job without a time or an address.
 create or replace function private.message_states_timing(p_message text)
 returns boolean
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select coalesce(
+begin
+  return coalesce(
     -- words and phrases (en, es) that say when
     lower(p_message) ~ ('\m(today|tonight|tomorrow|tmrw|asap|as soon as possible|urgent|urgently|emergency'
         || '|this week|next week|this month|next month'
@@ -150,16 +169,19 @@ as $$
         || '|jan|feb|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.? (3[01]|[12][0-9]|0?[1-9])(st|nd|rd|th)?\M')
     or lower(p_message) ~ ('\m(3[01]|[12][0-9]|0?[1-9]) de (enero|febrero|marzo|abril|mayo|junio|julio|agosto'
         || '|septiembre|setiembre|octubre|noviembre|diciembre)\M'),
-    false)
+    false);
+end
 $$;
 comment on function private.message_states_timing(text) is 'True when the form message already says when (today, tomorrow morning, Friday, 3pm, Dec 5, mañana, el lunes...), so the text-back does not ask again. Conservative: a false hit would skip the question.';
 
 create or replace function private.message_states_location(p_message text)
 returns boolean
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
+begin
+  return (
   select coalesce(
     -- a US ZIP: five digits standing alone, not a price, a part of a longer number or a quantity (12000 BTU)
     lower(p_message) ~ ('(^|[^$0-9.,/-])[0-9]{5}(-[0-9]{4})?(?![0-9]|[.,/][0-9]|-[0-9]'
@@ -171,6 +193,8 @@ as $$
     -- calle / avenida with a house number close by: "Calle Ocho 123", "avenida Juárez #45", "calle 8"
     or lower(p_message) ~ '\m(calle|avenida)\s+([^[:space:],]+\s+){0,3}(#\s*|no\.?\s*|n[uú]m(ero|\.)?\s*)?[0-9]{1,6}\M',
     false)
+  );
+end
 $$;
 comment on function private.message_states_location(text) is 'True when the form message already says where (a US ZIP, a street address like 1420 Elm St, calle/avenida with a number), so the text-back does not ask again. Conservative: a false hit would skip the question.';
 revoke execute on function private.message_states_need(text), private.message_states_timing(text),
@@ -178,35 +202,39 @@ revoke execute on function private.message_states_need(text), private.message_st
 
 create or replace function private.text_back_asks(p_message text)
 returns text[]
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select coalesce(nullif(array_remove(array[
+begin
+  return coalesce(nullif(array_remove(array[
            case when not private.message_states_need(p_message) then 'need' end,
            case when not private.message_states_timing(p_message) then 'timing' end,
            case when not private.message_states_location(p_message) then 'location' end], null), '{}'),
-         '{constraints}')
+         '{constraints}');
+end
 $$;
 comment on function private.text_back_asks(text) is 'What the first text asks: the need, timing and location the form message leaves out; when it says all three, the access/parking/pets question (constraints), so a question still awaits a reply.';
 revoke execute on function private.text_back_asks(text) from public;
 
 create or replace function private.owner_alert_body(p_business public.businesses, p_lead public.leads)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select private.render_sms('owner_alert', p_business.default_locale, jsonb_build_object(
+begin
+  return private.render_sms('owner_alert', p_business.default_locale, jsonb_build_object(
     'business', p_business.name,
     'name', p_lead.name,
     'phone', p_lead.phone,
-    'message', coalesce(left(nullif(btrim(p_lead.message), ''), 600), private.render_sms('owner_alert.no_message', p_business.default_locale)),
-    'source', coalesce(left(p_lead.source_url, 300), private.render_sms('owner_alert.no_source', p_business.default_locale)),
+    'message', coalesce(private.sms_single_line(p_lead.message, 600), private.render_sms('owner_alert.no_message', p_business.default_locale)),
+    'source', coalesce(p_lead.source_url, private.render_sms('owner_alert.no_source', p_business.default_locale)),
     'call_link', 'tel:' || p_lead.phone,
-    'text_link', 'sms:' || p_lead.phone), '{}', p_business.id)
+    'text_link', 'sms:' || p_lead.phone), '{}', p_business.id);
+end
 $$;
-comment on function private.owner_alert_body(public.businesses, public.leads) is 'The owner alert in the owner''s language: who, the message, the page and one-tap tel:/sms: links.';
+comment on function private.owner_alert_body(public.businesses, public.leads) is 'The owner alert in the owner''s language: who, the message, the page and one-tap tel:/sms: links (render_sms keeps each on its line).';
 revoke execute on function private.owner_alert_body(public.businesses, public.leads) from public;
 
 -- Someone who fills the form again after the duplicate window, while their conversation is still
@@ -224,9 +252,11 @@ declare
   request_origin text := lower(rtrim(headers ->> 'origin', '/'));
   widget public.widgets;
   business public.businesses;
+  address text := private.client_address(headers);
   earlier_lead_id uuid;
   known_phone_status text;
-  recent_count integer;
+  texted_today boolean;
+  number_refusal text;
   send_at timestamptz;
   reason text;
 begin
@@ -239,9 +269,16 @@ begin
   end if;
   select * into business from public.businesses b where b.id = widget.business_id;
 
-  -- Browsers always send Origin on a cross-site POST; requests from servers with the service key skip this.
-  if caller_role in ('anon', 'authenticated') and (request_origin is null or not request_origin = any (widget.allowed_origins)) then
-    perform private.raise_intake_error('origin', format('Submissions from %s are not allowed for this form.', coalesce(request_origin, 'an unknown website')));
+  -- Browsers always send Origin on a cross-site POST; requests from servers with the service key skip this
+  -- and the rate limits.
+  if caller_role in ('anon', 'authenticated') then
+    if request_origin is null or not request_origin = any (widget.allowed_origins) then
+      perform private.raise_intake_error('origin', format('Submissions from %s are not allowed for this form.', coalesce(request_origin, 'an unknown website')));
+    end if;
+    -- Rate limits (private.take_address_allowance explains why the address is counted here and the
+    -- widget and business at commit).
+    perform private.take_address_allowance(widget, address);
+    perform private.check_form_limits(widget.id, false);
   end if;
 
   if coalesce(new.honeypot, '') <> '' then
@@ -255,7 +292,7 @@ begin
   end if;
   new.phone := regexp_replace(coalesce(new.phone, ''), '[[:space:]().-]', '', 'g');
   if not private.is_e164(new.phone) then
-    perform private.raise_intake_error('phone', 'phone: enter a phone number with country code, like +15551234567.');
+    perform private.raise_intake_error('phone', 'phone: enter a phone number with country code, like +15125550123.');
   end if;
   new.email := nullif(btrim(coalesce(new.email, '')), '');
   if new.email is not null and (length(new.email) > 254 or new.email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') then
@@ -269,32 +306,14 @@ begin
   if new.source_url is not null and (length(new.source_url) > 2048 or new.source_url !~ '^https?://') then
     perform private.raise_intake_error('source_url', 'source_url: must be the http(s) address of the page (at most 2048 characters).');
   end if;
-
-  -- Rate limits count accepted leads in the last hour; bounded by LIMIT so each check costs at most the limit.
-  new.ip := private.request_ip(headers);
-  if new.ip is not null then
-    select count(*) into recent_count from (
-      select 1 from public.leads l
-       where l.ip = new.ip and l.created_at > now() - interval '1 hour'
-       limit widget.max_leads_per_ip_per_hour) as recent;
-    if recent_count >= widget.max_leads_per_ip_per_hour then
-      raise exception using errcode = 'PT429',
-        message = 'Too many requests from your network. Please wait a little while and try again, or call us.';
-    end if;
-  end if;
-  select count(*) into recent_count from (
-    select 1 from public.leads l
-     where l.widget_id = widget.id and l.created_at > now() - interval '1 hour'
-     limit widget.max_leads_per_hour) as recent;
-  if recent_count >= widget.max_leads_per_hour then
-    raise exception using errcode = 'PT429',
-      message = 'This form is receiving too many requests right now. Please try again in a few minutes, or call us.';
-  end if;
+  -- The page, not what rides in its query string or fragment (tokens, e-mail addresses, ad click ids).
+  new.source_url := substring(new.source_url from '^[^?#]*');
 
   -- Server-owned columns: whatever a trusted caller passed is replaced.
   new.id := coalesce(new.id, gen_random_uuid());
   new.business_id := widget.business_id;
   new.created_at := now();
+  new.ip := case when address <> 'unknown' then address::inet end;
   new.consent_text := case when new.sms_consent then widget.consent_text end;
   new.consent_at := case when new.sms_consent then now() end;
   new.user_agent := left(headers ->> 'user-agent', 512);
@@ -302,17 +321,30 @@ begin
   new.is_duplicate := false;
   new.duplicate_of := null;
   new.delivery_problem := null;
-  new.owner_alert_status := case when business.twilio_number is null then 'failed' else 'queued' end;
 
-  -- Two identical submissions racing must not both alert: serialize per business and phone.
+  -- What leadloop never texts (premium-rate, fictional, impossible, non-geographic numbers, countries the
+  -- business does not serve). Premium-rate, fictional and impossible numbers are junk or abuse: the lead
+  -- is kept, but the owner is not woken for it. A toll-free or foreign number may be a real customer the
+  -- owner can call: they are alerted.
+  number_refusal := private.texting_refusal(business, new.phone);
+  new.owner_alert_status := case
+    when business.twilio_number is null then 'failed'
+    when number_refusal in ('premium_rate', 'fictional_number', 'invalid_phone') then 'skipped_suspicious'
+    when business.owner_phone_verified_at is null then 'awaiting_verification'
+    else 'queued' end;
+
+  -- Two identical submissions racing must not both alert: serialize per business and phone. One look at
+  -- this phone's leads answers the duplicate window, what is known about the number, and "texted today"
+  -- (the business's own day).
   perform pg_advisory_xact_lock(hashtextextended(business.id::text || new.phone, 0));
-  select l.id into earlier_lead_id from public.leads l
-   where l.business_id = business.id and l.phone = new.phone
-     and l.created_at > now() - make_interval(mins => business.duplicate_window_minutes)
-   order by l.created_at desc limit 1;
-  select l.phone_status into known_phone_status from public.leads l
-   where l.business_id = business.id and l.phone = new.phone and l.phone_status <> 'unverified'
-   order by l.created_at desc limit 1;
+  select (array_agg(l.id order by l.created_at desc)
+            filter (where l.created_at > now() - make_interval(mins => business.duplicate_window_minutes)))[1],
+         (array_agg(l.phone_status order by l.created_at desc) filter (where l.phone_status <> 'unverified'))[1],
+         coalesce(bool_or(l.followup_status <> 'not_texted'
+                          and l.created_at >= (date_trunc('day', now() at time zone business.timezone) at time zone business.timezone)), false)
+    into earlier_lead_id, known_phone_status, texted_today
+    from public.leads l
+   where l.business_id = business.id and l.phone = new.phone;
   new.phone_status := coalesce(known_phone_status, 'unverified');
 
   new.followup_status := 'not_texted';
@@ -324,8 +356,8 @@ begin
     return new;
   end if;
 
-  -- The rules for texting the lead back, first failing rule wins. The billing gate locks the
-  -- subscription row until this insert commits, and AFTER INSERT counts the conversation.
+  -- The rules for texting the lead back, first failing rule wins. The billing gate comes last, at
+  -- commit, because it locks the subscription row (see the header).
   send_at := private.next_send_time(business, now());
   if not new.sms_consent then
     reason := 'no_consent';
@@ -335,11 +367,11 @@ begin
                  where c.business_id = business.id and c.lead_phone = new.phone and c.is_open) then
     reason := 'conversation_open';
   else
-    reason := coalesce(private.billing_gate(business.id), case
+    reason := coalesce(number_refusal, case
       when private.is_opted_out(business.id, new.phone) then 'opted_out'
       when new.phone_status = 'invalid' then 'invalid_phone'
       when new.phone_status = 'landline' then 'landline'
-      when not exists (select 1 from unnest(business.allowed_calling_codes) code where new.phone like '+' || code || '%') then 'country_not_allowed'
+      when texted_today then 'texted_today'
       when not private.may_text_unsolicited(new.phone, send_at) then 'frequency_cap'
       when business.twilio_number is null then 'no_sending_number'
     end);
@@ -351,7 +383,7 @@ begin
   return new;
 end
 $$;
-comment on function private.leads_before_insert() is 'Intake rules: widget active, Origin allowed, honeypot empty, sizes, E.164, rate limits (PT429), duplicate window, then the text-back decision recorded on the lead.';
+comment on function private.leads_before_insert() is 'Intake rules: widget active, Origin allowed, a lock-free look at the rate limits (PT429), honeypot, sizes, E.164, numbers never texted, duplicate window, then the text-back decision recorded on the lead (the billing gate follows at commit, private.leads_settle_at_commit).';
 revoke execute on function private.leads_before_insert() from public;
 
 create or replace function private.leads_after_insert()
@@ -367,7 +399,8 @@ declare
 begin
   select * into business from public.businesses b where b.id = new.business_id;
   begin
-    if new.owner_alert_status = 'queued' then
+    if new.owner_alert_status in ('queued', 'awaiting_verification') then
+      -- enqueue_outbound holds it while the owner phone is unverified
       perform private.enqueue_outbound(business, 'owner_alert', business.owner_phone, private.owner_alert_body(business, new),
         p_lead_id => new.id, p_dedupe_key => 'owner_alert:' || new.id);
     end if;
@@ -375,11 +408,10 @@ begin
       insert into public.conversations (business_id, lead_id, lead_phone, status, current_locale)
       values (new.business_id, new.id, new.phone, 'pending', new.locale)
       returning id into conversation_id;
-      perform private.count_conversation(new.business_id);
       asks := private.text_back_asks(new.message);
       perform private.enqueue_outbound(business, 'text_back', new.phone,
         private.render_sms('text_back', new.locale, jsonb_build_object(
-          'first_name', private.first_name(new.name),
+          'first_name', new.name,
           'business', business.name,
           'question', private.render_sms('text_back.question', new.locale, '{}', asks, business.id)), '{}', business.id),
         p_lead_id => new.id, p_conversation_id => conversation_id, p_asks => asks,
@@ -390,16 +422,56 @@ begin
     raise warning 'leadloop: follow-up for lead % failed: % (%)', new.id, sqlerrm, sqlstate;
     update public.leads
        set followup_status = 'not_texted', not_texted_reason = 'internal_error',
-           owner_alert_status = case when owner_alert_status = 'queued' then 'failed' else owner_alert_status end
+           owner_alert_status = case when owner_alert_status in ('queued', 'awaiting_verification') then 'failed' else owner_alert_status end
      where id = new.id;
   end;
+
   return null;
 end
 $$;
-comment on function private.leads_after_insert() is 'Writes what intake decided: the owner alert at once, and the conversation with its text-back (queued, or deferred to the quiet-hours window).';
+comment on function private.leads_after_insert() is 'Writes what intake decided: the owner alert at once, and the conversation with its text-back (queued, or deferred to the quiet-hours window); the billing gate settles it at commit.';
 revoke execute on function private.leads_after_insert() from public;
+
+-- At commit (see the header): the widget's and business's hourly counts, then the billing gate and the quota. The lead's
+-- follow-up is read again, as the AFTER INSERT left it (NEW is the row as inserted).
+create or replace function private.leads_settle_at_commit()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller_role text := coalesce(nullif(current_setting('role', true), 'none'), 'postgres');
+  followup_status text;
+  reason text;
+begin
+  select l.followup_status into followup_status from public.leads l where l.id = new.id;
+  if followup_status is null then
+    return null;
+  end if;
+  if caller_role in ('anon', 'authenticated') then
+    perform private.check_form_limits(new.widget_id, true);
+  end if;
+  if followup_status in ('started', 'deferred') then
+    reason := private.billing_gate(new.business_id);
+    if reason is null then
+      perform private.count_conversation(new.business_id);
+    else
+      -- Not texted after all: the conversation goes, and its text-back with it (messages cascade).
+      delete from public.conversations c where c.lead_id = new.id;
+      update public.leads l set followup_status = 'not_texted', not_texted_reason = reason where l.id = new.id;
+    end if;
+  end if;
+  return null;
+end
+$$;
+comment on function private.leads_settle_at_commit() is 'Deferred constraint trigger on leads: at commit, takes the widget''s and business''s hourly lead counts (PT429 undoes the submission) and the billing gate; a refused gate removes the conversation and its text-back and records why on the lead.';
+revoke execute on function private.leads_settle_at_commit() from public;
 
 create trigger leads_intake_rules before insert on public.leads
   for each row execute function private.leads_before_insert();
 create trigger leads_intake_followup after insert on public.leads
   for each row execute function private.leads_after_insert();
+create constraint trigger leads_settle_at_commit after insert on public.leads
+  deferrable initially deferred
+  for each row execute function private.leads_settle_at_commit();

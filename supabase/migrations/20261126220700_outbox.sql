@@ -10,7 +10,7 @@ create table public.messages (
   conversation_id uuid references public.conversations (id) on delete cascade,
   direction text not null check (direction in ('outbound', 'inbound')),
   kind text not null check (kind in (
-    'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'inbound')),
+    'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'inbound', 'verification')),
   to_phone text not null check (length(to_phone) between 3 and 32),
   from_phone text not null check (length(from_phone) between 3 and 32),
   body text not null check (length(body) between 1 and 1600),
@@ -38,7 +38,7 @@ create table public.messages (
     direction = 'inbound' or (private.is_e164(to_phone) and private.is_e164(from_phone))),
   constraint messages_sending_has_lease check ((status = 'sending') = (lease_until is not null)),
   constraint messages_lead_kinds_have_lead check (
-    kind in ('owner_alert', 'owner_summary', 'inbound', 'help', 'opt_out_ack') or lead_id is not null),
+    kind in ('owner_alert', 'owner_summary', 'inbound', 'help', 'opt_out_ack', 'verification') or lead_id is not null),
   constraint messages_conversation_kinds_have_conversation check (
     kind not in ('text_back', 'question', 'nudge', 'closing') or conversation_id is not null),
   constraint messages_inbound_asks_nothing check (direction = 'outbound' or asks = '{}')
@@ -69,31 +69,36 @@ revoke all on public.messages from anon, authenticated;
 grant select on public.messages to authenticated;
 grant all on public.messages to service_role;
 
+-- The owner phone code is a secret even from the business's members (private.start_owner_phone_verification).
 create policy "members can read their business messages" on public.messages
   for select to authenticated
-  using (business_id in (select private.member_business_ids()));
+  using (business_id in (select private.member_business_ids()) and kind <> 'verification');
 
 alter publication supabase_realtime add table public.messages;
 
 -- Callers also test status = 'queued' themselves so the planner can start from messages_outbox_queued_idx.
 create or replace function private.is_sendable_now(p_message public.messages, p_at timestamptz default now())
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select p_message.status = 'queued' and p_message.send_after <= p_at and p_message.next_attempt_at <= p_at
+begin
+  return p_message.status = 'queued' and p_message.send_after <= p_at and p_message.next_attempt_at <= p_at;
+end
 $$;
 comment on function private.is_sendable_now(public.messages, timestamptz) is 'A message sms-dispatch may claim at p_at: queued, past its quiet-hours deferral and its retry backoff.';
 revoke execute on function private.is_sendable_now(public.messages, timestamptz) from public;
 
 create or replace function private.next_send_time(p_business public.businesses, p_at timestamptz)
 returns timestamptz
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select private.next_allowed_send_time(p_at, p_business.timezone, p_business.quiet_hours_start, p_business.quiet_hours_end)
+begin
+  return private.next_allowed_send_time(p_at, p_business.timezone, p_business.quiet_hours_start, p_business.quiet_hours_end);
+end
 $$;
 comment on function private.next_send_time(public.businesses, timestamptz) is 'When a text to a lead of this business composed at p_at may go out (its quiet hours).';
 revoke execute on function private.next_send_time(public.businesses, timestamptz) from public;
@@ -104,25 +109,31 @@ revoke execute on function private.next_send_time(public.businesses, timestamptz
 -- holding the new text holds more than three.
 create or replace function private.unsolicited_count(p_phone text, p_at timestamptz)
 returns integer
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+  return (
   select count(*)::int from public.messages m
    where m.to_phone = p_phone and m.kind in ('text_back', 'nudge')
      and m.status not in ('canceled', 'failed')
      and m.send_after > p_at - interval '24 hours' and m.send_after < p_at + interval '24 hours'
+  );
+end
 $$;
 comment on function private.unsolicited_count(text, timestamptz) is 'Unsolicited texts (text_back, nudge; not canceled or failed) to a phone due within 24 hours of p_at.';
 revoke execute on function private.unsolicited_count(text, timestamptz) from public;
 
 create or replace function private.may_text_unsolicited(p_phone text, p_at timestamptz)
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select private.unsolicited_count(p_phone, p_at) < 3
+begin
+  return private.unsolicited_count(p_phone, p_at) < 3;
+end
 $$;
 comment on function private.may_text_unsolicited(text, timestamptz) is 'The frequency cap: true while fewer than 3 unsolicited texts to the phone fall within 24 hours of p_at.';
 revoke execute on function private.may_text_unsolicited(text, timestamptz) from public;
@@ -149,6 +160,11 @@ begin
           coalesce(p_asks, '{}'), case when send_at > p_at then 'deferred' else 'queued' end, send_at, send_at, p_dedupe_key)
   on conflict (dedupe_key) do nothing
   returning id into message_id;
+  -- Issue 12 (outbound_guards migration): owner texts wait for a confirmed owner phone, numbers leadloop
+  -- never texts are refused, a lead's first text carries the opt-out wording.
+  if message_id is not null then
+    perform private.guard_outbound(message_id, p_business, p_kind, p_to, p_body, p_conversation_id);
+  end if;
   return message_id;
 end
 $$;

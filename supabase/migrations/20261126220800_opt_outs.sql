@@ -32,11 +32,15 @@ create policy "owners can add a number to their do-not-text list" on public.opt_
 
 create or replace function private.is_opted_out(p_business_id uuid, p_phone text)
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+  return (
   select exists (select 1 from public.opt_outs o where o.business_id = p_business_id and o.phone = p_phone)
+  );
+end
 $$;
 comment on function private.is_opted_out(uuid, text) is 'True when the business may no longer text the number.';
 revoke execute on function private.is_opted_out(uuid, text) from public;

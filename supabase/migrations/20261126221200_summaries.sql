@@ -60,7 +60,10 @@ comment on function public.claim_due_summaries(int, int) is 'summarize: lease du
 revoke execute on function public.claim_due_summaries(int, int) from public, anon, authenticated;
 grant execute on function public.claim_due_summaries(int, int) to service_role;
 
-create or replace function public.complete_conversation_summary(p_conversation_id uuid, p_summary jsonb, p_owner_text text)
+-- The owner text comes as lines (the summarizer composes them from the lead's words); each line is made
+-- one clean line here (private.sms_single_line, as render_sms does with every value), so nothing the lead
+-- wrote can start a line of its own ("Call: tel:+1900...").
+create or replace function public.complete_conversation_summary(p_conversation_id uuid, p_summary jsonb, p_owner_lines text[])
 returns jsonb
 language plpgsql
 security definer
@@ -69,13 +72,16 @@ as $$
 declare
   conversation public.conversations;
   business public.businesses;
+  owner_text text := left(array_to_string(array(
+    select l.line from (select private.sms_single_line(t.line, 400) as line, t.n from unnest(p_owner_lines) with ordinality as t(line, n)) l
+     where l.line is not null order by l.n), E'\n'), 1600);
   message_id uuid;
 begin
   if p_summary is null or jsonb_typeof(p_summary) <> 'object' then
     raise exception 'p_summary must be a JSON object' using errcode = '22023';
   end if;
-  if p_owner_text is null or length(btrim(p_owner_text)) = 0 or length(p_owner_text) > 1600 then
-    raise exception 'p_owner_text must be 1 to 1600 characters' using errcode = '22023';
+  if cardinality(p_owner_lines) is null or cardinality(p_owner_lines) > 30 or coalesce(owner_text, '') = '' then
+    raise exception 'p_owner_lines must be 1 to 30 lines of text' using errcode = '22023';
   end if;
   select * into conversation from public.conversations c where c.id = p_conversation_id for update;
   if conversation.id is null then
@@ -91,11 +97,11 @@ begin
        set summary = p_summary, summary_status = 'done', summary_completed_at = now(), summary_lease_until = null
      where c.id = conversation.id;
   end if;
-  message_id := private.enqueue_outbound(business, 'owner_summary', business.owner_phone, p_owner_text,
+  message_id := private.enqueue_outbound(business, 'owner_summary', business.owner_phone, owner_text,
     p_lead_id => conversation.lead_id, p_conversation_id => conversation.id, p_dedupe_key => 'owner_summary:' || conversation.id);
   return jsonb_build_object('queued', message_id is not null);
 end
 $$;
-comment on function public.complete_conversation_summary(uuid, jsonb, text) is 'summarize: store the summary and queue the owner summary text exactly once per conversation.';
-revoke execute on function public.complete_conversation_summary(uuid, jsonb, text) from public, anon, authenticated;
-grant execute on function public.complete_conversation_summary(uuid, jsonb, text) to service_role;
+comment on function public.complete_conversation_summary(uuid, jsonb, text[]) is 'summarize: store the summary and queue the owner summary text (its lines, each cleaned to one line) exactly once per conversation.';
+revoke execute on function public.complete_conversation_summary(uuid, jsonb, text[]) from public, anon, authenticated;
+grant execute on function public.complete_conversation_summary(uuid, jsonb, text[]) to service_role;

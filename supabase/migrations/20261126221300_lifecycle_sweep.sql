@@ -13,6 +13,7 @@ declare
   nudges_skipped integer := 0;
   completed integer := 0;
   early_statuses_purged integer := 0;
+  limit_counters_purged integer := 0;
   due record;
   business public.businesses;
   summaries_due boolean;
@@ -93,6 +94,7 @@ begin
   -- send whose first SID was kept) would otherwise stay forever.
   delete from private.early_message_statuses e where e.received_at < p_now - interval '1 day';
   get diagnostics early_statuses_purged = row_count;
+  limit_counters_purged := private.purge_limit_counters(p_now);
 
   summaries_due := exists (
     select 1 from public.conversations c
@@ -110,12 +112,12 @@ begin
   return jsonb_build_object(
     'leases_released', leases_released, 'deferred_released', deferred_released,
     'nudges_queued', nudges_queued, 'nudges_skipped', nudges_skipped, 'completed', completed,
-    'early_statuses_purged', early_statuses_purged,
+    'early_statuses_purged', early_statuses_purged, 'limit_counters_purged', limit_counters_purged,
     'summaries_due', summaries_due, 'summarize_woken', summarize_woken,
     'dispatch_due', dispatch_due, 'dispatch_woken', dispatch_woken);
 end
 $$;
-comment on function private.lifecycle_sweep(timestamptz, int) is 'pg_cron, every minute: expired leases, deferred texts now due, one nudge, idle completion (version-guarded), summary and dispatch wakes, purge of early status callbacks older than a day.';
+comment on function private.lifecycle_sweep(timestamptz, int) is 'pg_cron, every minute: expired leases, deferred texts now due, one nudge, idle completion (version-guarded), summary and dispatch wakes, purge of early status callbacks older than a day and of old limit counters.';
 revoke execute on function private.lifecycle_sweep(timestamptz, int) from public;
 
 select cron.schedule('leadloop-lifecycle-sweep', '* * * * *', 'select private.lifecycle_sweep()');

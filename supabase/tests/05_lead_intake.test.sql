@@ -2,7 +2,7 @@
 -- the conversation and its text-back, and the commit-time wake.
 begin;
 \ir _helpers.psql
-select plan(58);
+select plan(56);
 
 select pg_temp.two_businesses();
 
@@ -31,7 +31,7 @@ alter table t add column widget uuid;
 update t set widget = pg_temp.widget_of(business);
 grant select on t to anon;
 
-create function pg_temp.anon_insert(p_sql text, p_headers jsonb default '{"origin": "https://shop.example", "x-forwarded-for": "198.51.100.9"}')
+create function pg_temp.anon_insert(p_sql text, p_headers jsonb default '{"origin": "https://shop.example", "cf-connecting-ip": "198.51.100.9"}')
 returns void language plpgsql as $$
 begin
   perform set_config('request.headers', p_headers::text, true);
@@ -66,7 +66,7 @@ select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (
 select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, %L, ''+15551234568'')', (select widget from t), repeat('n', 101)))$$,
                  'P0001', 'name: enter your name (1 to 100 characters).', 'a name over 100 characters is refused');
 select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Al'', ''555-1234'')', (select widget from t)))$$,
-                 'P0001', 'phone: enter a phone number with country code, like +15551234567.', 'a phone that is not E.164 is refused');
+                 'P0001', 'phone: enter a phone number with country code, like +15125550123.', 'a phone that is not E.164 is refused');
 select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone, email) values (%L, ''Al'', ''+15551234568'', ''not-an-email'')', (select widget from t)))$$,
                  'P0001', 'email: enter a valid email address or leave it empty.', 'a malformed email is refused');
 select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone, message) values (%L, ''Al'', ''+15551234568'', %L)', (select widget from t), repeat('m', 2001)))$$,
@@ -80,27 +80,24 @@ select is((select phone from public.leads where name = 'Formatted'), '+155512345
 
 -- server-set fields: business, consent evidence, IP, user agent
 select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone, sms_consent) values (%L, ''Consenting'', ''+15551230001'', true)', (select widget from t)),
-                  '{"origin": "https://shop.example", "x-forwarded-for": "192.0.2.44, 10.0.0.1", "user-agent": "Mozilla/5.0 test"}')$$, 'a consenting lead is accepted');
+                  '{"origin": "https://shop.example", "x-forwarded-for": "6.6.6.6, 10.0.0.1", "cf-connecting-ip": "192.0.2.44", "user-agent": "Mozilla/5.0 test"}')$$, 'a consenting lead is accepted');
 select is((select business_id from public.leads where name = 'Consenting'), (select business from t), 'business_id comes from the widget');
 select is((select consent_text from public.leads where name = 'Consenting'), (select consent_text from public.widgets where id = (select widget from t)), 'the consent text shown is snapshotted');
 select ok((select consent_at is not null from public.leads where name = 'Consenting'), 'the consent time is recorded');
-select is((select host(ip) from public.leads where name = 'Consenting'), '192.0.2.44', 'the client IP is the first X-Forwarded-For hop');
+select is((select host(ip) from public.leads where name = 'Consenting'), '192.0.2.44', 'the client address is the one the platform set (CF-Connecting-IP)');
 select is((select user_agent from public.leads where name = 'Consenting'), 'Mozilla/5.0 test', 'the user agent is recorded');
-select is(host(private.request_ip('{"x-forwarded-for": "6.6.6.6, 192.0.2.1", "cf-connecting-ip": "192.0.2.99"}')), '192.0.2.99',
-          'the edge proxy''s client IP wins over a client-supplied X-Forwarded-For');
-select is(private.request_ip('{"x-forwarded-for": "not-an-ip"}'), null, 'an unparseable address counts as unknown');
 select is((select consent_text from public.leads where name = 'Formatted'), null, 'no consent, no consent evidence');
 
 -- rate limits (PT429 -> HTTP 429)
 update public.widgets set max_leads_per_ip_per_hour = 2 where id = (select widget from t);
-select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip1'', ''+15552220001'')', (select widget from t)), '{"origin": "https://shop.example", "x-forwarded-for": "203.0.113.50"}')$$, 'first lead from an IP');
-select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip2'', ''+15552220002'')', (select widget from t)), '{"origin": "https://shop.example", "x-forwarded-for": "203.0.113.50"}')$$, 'second lead from the IP');
-select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip3'', ''+15552220003'')', (select widget from t)), '{"origin": "https://shop.example", "x-forwarded-for": "203.0.113.50"}')$$,
+select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip1'', ''+15552220001'')', (select widget from t)), '{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.50"}')$$, 'first lead from an IP');
+select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip2'', ''+15552220002'')', (select widget from t)), '{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.50"}')$$, 'second lead from the IP');
+select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip3'', ''+15552220003'')', (select widget from t)), '{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.50"}')$$,
                  'PT429', 'Too many requests from your network. Please wait a little while and try again, or call us.', 'the third lead from one IP within the hour is rate limited');
-select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip4'', ''+15552220004'')', (select widget from t)), '{"origin": "https://shop.example", "x-forwarded-for": "203.0.113.51"}')$$, 'another IP is not affected');
+select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''Ip4'', ''+15552220004'')', (select widget from t)), '{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.51"}')$$, 'another IP is not affected');
 update public.widgets set max_leads_per_ip_per_hour = 100, max_leads_per_hour = (select count(*)::int + 1 from public.leads where widget_id = (select widget from t)) where id = (select widget from t);
-select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''W1'', ''+15552220005'')', (select widget from t)), '{"origin": "https://shop.example", "x-forwarded-for": "203.0.113.60"}')$$, 'the widget''s last lead of the hour');
-select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''W2'', ''+15552220006'')', (select widget from t)), '{"origin": "https://shop.example", "x-forwarded-for": "203.0.113.61"}')$$,
+select lives_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''W1'', ''+15552220005'')', (select widget from t)), '{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.60"}')$$, 'the widget''s last lead of the hour');
+select throws_ok($$select pg_temp.anon_insert(format('insert into public.leads (widget_id, name, phone) values (%L, ''W2'', ''+15552220006'')', (select widget from t)), '{"origin": "https://shop.example", "cf-connecting-ip": "203.0.113.61"}')$$,
                  'PT429', 'This form is receiving too many requests right now. Please try again in a few minutes, or call us.', 'a widget over its hourly limit answers 429');
 update public.widgets set max_leads_per_hour = 1000 where id = (select widget from t);
 

@@ -2,7 +2,7 @@
 -- deferral, DST-correct; and what the first text asks (only what the form message leaves out).
 begin;
 \ir _helpers.psql
-select plan(49);
+select plan(50);
 
 create function pg_temp.texts_for(p_phone text) returns int
 language sql as $$ select count(*)::int from public.messages where to_phone = p_phone and kind = 'text_back' $$;
@@ -51,7 +51,9 @@ select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'conv
 select is((select count(*)::int from public.messages m join public.leads l on l.id = m.lead_id where l.phone = '+15554440040' and m.kind = 'owner_alert'), 2,
           '...but the owner hears about the new submission');
 update public.conversations set status = 'completed', completion_reason = 'slots_filled', next_action_at = null where lead_phone = '+15554440040';
-select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'started', 'once that conversation has ended, a new submission starts a new one');
+select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'texted_today', 'once that conversation has ended, the number is not texted again the same day');
+update public.leads set created_at = created_at - interval '1 day' where phone = '+15554440040';
+select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'started', '...and the next day a new submission starts a new conversation');
 
 -- quiet hours at intake: choose a window that excludes the current local time
 create temp table q as

@@ -15,9 +15,9 @@ select throws_ok($$insert into public.opt_outs (business_id, phone) select busin
                  'opt_outs/insert: staff cannot');
 select pg_temp.as_postgres();
 select is((select source from public.opt_outs where phone = '+15550002222'), 'owner', 'opt_outs/insert: owner entries are recorded as source owner');
-create temp table owner_stop as select pg_temp.submit((select widget_a from ids), '+15550004444') as lead;
+create temp table owner_stop as select pg_temp.submit((select widget_a from ids), '+15552004444') as lead;
 select pg_temp.as_user((select owner_a from ids));
-insert into public.opt_outs (business_id, phone) select business_a, '+15550004444' from ids;
+insert into public.opt_outs (business_id, phone) select business_a, '+15552004444' from ids;
 select pg_temp.as_postgres();
 select is((select status from public.conversations where lead_id = (select lead from owner_stop)), 'opted_out', 'an owner''s do-not-text entry ends the open conversation');
 select is((select status || ' ' || status_reason from public.messages where lead_id = (select lead from owner_stop) and kind = 'text_back'), 'canceled opted_out',

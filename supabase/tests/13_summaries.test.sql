@@ -23,20 +23,20 @@ select ok((select jsonb_array_length(s -> 'messages') = 3 from claimed s), 'and 
 select is((select s #> '{messages,0,asks}' from claimed s), '["timing", "location"]'::jsonb, 'each text saying what it asked');
 select is((select count(*)::int from public.claim_due_summaries(10, 120) as s where (s ->> 'conversation_id')::uuid = (select id from c)), 0,
           'a claimed summary is not claimed twice while leased');
-select is(public.complete_conversation_summary((select id from c), '{"need": "leaking pipe"}', 'Lead wants a pipe fixed tomorrow 9am at 12 Oak St.'),
+select is(public.complete_conversation_summary((select id from c), '{"need": "leaking pipe"}', '{"Lead summary: Dana", "Need: pipe fixed tomorrow 9am at 12 Oak St."}'),
           '{"queued": true}'::jsonb, 'completing the summary queues the owner summary');
-select is(public.complete_conversation_summary((select id from c), '{"need": "leaking pipe"}', 'Lead wants a pipe fixed tomorrow 9am at 12 Oak St.'),
+select is(public.complete_conversation_summary((select id from c), '{"need": "leaking pipe"}', '{"Lead summary: Dana", "Need: pipe fixed tomorrow 9am at 12 Oak St."}'),
           '{"queued": false}'::jsonb, 'a retried completion queues nothing');
 select is((select count(*)::int from public.messages where conversation_id = (select id from c) and kind = 'owner_summary'), 1, 'exactly one owner summary exists');
 select is((select to_phone from public.messages where conversation_id = (select id from c) and kind = 'owner_summary'), (select owner_phone from biz), 'it goes to the owner');
 select is((select summary_status from public.conversations where id = (select id from c)), 'done', 'the summary is done');
-select throws_ok($$select public.complete_conversation_summary((select id from c), '{}', '')$$, '22023', null, 'an empty owner text is refused');
+select throws_ok($$select public.complete_conversation_summary((select id from c), '{}', '{"", " "}')$$, '22023', null, 'an empty owner text is refused');
 
 select is(private.summary_is_claimable((select c from public.conversations c where id = (select id from c))), false, 'a done summary is not claimable');
 
 set local role authenticated;
 select throws_ok($$select * from public.claim_due_summaries(10, 120)$$, '42501', null, 'users cannot claim summaries');
-select throws_ok($$select public.complete_conversation_summary(gen_random_uuid(), '{}', 'x')$$, '42501', null, 'nor complete them');
+select throws_ok($$select public.complete_conversation_summary(gen_random_uuid(), '{}', '{x}')$$, '42501', null, 'nor complete them');
 reset role;
 
 select * from finish();

@@ -48,8 +48,8 @@ select is(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'execute')),
-  array['all_valid_origins', 'is_e164', 'is_valid_origin', 'is_valid_timezone', 'member_business_ids', 'owned_business_ids'],
-  'users can execute only the RLS membership helpers and the pure validators in private');
+  array['all_valid_origins', 'is_e164', 'is_valid_origin', 'is_valid_timezone', 'max_daily_sms_cap', 'member_business_ids', 'owned_business_ids'],
+  'users can execute only the RLS membership helpers and the pure validators in private (max_daily_sms_cap: the cap''s CHECK)');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('anon', p.oid, 'execute')),

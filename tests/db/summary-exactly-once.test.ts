@@ -28,7 +28,7 @@ before(async () => {
   const widgetId = business.widgetId;
   await setup.query(
     `insert into public.leads (widget_id, name, phone, message, sms_consent)
-     select $1, 'Lead ' || n, '+1558' || lpad((floor(random() * 9999999))::int::text, 7, '0'), 'Need a plumber for a leak', true
+     select $1, 'Lead ' || n, pg_temp.fixture_phone(), 'Need a plumber for a leak', true
        from generate_series(1, $2::int) as n`,
     [widgetId, conversationCount],
   );
@@ -87,8 +87,8 @@ test("retried and concurrent summary completions queue exactly one owner summary
 
   const complete = (client: pg.Client, id: string) =>
     client.query<{ result: { queued: boolean } }>(
-      "select public.complete_conversation_summary($1, $2::jsonb, $3) as result",
-      [id, JSON.stringify({ need: "leak" }), "Lead needs a plumber for a leak."],
+      "select public.complete_conversation_summary($1, $2::jsonb, $3::text[]) as result",
+      [id, JSON.stringify({ need: "leak" }), ["Lead summary", "Need: a plumber for a leak."]],
     );
   // Every connection completes every conversation, interleaved, then the whole round is retried.
   // (On a running stack the real summarize function may complete some of them first: then none of

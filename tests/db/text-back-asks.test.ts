@@ -47,7 +47,7 @@ after(async () => {
 
 /** Submits the form, then the lead answers with `reply`; returns what the engine decided and what was sent. */
 async function converse(message: string, reply: string) {
-  const phone = "+1558" + String(Date.now() % 1e6).padStart(6, "0") + (phoneSeq++ % 10);
+  const phone = "+155823" + String(phoneSeq++).padStart(5, "0");
   const { rows: [lead] } = await client.query<{ id: string }>(
     `insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Dana Smith', $2, $3, true) returning id`,
     [widgetId, phone, message],

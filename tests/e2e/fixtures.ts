@@ -17,13 +17,15 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A phone number no other test uses: a real US area code with random subscriber digits. */
+/** A phone number no other test uses: a real US area code with random subscriber digits (never an N11, 555 or 976 exchange). */
 export function uniquePhone(): { typed: string; e164: string } {
-  const line = String(2_000_000 + (randomBytes(4).readUInt32BE(0) % 7_999_999));
+  let line = String(2_000_000 + (randomBytes(4).readUInt32BE(0) % 7_999_999));
+  if (/^(.11|555|976)/.test(line)) line = String(Number(line) + 10_000);
   return { typed: `(415) ${line.slice(0, 3)}-${line.slice(3)}`, e164: `+1415${line}` };
 }
 
 export interface OwnBusiness {
+  ownerPhone: string;
   email: string;
   password: string;
   userId: string;
@@ -35,13 +37,13 @@ export interface OwnBusiness {
 }
 
 /** A fresh owner account with its own business (tests/support/fixtures.ts) whose widget allows `origin`. */
-export async function createOwnBusiness(stack: Stack, origin: string): Promise<OwnBusiness> {
+export async function createOwnBusiness(stack: Stack, origin: string, options: { ownerPhoneVerified?: boolean } = {}): Promise<OwnBusiness> {
   const owner = await createOwnerAccount(stack);
   const db = new pg.Client({ connectionString: stack.dbUrl });
   await db.connect();
   let business: TestBusiness;
   try {
-    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin] });
+    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin], ...options });
   } finally {
     await db.end();
   }
@@ -53,6 +55,7 @@ export async function createOwnBusiness(stack: Stack, origin: string): Promise<O
   });
   return {
     ...owner,
+    ownerPhone: business.ownerPhone,
     businessId: business.id,
     businessName: business.name,
     twilioNumber: business.twilioNumber,

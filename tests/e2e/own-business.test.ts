@@ -180,7 +180,7 @@ test("the lead page follows the conversation live: reply, closing text, summary"
   const summary = await own.admin.rpc("complete_conversation_summary", {
     p_conversation_id: conversation.data!.id,
     p_summary: { need: "roof leak repair", timing: "tomorrow after 3pm", location: "12 Oak St", constraints: [], missing: [], text: `${name}: roof leak repair, 12 Oak St, tomorrow after 3pm.` },
-    p_owner_text: `${name}: roof leak repair, 12 Oak St, tomorrow after 3pm. Call ${phone.e164}`,
+    p_owner_lines: [`Lead summary: ${name}`, "Need: roof leak repair", "Where: 12 Oak St", `Call tel:${phone.e164}`],
   });
   assert.equal(summary.error, null);
   const summaryCard = page.locator("section", { has: page.getByRole("heading", { name: "Owner summary" }) });

@@ -4,17 +4,20 @@
 -- Session-local (pg_temp), so nothing is added to the schema under test, and `create or
 -- replace` so running it again on a pooled connection is harmless.
 --
--- Defaults: texting allowed at any hour (tests that need quiet hours set their own), every
--- other setting as a new business gets it, and limits high enough not to get in a test's way.
+-- Defaults: texting allowed at any hour (tests that need quiet hours set their own), the owner phone
+-- already confirmed, every other setting as a new business gets it, and limits (leads per hour, texts
+-- per day) high enough not to get in a test's way.
 
 -- A US mobile number in a real area code (the widget validates numbers), random enough that
--- parallel tests never share one.
+-- parallel tests never share one. Its exchange is never N11, 555 or 976 (impossible, fictional or
+-- premium-rate numbers are not texted).
 create or replace function pg_temp.fixture_phone() returns text
 language sql volatile as $$
   select format('+1%s%s%s',
     (array['212', '303', '312', '415', '512', '602', '617', '713', '206', '305'])[1 + floor(random() * 10)::int],
-    200 + floor(random() * 800)::int,
+    e + case when e % 100 = 11 or e in (555, 976) then 1 else 0 end,
     lpad(floor(random() * 10000)::int::text, 4, '0'))
+  from (select 200 + floor(random() * 799)::int as e) exchange
 $$;
 
 create or replace function pg_temp.fixture_business(
@@ -26,7 +29,9 @@ create or replace function pg_temp.fixture_business(
   p_max_questions int default 3,
   p_duplicate_window_minutes int default 5,
   p_leads_per_ip_per_hour int default 1000,
-  p_leads_per_hour int default 1000
+  p_leads_per_hour int default 1000,
+  p_owner_phone_verified boolean default true,
+  p_daily_sms_cap int default null
 ) returns table (business_id uuid, widget_id uuid, name text, owner_phone text, twilio_number text)
 language plpgsql volatile as $$
 #variable_conflict use_column
@@ -35,9 +40,10 @@ declare
   v_widget uuid;
 begin
   insert into public.businesses (name, owner_phone, twilio_number, timezone, max_questions, duplicate_window_minutes,
-                                 quiet_hours_start, quiet_hours_end)
+                                 quiet_hours_start, quiet_hours_end, owner_phone_verified_at, max_leads_per_hour, daily_sms_cap)
   values (coalesce(p_name, 'Test Co ' || left(gen_random_uuid()::text, 8)), pg_temp.fixture_phone(), pg_temp.fixture_phone(),
-          p_timezone, p_max_questions, p_duplicate_window_minutes, '00:00', '23:59:59.999999')
+          p_timezone, p_max_questions, p_duplicate_window_minutes, '00:00', '23:59:59.999999',
+          case when p_owner_phone_verified then now() end, 100000, coalesce(p_daily_sms_cap, private.max_daily_sms_cap()))
   returning * into v_business;
   if p_owner is not null then
     insert into public.business_members (business_id, user_id, role) values (v_business.id, p_owner, 'owner');

@@ -24,6 +24,9 @@ export interface BusinessOptions {
   duplicateWindowMinutes?: number;
   leadsPerIpPerHour?: number;
   leadsPerHour?: number;
+  /** false: the owner phone starts unconfirmed (its code is texted, owner alerts wait). */
+  ownerPhoneVerified?: boolean;
+  dailySmsCap?: number;
 }
 
 const parameterOf: Record<keyof BusinessOptions, string> = {
@@ -36,6 +39,8 @@ const parameterOf: Record<keyof BusinessOptions, string> = {
   duplicateWindowMinutes: "p_duplicate_window_minutes",
   leadsPerIpPerHour: "p_leads_per_ip_per_hour",
   leadsPerHour: "p_leads_per_hour",
+  ownerPhoneVerified: "p_owner_phone_verified",
+  dailySmsCap: "p_daily_sms_cap",
 };
 
 export interface TestBusiness {
@@ -74,10 +79,12 @@ export async function deleteBusiness(db: pg.ClientBase | pg.Pool, businessId: st
   await db.query("delete from public.businesses where id = $1", [businessId]);
 }
 
-/** A US mobile number in a real area code, as fixtures.sql makes them (the widget validates numbers). */
+/** A US mobile number in a real area code, as fixtures.sql makes them (never an N11, 555 or 976 exchange). */
 export function randomPhone(): string {
   const areaCodes = ["212", "303", "312", "415", "512", "602", "617", "713", "206", "305"];
-  return `+1${areaCodes[randomInt(areaCodes.length)]}${randomInt(200, 1000)}${String(randomInt(10_000)).padStart(4, "0")}`;
+  let exchange = randomInt(200, 999);
+  if (exchange % 100 === 11 || exchange === 555 || exchange === 976) exchange += 1;
+  return `+1${areaCodes[randomInt(areaCodes.length)]}${exchange}${String(randomInt(10_000)).padStart(4, "0")}`;
 }
 
 export interface OwnerAccount {

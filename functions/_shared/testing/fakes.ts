@@ -113,3 +113,7 @@ export function makeContext(overrides: Partial<ConversationContext> = {}): Conve
     ...overrides,
   };
 }
+
+/** What the platform-only functions accept in tests, and the headers of a caller that has it. */
+export const serviceCredentials = { serviceRoleKey: "test-service-role-jwt", secretKeys: ["sb_secret_test_key"] };
+export const serviceHeaders = { Authorization: "Bearer test-service-role-jwt" };

@@ -4,7 +4,8 @@ import { toError } from "../lib/db.ts";
 import type { Business, Membership } from "../lib/types.ts";
 
 export const BUSINESS_COLUMNS =
-  "id, name, owner_phone, timezone, twilio_number, followup_enabled, nudge_delay_minutes, idle_timeout_minutes, max_questions, quiet_hours_start, quiet_hours_end, sending_problem";
+  "id, name, owner_phone, timezone, twilio_number, followup_enabled, nudge_delay_minutes, idle_timeout_minutes, max_questions, quiet_hours_start, quiet_hours_end, sending_problem, " +
+  "owner_phone_verified_at, daily_sms_cap";
 
 export const businessKeys = {
   all: ["businesses"] as const,

@@ -194,7 +194,7 @@ function Thread({ messages, business }: { messages: Message[]; business: Busines
     <ol className="thread" data-testid="sms-thread">
       {messages.map((m) => {
         const toOwner = m.direction === "outbound" && m.to_phone === business.owner_phone;
-        const status = messageStatusLabel(m.status, m.send_after);
+        const status = messageStatusLabel(m.status, m.send_after, undefined, m.status_reason);
         const side = m.direction === "inbound" ? "in" : toOwner ? "owner" : "out";
         return (
           <li key={m.id} className={`bubble bubble-${side}`}>

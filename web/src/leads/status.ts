@@ -25,6 +25,10 @@ export const NOT_TEXTED_REASONS: Record<NotTextedReason, string> = {
   no_sending_number: "no sending number set up",
   internal_error: "internal error",
   conversation_open: "already in a conversation with this number",
+  premium_rate: "premium-rate number (never texted)",
+  non_geographic: "toll-free or non-geographic number",
+  fictional_number: "fictional number",
+  texted_today: "already texted today",
 };
 
 export function leadStatusChip(lead: Pick<LeadListRow, "is_duplicate" | "followup_status" | "not_texted_reason" | "owner_alert_status" | "conversation">): StatusChip {
@@ -64,6 +68,15 @@ export function leadStatusChip(lead: Pick<LeadListRow, "is_duplicate" | "followu
     return { label: "alerted", tone: "info", detail: "The owner was texted about this lead." };
   }
   if (lead.owner_alert_status === "failed") return { label: "alert failed", tone: "danger", detail: "The owner alert could not be sent." };
+  if (lead.owner_alert_status === "awaiting_verification") {
+    return { label: "alert waiting", tone: "warning", detail: "The owner alert goes out once the owner phone is confirmed." };
+  }
+  if (lead.owner_alert_status === "skipped_daily_cap") {
+    return { label: "alert not sent", tone: "warning", detail: "The daily text limit was reached; the owner was not texted." };
+  }
+  if (lead.owner_alert_status === "skipped_suspicious") {
+    return { label: "suspicious number", tone: "muted", detail: "A premium-rate, fictional or impossible number: saved, nobody texted." };
+  }
   return { label: "new", tone: "info", detail: "Saved; the owner alert is queued." };
 }
 
@@ -93,9 +106,14 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   help: "HELP reply",
   opt_out_ack: "Opt-out confirmation",
   inbound: "Lead",
+  verification: "Phone code",
 };
 
-export function messageStatusLabel(status: MessageStatus, sendAfter: string | null, now = new Date()): { label: string; tone: ChipTone } {
+export function messageStatusLabel(
+  status: MessageStatus, sendAfter: string | null, now = new Date(), reason: string | null = null,
+): { label: string; tone: ChipTone } {
+  if (status === "deferred" && reason === "owner_phone_unverified") return { label: "waiting for phone confirmation", tone: "warning" };
+  if (status === "canceled" && reason === "daily_sms_cap") return { label: "not sent: daily limit", tone: "warning" };
   switch (status) {
     case "delivered": return { label: "delivered", tone: "success" };
     case "sent": return { label: "sent", tone: "info" };

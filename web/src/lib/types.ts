@@ -11,10 +11,13 @@ export const CONVERSATION_STATUSES = ["pending", "awaiting_reply", "active", "co
 export const NOT_TEXTED_REASON_VALUES = [
   "no_consent", "no_active_subscription", "payment_overdue", "followup_disabled", "quota_exhausted", "opted_out",
   "landline", "invalid_phone", "country_not_allowed", "frequency_cap", "duplicate",
-  "no_sending_number", "internal_error", "conversation_open",
+  "no_sending_number", "internal_error", "conversation_open", "premium_rate", "non_geographic", "fictional_number",
+  "texted_today",
 ] as const;
 export const FOLLOWUP_STATUSES = ["started", "deferred", "not_texted"] as const;
-export const OWNER_ALERT_STATUSES = ["queued", "sent", "delivered", "failed", "skipped_duplicate"] as const;
+export const OWNER_ALERT_STATUSES = [
+  "queued", "sent", "delivered", "failed", "skipped_duplicate", "awaiting_verification", "skipped_suspicious", "skipped_daily_cap",
+] as const;
 export const PHONE_STATUSES = ["unverified", "mobile", "invalid", "landline"] as const;
 export const SUMMARY_STATUSES = ["not_due", "due", "claimed", "done"] as const;
 export const MESSAGE_STATUSES = [
@@ -37,6 +40,7 @@ export type Business = Pick<
   Tables<"businesses">,
   | "id" | "name" | "owner_phone" | "timezone" | "twilio_number" | "followup_enabled" | "nudge_delay_minutes"
   | "idle_timeout_minutes" | "max_questions" | "quiet_hours_start" | "quiet_hours_end" | "sending_problem"
+  | "owner_phone_verified_at" | "daily_sms_cap"
 >;
 
 export interface Membership {

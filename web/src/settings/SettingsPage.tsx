@@ -3,7 +3,7 @@ import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
 import { ErrorBox } from "../ui/States.tsx";
 import { useUpdateBusinessSettings } from "./queries.ts";
-import { changedSettings, settingsFormFrom, validateSettings, type SettingsForm } from "./validation.ts";
+import { changedSettings, MAX_DAILY_SMS_CAP, settingsFormFrom, validateSettings, type SettingsForm } from "./validation.ts";
 
 export function SettingsPage() {
   useDocumentTitle("Follow-up settings");
@@ -46,7 +46,7 @@ export function SettingsPage() {
       {errors[key] && <small className="field-error" role="alert">{errors[key]}</small>}
     </div>
   );
-  const numberInput = (key: "nudge_delay_minutes" | "idle_timeout_minutes" | "max_questions", min: number, max: number) => (
+  const numberInput = (key: "nudge_delay_minutes" | "idle_timeout_minutes" | "max_questions" | "daily_sms_cap", min: number, max: number) => (
     <input id={`s-${key}`} type="number" inputMode="numeric" min={min} max={max} value={form[key]} disabled={!canEdit}
       aria-invalid={errors[key] ? true : undefined} aria-describedby={`s-${key}-hint`}
       onChange={(e) => set(key, e.target.value)} />
@@ -82,6 +82,10 @@ export function SettingsPage() {
           {field("nudge_delay_minutes", "Nudge after (minutes)", "One reminder if the lead goes quiet. 5–10080.", numberInput("nudge_delay_minutes", 5, 10080))}
           {field("idle_timeout_minutes", "Close after (minutes)", "Wrap up and summarize a quiet conversation. 15–20160.", numberInput("idle_timeout_minutes", 15, 20160))}
           {field("max_questions", "Max questions", "How many questions to ask at most. 1–6.", numberInput("max_questions", 1, 6))}
+        </div>
+        <div className="grid-3">
+          {field("daily_sms_cap", "Texts per day", `Alerts to you and texts to leads together; more are not sent that day. 1–${MAX_DAILY_SMS_CAP.toLocaleString("en-US")}.`,
+            numberInput("daily_sms_cap", 1, MAX_DAILY_SMS_CAP))}
         </div>
         {update.error && <ErrorBox error={update.error} />}
         {canEdit && (

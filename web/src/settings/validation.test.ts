@@ -7,6 +7,7 @@ const business: Business = {
   id: "b1", name: "Bright Plumbing", owner_phone: "+14155550100", timezone: "America/Los_Angeles",
   twilio_number: "+14155550199", followup_enabled: true, nudge_delay_minutes: 60, idle_timeout_minutes: 1440,
   max_questions: 3, quiet_hours_start: "08:00:00", quiet_hours_end: "20:00:00", sending_problem: null,
+  owner_phone_verified_at: "2026-11-01T00:00:00Z", daily_sms_cap: 200,
 };
 
 test("settingsFormFrom shows Postgres times as HH:MM", () => {
@@ -20,7 +21,7 @@ test("validateSettings accepts the current values and converts numbers", () => {
   const result = validateSettings(settingsFormFrom(business));
   assert.deepEqual(result, {
     ok: true,
-    value: { followup_enabled: true, quiet_hours_start: "08:00", quiet_hours_end: "20:00", nudge_delay_minutes: 60, idle_timeout_minutes: 1440, max_questions: 3 },
+    value: { followup_enabled: true, quiet_hours_start: "08:00", quiet_hours_end: "20:00", nudge_delay_minutes: 60, idle_timeout_minutes: 1440, max_questions: 3, daily_sms_cap: 200 },
   });
 });
 
@@ -53,3 +54,15 @@ test("changedSettings sends only what changed", () => {
     max_questions: 5, quiet_hours_end: "19:30",
   });
 });
+
+test("the daily text cap is 1 to the platform's maximum", () => {
+  const high = validateSettings({ ...settingsFormFrom(business), daily_sms_cap: "10001" });
+  assert.equal(high.ok, false);
+  if (!high.ok) assert.match(high.errors.daily_sms_cap!, /at most 10000/);
+  const zero = validateSettings({ ...settingsFormFrom(business), daily_sms_cap: "0" });
+  assert.equal(zero.ok, false);
+  const lowered = validateSettings({ ...settingsFormFrom(business), daily_sms_cap: "50" });
+  assert.ok(lowered.ok);
+  if (lowered.ok) assert.deepEqual(changedSettings(business, lowered.value), { daily_sms_cap: 50 });
+});
+

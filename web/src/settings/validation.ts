@@ -10,7 +10,11 @@ export interface SettingsForm {
   nudge_delay_minutes: string;
   idle_timeout_minutes: string;
   max_questions: string;
+  daily_sms_cap: string;
 }
+
+/** The platform's ceiling for the daily text cap (private.max_daily_sms_cap() in the database). */
+export const MAX_DAILY_SMS_CAP = 10000;
 
 export type SettingsUpdate = {
   followup_enabled: boolean;
@@ -19,6 +23,7 @@ export type SettingsUpdate = {
   nudge_delay_minutes: number;
   idle_timeout_minutes: number;
   max_questions: number;
+  daily_sms_cap: number;
 };
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "Use a time like 08:00");
@@ -38,6 +43,7 @@ const settingsSchema = z
     nudge_delay_minutes: wholeNumber(5, 10080, "Nudge delay"),
     idle_timeout_minutes: wholeNumber(15, 20160, "Idle timeout"),
     max_questions: wholeNumber(1, 6, "Questions"),
+    daily_sms_cap: wholeNumber(1, MAX_DAILY_SMS_CAP, "Texts per day"),
   })
   .refine((s) => s.quiet_hours_start < s.quiet_hours_end, {
     path: ["quiet_hours_end"],
@@ -52,6 +58,7 @@ export function settingsFormFrom(business: Business): SettingsForm {
     nudge_delay_minutes: String(business.nudge_delay_minutes),
     idle_timeout_minutes: String(business.idle_timeout_minutes),
     max_questions: String(business.max_questions),
+    daily_sms_cap: String(business.daily_sms_cap),
   };
 }
 
@@ -78,5 +85,6 @@ export function changedSettings(business: Business, update: SettingsUpdate): Par
   if (update.nudge_delay_minutes !== business.nudge_delay_minutes) changes.nudge_delay_minutes = update.nudge_delay_minutes;
   if (update.idle_timeout_minutes !== business.idle_timeout_minutes) changes.idle_timeout_minutes = update.idle_timeout_minutes;
   if (update.max_questions !== business.max_questions) changes.max_questions = update.max_questions;
+  if (update.daily_sms_cap !== business.daily_sms_cap) changes.daily_sms_cap = update.daily_sms_cap;
   return changes;
 }

@@ -9,6 +9,7 @@ import { useDb } from "../lib/supabase.tsx";
 import { useRealtimeInvalidation, type LiveState } from "../realtime/useRealtimeInvalidation.ts";
 import { ErrorBox, Loading } from "../ui/States.tsx";
 import { MembershipProvider } from "./membership.tsx";
+import { OwnerPhoneBanner } from "../owner-phone/OwnerPhoneBanner.tsx";
 
 const appRoute = getRouteApi("/app");
 
@@ -81,6 +82,7 @@ export function AppShell() {
         )}
         {membership && (
           <MembershipProvider membership={membership}>
+            <OwnerPhoneBanner />
             <Outlet />
           </MembershipProvider>
         )}
