@@ -129,6 +129,7 @@ export type Database = {
           slots: NonNullable<Json>
           status: string
           summary: Json | null
+          summary_attempts: number
           summary_completed_at: string | null
           summary_due_at: string | null
           summary_lease_until: string | null
@@ -155,6 +156,7 @@ export type Database = {
           slots?: NonNullable<Json>
           status?: string
           summary?: Json | null
+          summary_attempts?: number
           summary_completed_at?: string | null
           summary_due_at?: string | null
           summary_lease_until?: string | null
@@ -181,6 +183,7 @@ export type Database = {
           slots?: NonNullable<Json>
           status?: string
           summary?: Json | null
+          summary_attempts?: number
           summary_completed_at?: string | null
           summary_due_at?: string | null
           summary_lease_until?: string | null
@@ -227,10 +230,15 @@ export type Database = {
           owner_alert_status: string
           phone: string
           phone_status: string
+          region: string | null
+          reported_timezone: string | null
           sms_consent: boolean
           source_url: string | null
+          timezone_source: string
+          timezones: string[]
           user_agent: string | null
           widget_id: string | null
+          zip: string | null
         }
         Insert: {
           business_id: string
@@ -245,17 +253,22 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
-          locale?: string
+          locale: string
           message?: string | null
           name: string
           not_texted_reason?: string | null
           owner_alert_status?: string
           phone: string
           phone_status?: string
+          region?: string | null
+          reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
+          timezone_source: string
+          timezones: string[]
           user_agent?: string | null
           widget_id?: string | null
+          zip?: string | null
         }
         Update: {
           business_id?: string
@@ -277,10 +290,15 @@ export type Database = {
           owner_alert_status?: string
           phone?: string
           phone_status?: string
+          region?: string | null
+          reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
+          timezone_source?: string
+          timezones?: string[]
           user_agent?: string | null
           widget_id?: string | null
+          zip?: string | null
         }
         Relationships: [
           {
@@ -322,6 +340,7 @@ export type Database = {
           from_phone: string
           id: string
           kind: string
+          last_attempt_at: string | null
           lead_id: string | null
           lease_until: string | null
           max_attempts: number
@@ -332,6 +351,7 @@ export type Database = {
           status_reason: string | null
           to_phone: string
           twilio_sid: string | null
+          unknown_attempt_at: string | null
           updated_at: string
         }
         Insert: {
@@ -349,6 +369,7 @@ export type Database = {
           from_phone: string
           id?: string
           kind: string
+          last_attempt_at?: string | null
           lead_id?: string | null
           lease_until?: string | null
           max_attempts?: number
@@ -359,6 +380,7 @@ export type Database = {
           status_reason?: string | null
           to_phone: string
           twilio_sid?: string | null
+          unknown_attempt_at?: string | null
           updated_at?: string
         }
         Update: {
@@ -376,6 +398,7 @@ export type Database = {
           from_phone?: string
           id?: string
           kind?: string
+          last_attempt_at?: string | null
           lead_id?: string | null
           lease_until?: string | null
           max_attempts?: number
@@ -386,6 +409,7 @@ export type Database = {
           status_reason?: string | null
           to_phone?: string
           twilio_sid?: string | null
+          unknown_attempt_at?: string | null
           updated_at?: string
         }
         Relationships: [
@@ -415,6 +439,7 @@ export type Database = {
       opt_outs: {
         Row: {
           business_id: string
+          confirmation_message_id: string | null
           created_at: string
           inbound_message_id: string | null
           matched_rule: string
@@ -423,6 +448,7 @@ export type Database = {
         }
         Insert: {
           business_id: string
+          confirmation_message_id?: string | null
           created_at?: string
           inbound_message_id?: string | null
           matched_rule?: string
@@ -431,6 +457,7 @@ export type Database = {
         }
         Update: {
           business_id?: string
+          confirmation_message_id?: string | null
           created_at?: string
           inbound_message_id?: string | null
           matched_rule?: string
@@ -443,6 +470,13 @@ export type Database = {
             columns: ["business_id"]
             isOneToOne: false
             referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "opt_outs_confirmation_message_id_fkey"
+            columns: ["confirmation_message_id"]
+            isOneToOne: false
+            referencedRelation: "messages"
             referencedColumns: ["id"]
           },
           {
@@ -685,6 +719,7 @@ export type Database = {
           allowed_origins: string[]
           business_id: string
           consent_text: string
+          consent_texts: NonNullable<Json>
           created_at: string
           default_country: string
           fields: NonNullable<Json>
@@ -699,6 +734,7 @@ export type Database = {
           allowed_origins: string[]
           business_id: string
           consent_text: string
+          consent_texts?: NonNullable<Json>
           created_at?: string
           default_country?: string
           fields?: NonNullable<Json>
@@ -713,6 +749,7 @@ export type Database = {
           allowed_origins?: string[]
           business_id?: string
           consent_text?: string
+          consent_texts?: NonNullable<Json>
           created_at?: string
           default_country?: string
           fields?: NonNullable<Json>
@@ -778,6 +815,7 @@ export type Database = {
           kind: string
           lead_id: string
           to_phone: string
+          unknown_attempt_at: string
         }[]
       }
       complete_conversation_summary: {
@@ -798,6 +836,7 @@ export type Database = {
           p_error_code: string
           p_error_message: string
           p_message_id: string
+          p_outcome_unknown?: boolean
           p_retryable: boolean
         }
         Returns: string
@@ -806,7 +845,9 @@ export type Database = {
         Args: { p_message_id: string; p_twilio_sid: string }
         Returns: boolean
       }
-      record_inbound_sms: {
+      next_outbox_due_at: { Args: Record<PropertyKey, never>; Returns: string }
+      process_inbound_sms: { Args: { p_message_sid: string }; Returns: Json }
+      receive_inbound_sms: {
         Args: {
           p_body: string
           p_from: string

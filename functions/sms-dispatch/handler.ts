@@ -1,12 +1,18 @@
 // Drains the outbox: claims due messages (SKIP LOCKED + lease, so overlapping invocations
 // never send one message twice), sends each through Twilio and records the outcome.
-// A crash mid-batch leaves the claimed messages 'sending' until their lease expires and
-// the sweep puts them back, so none is silently lost.
+// A crash mid-batch leaves the claimed messages 'sending' until their lease expires; the next
+// claim (or the sweep) puts them back, marked as of unknown outcome, and this function looks
+// them up in Twilio's message list before sending them again, so none is lost or sent twice.
+//
+// Retries are woken at their own time, not by the minute sweep: after a drain the function asks
+// when the outbox is next due (a retry's backoff, a lease in flight) and, when that is within a
+// minute, waits for it in the background and drains again. On the platform the wait is kept alive
+// with EdgeRuntime.waitUntil; a long-lived Deno process (the local runner) simply keeps running it.
 import { type Handler, json, requireMethod, withErrors } from "../_shared/http.ts";
 import type { ClaimedMessage } from "../_shared/contracts.ts";
 import type { LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioEnv } from "../_shared/env.ts";
-import { sendSms } from "../_shared/twilio-client.ts";
+import { findSentMessage, sendSms } from "../_shared/twilio-client.ts";
 
 export interface DispatchDeps {
   rpc: LeadloopRpc;
@@ -14,39 +20,69 @@ export interface DispatchDeps {
   fetch?: typeof fetch;
   batchSize?: number;
   leaseSeconds?: number;
-  /** Bounds one invocation; the next wake continues. */
+  /** Bounds one drain; the next wake continues. */
   maxBatches?: number;
   /** Parallel Twilio requests within a batch. */
   concurrency?: number;
+  /** Retries due within this long are waited for here; later ones are left to the minute sweep. */
+  retryHorizonMs?: number;
+  /** How long one invocation keeps waking itself for retries (under the platform's wall-clock limit). */
+  keepAliveMs?: number;
+  /** Keeps a promise alive after the response (the platform's EdgeRuntime.waitUntil). */
+  waitUntil?: (work: Promise<unknown>) => void;
+  now?: () => number;
 }
 
 export interface DispatchCounts {
   claimed: number;
   sent: number;
+  reconciled: number;
   retried: number;
   failed: number;
 }
 
 async function dispatchOne(deps: DispatchDeps, msg: ClaimedMessage, counts: DispatchCounts): Promise<void> {
-  const outcome = await sendSms(deps.twilio, { to: msg.to_phone, from: msg.from_phone, body: msg.body }, deps.fetch ?? fetch);
+  const fetchFn = deps.fetch ?? fetch;
+  if (msg.unknown_attempt_at) {
+    // An earlier attempt may have reached Twilio: find it before sending anything.
+    let sid: string | null;
+    try {
+      sid = await findSentMessage(
+        deps.twilio,
+        { to: msg.to_phone, from: msg.from_phone, body: msg.body, since: new Date(msg.unknown_attempt_at) },
+        fetchFn,
+      );
+    } catch (err) {
+      await deps.rpc.markMessageFailed(msg.id, "reconcile_failed", `could not look up the earlier attempt: ${(err as Error)?.message ?? err}`, true, true);
+      counts.retried++;
+      return;
+    }
+    if (sid) {
+      await deps.rpc.markMessageSent(msg.id, sid);
+      counts.reconciled++;
+      return;
+    }
+  }
+  const outcome = await sendSms(deps.twilio, { to: msg.to_phone, from: msg.from_phone, body: msg.body }, fetchFn);
   if (outcome.kind === "sent") {
-    const stillOurs = await deps.rpc.markMessageSent(msg.id, outcome.sid);
-    if (!stillOurs) console.warn(`[sms-dispatch] message ${msg.id} was sent after its lease expired (sid ${outcome.sid})`);
+    const recorded = await deps.rpc.markMessageSent(msg.id, outcome.sid);
+    if (!recorded) console.warn(`[sms-dispatch] message ${msg.id} was already settled when its send (sid ${outcome.sid}) was recorded`);
     counts.sent++;
     return;
   }
-  const status = await deps.rpc.markMessageFailed(msg.id, outcome.code, outcome.message, outcome.retryable);
+  const status = await deps.rpc.markMessageFailed(msg.id, outcome.code, outcome.message, outcome.retryable, outcome.outcomeUnknown);
   if (status === "queued") counts.retried++;
   else counts.failed++;
 }
 
 export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
-  const counts: DispatchCounts = { claimed: 0, sent: 0, retried: 0, failed: 0 };
-  const batchSize = deps.batchSize ?? 25;
-  const maxBatches = deps.maxBatches ?? 20;
+  const counts: DispatchCounts = { claimed: 0, sent: 0, reconciled: 0, retried: 0, failed: 0 };
   const concurrency = Math.max(1, deps.concurrency ?? 10);
+  // One round of parallel sends per batch, so every lease covers at most one Twilio timeout.
+  const batchSize = deps.batchSize ?? concurrency;
+  const maxBatches = deps.maxBatches ?? 50;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const claimed = await deps.rpc.claimOutboundMessages(batchSize, deps.leaseSeconds ?? 60);
+    const claimed = await deps.rpc.claimOutboundMessages(batchSize, deps.leaseSeconds ?? 30);
     if (claimed.length === 0) break;
     counts.claimed += claimed.length;
     const queue = [...claimed];
@@ -55,7 +91,7 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
         try {
           await dispatchOne(deps, msg, counts);
         } catch (err) {
-          // Recording failed: the lease expiry hands the message back, nothing is lost.
+          // Recording failed: the lease expiry hands the message back (outcome unknown), nothing is lost.
           console.error(`[sms-dispatch] message ${msg.id}: ${(err as Error)?.message ?? err}`);
         }
       }
@@ -65,10 +101,75 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
   return counts;
 }
 
+interface EdgeRuntimeGlobal {
+  EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void };
+}
+
+/** The platform's way to keep working after the response; without it the promise simply runs on. */
+export function platformWaitUntil(work: Promise<unknown>): void {
+  const runtime = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
+  if (typeof runtime?.waitUntil === "function") runtime.waitUntil(work);
+}
+
+/**
+ * One retry keeper per process: after each drain it asks when the outbox is next due and, when that is
+ * within the horizon, sleeps until then and drains again, until nothing is due soon or its time is up.
+ * A new invocation wakes a sleeping keeper so that it looks again (a new retry may be due sooner).
+ */
+export function createRetryKeeper(deps: DispatchDeps) {
+  const now = deps.now ?? Date.now;
+  const horizon = deps.retryHorizonMs ?? 60_000;
+  let running: Promise<void> | null = null;
+  let poke: (() => void) | null = null;
+  let until = 0;
+
+  async function loop(): Promise<void> {
+    while (now() < until) {
+      const next = await deps.rpc.nextOutboxDueAt();
+      if (!next) return;
+      const wait = next.getTime() - now();
+      if (wait > horizon) return; // the minute sweep wakes a later one
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(wait + 25, until - now()));
+          poke = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        poke = null;
+        if (now() >= until) return;
+      }
+      await drainOutbox(deps);
+    }
+  }
+
+  return {
+    /** Keeps retries coming for keepAliveMs from now; returns the running keeper (for waitUntil and tests). */
+    keepAlive(): Promise<void> {
+      until = Math.max(until, now() + (deps.keepAliveMs ?? 120_000));
+      if (running) {
+        poke?.();
+        return running;
+      }
+      running = loop()
+        .catch((err) => console.error(`[sms-dispatch] retry keeper: ${(err as Error)?.message ?? err}`))
+        .finally(() => {
+          running = null;
+        });
+      return running;
+    },
+  };
+}
+
 export function createDispatchHandler(deps: DispatchDeps): Handler {
+  const keeper = createRetryKeeper(deps);
+  const waitUntil = deps.waitUntil ?? platformWaitUntil;
   return withErrors("sms-dispatch", async (req) => {
     requireMethod(req, "POST");
     await req.body?.cancel();
-    return json(await drainOutbox(deps));
+    const counts = await drainOutbox(deps);
+    waitUntil(keeper.keepAlive());
+    return json(counts);
   });
 }
