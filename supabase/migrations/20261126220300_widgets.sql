@@ -98,6 +98,8 @@ as $$
 $$;
 comment on function private.consent_text_problems(text, text, text) is 'What a consent text in p_locale (en, es; null: either) lacks: the business name, purpose or frequency, "Msg & data rates may apply", STOP and HELP. Empty when it has all.';
 revoke execute on function private.consent_text_problems(text, text, text) from public;
+-- The check runs as the owner who saves the widget (so it cannot read other businesses): a pure function.
+grant execute on function private.consent_text_problems(text, text, text) to authenticated, service_role;
 
 -- Checked when saved, with every problem of every language named at once. Runs as the caller, so it
 -- reads only a business the caller may see.

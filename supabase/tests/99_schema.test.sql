@@ -49,8 +49,8 @@ select is(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'execute')),
-  array['all_valid_origins', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone', 'member_business_ids',
-        'owned_business_ids', 'texting_window_problem'],
+  array['all_valid_origins', 'consent_text_problems', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone',
+        'member_business_ids', 'owned_business_ids', 'texting_window_problem'],
   'users can execute only the RLS membership helpers and the pure validators in private');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace

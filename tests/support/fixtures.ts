@@ -78,6 +78,18 @@ export async function createBusiness(db: pg.ClientBase | pg.Pool, options: Busin
   }
 }
 
+/** A zone (a place) where the local time now is nearest `local` ("02:00"): fixtures.sql's pg_temp.zone_where_it_is. */
+export async function zoneWhereItIs(db: pg.ClientBase | pg.Pool, local: string): Promise<string> {
+  const client = db instanceof pg.Pool ? await db.connect() : db;
+  try {
+    await client.query(fixtureSql);
+    const { rows } = await client.query<{ zone: string }>("select pg_temp.zone_where_it_is($1::time) as zone", [local]);
+    return rows[0].zone;
+  } finally {
+    if (client !== db) (client as pg.PoolClient).release();
+  }
+}
+
 /** Deletes the business and, through its cascades, everything under it. */
 export async function deleteBusiness(db: pg.ClientBase | pg.Pool, businessId: string): Promise<void> {
   await db.query("delete from public.businesses where id = $1", [businessId]);
