@@ -15,6 +15,7 @@ export const retryableTwilioCodes = new Set(["20429", "21611", "30003", "30008"]
 const successSchema = z.object({ sid: z.string().min(1) });
 const messageListSchema = z.object({
   messages: z.array(z.object({ sid: z.string(), body: z.string().nullish(), date_created: z.string().nullish() })),
+  next_page_uri: z.string().nullish(),
 });
 const errorSchema = z.object({ code: z.union([z.number(), z.string()]).optional(), message: z.string().optional() });
 
@@ -98,38 +99,45 @@ export interface SentLookup {
 
 /**
  * The SID of a message Twilio took from an attempt whose outcome is unknown, or null when it has none:
- * Twilio's message list filtered by To, From and DateSent (from a minute before the attempt), matched on
- * the body and a creation time at or after the attempt. Throws when Twilio cannot be asked: the caller
- * must not send again then.
+ * Twilio's message list filtered by To, From and DateSent (from a minute before the attempt to a few
+ * minutes after it, paged to the end), matched on the body and a creation time at or after the attempt.
+ * Throws when Twilio cannot be asked: the caller must not send again then.
  */
 export async function findSentMessage(env: TwilioEnv, lookup: SentLookup, fetchFn: typeof fetch = fetch): Promise<string | null> {
   const query = new URLSearchParams({
     To: lookup.to,
     From: lookup.from,
     "DateSent>": new Date(lookup.since.getTime() - 60_000).toISOString(),
-    PageSize: "50",
+    "DateSent<": new Date(lookup.since.getTime() + 5 * 60_000).toISOString(),
+    PageSize: "1000",
   });
-  const res = await fetchFn(`${messagesUrl(env)}?${query}`, {
-    method: "GET",
-    headers: {
-      Authorization: "Basic " + btoa(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`),
-      Accept: "application/json",
-    },
-    signal: AbortSignal.timeout(env.TWILIO_REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`Twilio's message list answered HTTP ${res.status}`);
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    throw new Error("Twilio's message list is not JSON");
-  }
-  const list = messageListSchema.safeParse(payload);
-  if (!list.success) throw new Error("Twilio's message list has an unexpected shape");
+  const origin = new URL(messagesUrl(env)).origin;
+  let url: string | null = `${messagesUrl(env)}?${query}`;
   const earliest = lookup.since.getTime() - 5_000;
-  const found = list.data.messages.find((m) =>
-    (m.body ?? "") === lookup.body && (!m.date_created || Date.parse(m.date_created) >= earliest)
-  );
-  return found?.sid ?? null;
+  for (let page = 0; url && page < 20; page++) {
+    const res: Response = await fetchFn(url, {
+      method: "GET",
+      headers: {
+        Authorization: "Basic " + btoa(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`),
+        Accept: "application/json",
+      },
+      signal: AbortSignal.timeout(env.TWILIO_REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`Twilio's message list answered HTTP ${res.status}`);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      throw new Error("Twilio's message list is not JSON");
+    }
+    const list = messageListSchema.safeParse(payload);
+    if (!list.success) throw new Error("Twilio's message list has an unexpected shape");
+    const found = list.data.messages.find((m) =>
+      (m.body ?? "") === lookup.body && (!m.date_created || Date.parse(m.date_created) >= earliest)
+    );
+    if (found) return found.sid;
+    url = list.data.next_page_uri ? origin + list.data.next_page_uri : null;
+  }
+  return null;
 }

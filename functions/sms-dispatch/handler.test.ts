@@ -146,6 +146,24 @@ Deno.test("an attempt of unknown outcome found in Twilio's list is recorded as s
   assertEquals(body, { claimed: 1, sent: 0, reconciled: 1, retried: 0, failed: 0 });
 });
 
+Deno.test("the lookup pages through Twilio's list (many texts to one owner) within a window around the attempt", async () => {
+  const r = rpcWith([[{ ...message(1), unknown_attempt_at: "2026-12-01T10:00:00.000Z" }]]);
+  const f = fakeFetch((call) =>
+    new URL(call.url).searchParams.get("PageToken")
+      ? Response.json({ messages: [{ sid: "SMpage2", body: "message 1", date_created: "Tue, 01 Dec 2026 10:00:01 +0000" }], next_page_uri: null })
+      : Response.json({
+        messages: [{ sid: "SMother", body: "message 9", date_created: "Tue, 01 Dec 2026 10:00:09 +0000" }],
+        next_page_uri: `/2010-04-01/Accounts/${twilio.TWILIO_ACCOUNT_SID}/Messages.json?To=%2B15125550001&PageSize=1000&Page=1&PageToken=PA1`,
+      })
+  );
+  const { body } = await run({ rpc: r.rpc, twilio, fetch: f.fetch });
+  assertEquals(f.calls.length, 2);
+  assertEquals(new URL(f.calls[0].url).searchParams.get("DateSent<"), "2026-12-01T10:05:00.000Z");
+  assertEquals(new URL(f.calls[1].url).origin, "http://twilio.test", "the next page is asked of the same API");
+  assertEquals(r.callsTo("mark_message_sent")[0].args.p_twilio_sid, "SMpage2");
+  assertEquals(body.reconciled, 1);
+});
+
 Deno.test("an attempt of unknown outcome not in Twilio's list is sent; one from before it does not count", async () => {
   const r = rpcWith([[{ ...message(1), unknown_attempt_at: "2026-12-01T10:00:00.000Z" }]]);
   const f = fakeFetch((call) =>

@@ -18,11 +18,12 @@ export interface DispatchDeps {
   rpc: LeadloopRpc;
   twilio: TwilioEnv;
   fetch?: typeof fetch;
-  batchSize?: number;
   leaseSeconds?: number;
-  /** Bounds one drain; the next wake continues. */
+  /** Messages one claim takes (per worker). */
+  batchSize?: number;
+  /** Bounds the claims of one drain; the next wake continues. */
   maxBatches?: number;
-  /** Parallel Twilio requests within a batch. */
+  /** Parallel Twilio requests (workers). */
   concurrency?: number;
   /** Retries due within this long are waited for here; later ones are left to the minute sweep. */
   retryHorizonMs?: number;
@@ -75,19 +76,32 @@ async function dispatchOne(deps: DispatchDeps, msg: ClaimedMessage, counts: Disp
   else counts.failed++;
 }
 
+/**
+ * Workers that each claim a few messages at a time and send them, until a claim comes back empty; a
+ * new worker joins whenever a claim comes back full, up to `concurrency`. Workers do not wait for each
+ * other: a send held by a slow Twilio (up to the request timeout) holds one worker, never the messages
+ * behind it, and every lease covers one or two attempts.
+ */
 export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
   const counts: DispatchCounts = { claimed: 0, sent: 0, reconciled: 0, retried: 0, failed: 0 };
-  const concurrency = Math.max(1, deps.concurrency ?? 10);
-  // One round of parallel sends per batch, so every lease covers at most one Twilio timeout.
-  const batchSize = deps.batchSize ?? concurrency;
-  const maxBatches = deps.maxBatches ?? 50;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const claimed = await deps.rpc.claimOutboundMessages(batchSize, deps.leaseSeconds ?? 30);
-    if (claimed.length === 0) break;
+  const concurrency = Math.max(1, deps.concurrency ?? 20);
+  const claimSize = Math.max(1, deps.batchSize ?? 2);
+  let claimsLeft = deps.maxBatches ?? 250;
+  let drained = false;
+  const workers: Promise<void>[] = [];
+  const claim = async (): Promise<ClaimedMessage[]> => {
+    if (drained || claimsLeft <= 0) return [];
+    claimsLeft--;
+    const claimed = await deps.rpc.claimOutboundMessages(claimSize, deps.leaseSeconds ?? 30);
+    if (claimed.length === 0) drained = true;
     counts.claimed += claimed.length;
-    const queue = [...claimed];
-    const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-      for (let msg = queue.shift(); msg; msg = queue.shift()) {
+    // A full claim says more is waiting: another worker joins, up to the concurrency.
+    if (claimed.length === claimSize && workers.length < concurrency) workers.push(worker());
+    return claimed;
+  };
+  async function worker(): Promise<void> {
+    for (let batch = await claim(); batch.length > 0; batch = await claim()) {
+      for (const msg of batch) {
         try {
           await dispatchOne(deps, msg, counts);
         } catch (err) {
@@ -95,9 +109,11 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
           console.error(`[sms-dispatch] message ${msg.id}: ${(err as Error)?.message ?? err}`);
         }
       }
-    });
-    await Promise.all(workers);
+    }
   }
+  workers.push(worker());
+  // Workers join while others run: wait until the list stops growing.
+  for (let done = 0; done < workers.length; done = workers.length) await Promise.all(workers);
   return counts;
 }
 

@@ -163,8 +163,10 @@ revoke execute on function private.enqueue_outbound(public.businesses, text, tex
 -- pending, new sendable messages need no wake of their own: the claim that clears the flag takes
 -- the same row lock, so it waits for every transaction that decided to skip, and then sees their
 -- messages. The decision runs at commit (deferred constraint trigger) so the lock is held for an
--- instant. A wake older than 30 seconds that no claim answered is treated as lost and re-posted;
--- the minute sweep also wakes dispatch whenever due messages wait.
+-- instant. A wake older than 5 seconds that no claim answered is treated as lost (a function that
+-- crashed or was redeployed mid-request; a cold start answers within that) and re-posted, so a lost
+-- wake holds new owner alerts for seconds, not half a minute; the minute sweep also wakes dispatch
+-- whenever due messages wait.
 create table private.dispatch_wake_state (
   singleton boolean primary key default true check (singleton),
   wake_pending boolean not null default false,
@@ -222,7 +224,7 @@ declare
   state private.dispatch_wake_state;
 begin
   select * into state from private.dispatch_wake_state where singleton for update;
-  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '30 seconds' then
+  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '5 seconds' then
     return false;
   end if;
   if private.post_to_edge_function('sms-dispatch') is null then

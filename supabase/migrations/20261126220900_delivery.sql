@@ -32,8 +32,9 @@ begin
     raise exception 'p_lease_seconds must be between 5 and 3600' using errcode = '22023';
   end if;
   -- Answering the pending wake first: a transaction that skipped its own wake holds this row until
-  -- it commits, so the claim below sees its messages.
-  update private.dispatch_wake_state set wake_pending = false, last_claim_at = now() where singleton;
+  -- it commits, so the claim below sees its messages. Without a pending wake nobody skipped one, and
+  -- concurrent claims need not queue on the row.
+  update private.dispatch_wake_state set wake_pending = false, last_claim_at = now() where singleton and wake_pending;
   perform private.release_expired_leases(now(), 100);
 
   for candidate in

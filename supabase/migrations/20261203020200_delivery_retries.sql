@@ -1,5 +1,5 @@
--- Retries fast, then patient. A failed send that may succeed later is retried after 2 s, 6 s, 18 s, ...
--- growing threefold to 4 hours (with jitter, so a recovered Twilio is not hit by every message at once),
+-- Retries fast, then patient. A failed send that may succeed later is retried after 1 s, 2 s, 4 s, ...
+-- doubling to 4 hours (with jitter, so a recovered Twilio is not hit by every message at once),
 -- until the kind's delivery deadline: 24 hours for what the owner and the lead are waiting for. Then, or
 -- at once on a permanent error, the message is dead-lettered and the owner is told (notify_owner).
 -- sms-dispatch wakes itself for each retry at its own time (next_outbox_due_at); a send whose outcome
@@ -21,17 +21,19 @@ $$;
 comment on function private.delivery_deadline(text) is 'How long after it was written a text of this kind is retried: 24 hours (owner alerts, text-backs, conversation texts, summaries), 1 hour (HELP, START and clarifying answers), 5 minutes (an opt-out confirmation).';
 revoke execute on function private.delivery_deadline(text) from public;
 
--- The wait before attempt n+1 after n attempts: 2 s * 3^(n-1), at most 4 hours, +-20% jitter.
+-- The wait before attempt n+1 after n attempts: 1 s * 2^(n-1), at most 4 hours, +-20% jitter. Under 30%
+-- failures three attempts in a row fail for 2.7% of texts, so 95% arrive within about 3 s; a six-hour
+-- outage is crossed in about 14 attempts, the last ones 4 hours apart.
 create or replace function private.retry_delay(p_attempts integer)
 returns interval
 language sql
 volatile
 set search_path = ''
 as $$
-  select least(interval '4 hours', interval '2 seconds' * power(3, least(greatest(p_attempts - 1, 0), 12)))
+  select least(interval '4 hours', interval '1 second' * power(2, least(greatest(p_attempts - 1, 0), 14)))
          * (0.8 + random() * 0.4)
 $$;
-comment on function private.retry_delay(integer) is 'Backoff after p_attempts failed attempts: 2 s, 6 s, 18 s, 54 s, ... up to 4 hours, with +-20% jitter.';
+comment on function private.retry_delay(integer) is 'Backoff after p_attempts failed attempts: 1 s, 2 s, 4 s, 8 s, ... up to 4 hours, with +-20% jitter.';
 revoke execute on function private.retry_delay(integer) from public;
 
 -- A message that will not be sent: failed with its reason, its lead and conversation told, and the owner

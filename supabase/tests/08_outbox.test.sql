@@ -76,10 +76,10 @@ select count(*) from public.claim_outbound_messages(500, 60);
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 2, 'after a claim answered the wake, the next message wakes again');
-update private.dispatch_wake_state set last_wake_at = now() - interval '31 seconds';
+update private.dispatch_wake_state set last_wake_at = now() - interval '6 seconds';
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 5 s is treated as lost and posted again');
 
 select * from finish();
 rollback;

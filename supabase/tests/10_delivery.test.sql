@@ -72,10 +72,10 @@ select is(public.mark_message_sent((select id from claim2 where kind = 'text_bac
 create temp table claim3 as select * from public.claim_outbound_messages(500, 60) where business_id = (select id from b);
 create temp table ow2 as select id from claim3 where kind = 'owner_alert';
 select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'queued', 'a retryable failure is queued again');
-select ok((select next_attempt_at - now() between interval '1.6 seconds' * power(3, attempts - 1) and interval '2.4 seconds' * power(3, attempts - 1)
+select ok((select next_attempt_at - now() between interval '0.8 seconds' * power(2, attempts - 1) and interval '1.2 seconds' * power(2, attempts - 1)
                     and next_attempt_at < now() + interval '10 seconds'
              from public.messages where id = (select id from ow2)),
-          'the first retries come within seconds (2 s, 6 s, ... +-20%)');
+          'the first retries come within seconds (1 s, 2 s, ... +-20%)');
 select is((select count(*)::int from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), 0, 'it is not claimed before its backoff');
 update public.messages set next_attempt_at = now(), attempts = max_attempts - 1 where id = (select id from ow2);
 select is((select attempts from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), (select max_attempts from public.messages where id = (select id from ow2)),

@@ -9,9 +9,9 @@ create temp table b as select pg_temp.new_business() as id;
 create temp table biz as select * from public.businesses where id = (select id from b);
 
 -- the policy
-select ok(private.retry_delay(1) between interval '1.6 seconds' and interval '2.4 seconds', 'the first retry after about 2 s');
-select ok(private.retry_delay(2) between interval '4.8 seconds' and interval '7.2 seconds', 'the second after about 6 s');
-select ok(private.retry_delay(6) between interval '388 seconds' and interval '584 seconds', 'growing threefold (486 s after six)');
+select ok(private.retry_delay(1) between interval '0.8 seconds' and interval '1.2 seconds', 'the first retry after about 1 s');
+select ok(private.retry_delay(2) between interval '1.6 seconds' and interval '2.4 seconds', 'the second after about 2 s');
+select ok(private.retry_delay(10) between interval '409 seconds' and interval '615 seconds', 'doubling (512 s after ten)');
 select ok(private.retry_delay(30) between interval '3.2 hours' and interval '4.8 hours', 'up to hours in an outage, never more than about 4');
 select is(array[private.delivery_deadline('owner_alert'), private.delivery_deadline('text_back'), private.delivery_deadline('opt_out_ack')],
           array[interval '24 hours', interval '24 hours', interval '5 minutes'], 'owner alerts and text-backs are tried for a day; a confirmation for 5 minutes');
@@ -27,7 +27,7 @@ $$;
 select pg_temp.claim_alert();
 select is(public.mark_message_failed((select id from alert), '20500', 'Internal Server Error', true), 'queued', 'a 500 is retried');
 select is((select status_reason from public.messages where id = (select id from alert)), 'retrying', '...and says so');
-update public.messages set created_at = now() - interval '23 hours 59 minutes 58 seconds' where id = (select id from alert);
+update public.messages set created_at = now() - interval '23 hours 59 minutes 59 seconds' where id = (select id from alert);
 select pg_temp.claim_alert();
 select is(public.mark_message_failed((select id from alert), '20500', 'Internal Server Error', true), 'failed', 'a retry that would fall past the day is not scheduled');
 select matches((select status_reason from public.messages where id = (select id from alert)), '^dead_letter: still failing 24:00:00', 'it is dead-lettered with why');
