@@ -264,8 +264,8 @@ export type Database = {
           reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
-          timezone_source: string
-          timezones: string[]
+          timezone_source?: string
+          timezones?: string[]
           user_agent?: string | null
           widget_id?: string | null
           zip?: string | null
