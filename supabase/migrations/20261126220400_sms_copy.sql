@@ -161,7 +161,7 @@ $$;
 comment on function private.first_name(text) is 'The first word of a name when it has a letter, else null (then texts use their no-name form).';
 revoke execute on function private.first_name(text) from public;
 
--- The one language detector, for the form message at intake and for every reply (record_inbound_sms
+-- The one language detector, for the form message at intake and for every reply (process_inbound_sms
 -- stores the reply's locale on the conversation, and the next text is rendered in it). Cue words
 -- decide, so two-word replies ("sí, mañana") work; a text with no language signal ("78704", "👍")
 -- keeps the current locale.

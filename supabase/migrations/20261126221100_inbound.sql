@@ -27,12 +27,15 @@ create index inbound_sms_message_id_idx on private.inbound_sms (message_id) wher
 alter table private.inbound_sms enable row level security;
 revoke all on private.inbound_sms from public, anon, authenticated;
 
--- Step one: keep the message. One INSERT decides whether the webhook was seen before.
+-- Step one: keep the message. One INSERT decides whether the webhook was seen before. A lock it cannot
+-- get within 2 s fails it quickly, so Twilio retries (the webhook URL's overrides) within its 15 s budget
+-- instead of timing out once.
 create or replace function public.receive_inbound_sms(p_message_sid text, p_from text, p_to text, p_body text, p_opt_out_type text default null)
 returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set lock_timeout = '2s'
 as $$
 declare
   stored boolean;

@@ -80,6 +80,28 @@ test("a send that timed out is looked up in Twilio before it is sent again: one 
   assert.equal(row.unknown_attempt_at, null, "looked up, then sent");
 });
 
+test("a send Twilio took but whose answer was lost is found in Twilio's list and not sent again", async () => {
+  const b = await business();
+  await waitForOutboxIdle();
+  // The alert is created at Twilio, then the answer is held past the functions' 10 s timeout.
+  await twilio.fault({ mode: "timeout", count: 1, hangMs: 12_000, accepted: true });
+  try {
+    await submitLead(b, { name: "Answer Lost", phone: randomPhone(), message: "Garage door stuck" });
+    await waitFor("the timed-out attempt to be recorded", async () => (await ownerAlert(b))?.error_code === "timeout", 20_000);
+  } finally {
+    await twilio.clearFaults();
+  }
+  const row = await waitFor("the alert to be settled by the lookup", async () => {
+    const r = await ownerAlert(b);
+    return ["sent", "delivered"].includes(r?.status) ? r : null;
+  }, 30_000);
+  const alerts = await received(b.ownerPhone);
+  assert.equal(alerts.length, 1, "one alert: the one Twilio took on the first attempt");
+  const { rows } = await db().query("select twilio_sid from public.messages where business_id = $1 and kind = 'owner_alert'", [b.id]);
+  assert.equal(rows[0].twilio_sid, alerts[0].sid, "recorded with the SID Twilio gave it");
+  assert.equal(row.unknown_attempt_at, null);
+});
+
 test("a permanent error is dead-lettered at once and the owner is told on the attention list", async () => {
   const b = await business();
   // The first send (the owner alert: alerts go first) is refused for good.

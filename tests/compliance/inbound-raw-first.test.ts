@@ -1,9 +1,12 @@
-// Issue 15 item 4, product side, on the emulator: twilio-inbound keeps the message before it does
-// anything with it, so a STOP that meets a database hiccup in the conversation step is not lost: the
-// webhook is answered, the raw message waits, and the sweep applies it once the hiccup is over.
+// Issue 15 item 4, product side, on the emulator: a business number's webhooks carry Twilio's retry
+// overrides and a fallback (functions/twilio-numbers/webhook-urls.ts), so a STOP that cannot be stored
+// at once is retried by Twilio, and twilio-inbound keeps the message before it does anything with it,
+// so a STOP that meets a database hiccup in the conversation step is not lost either: the webhook is
+// answered, the raw message waits, and the sweep applies it once the hiccup is over.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import pg from "pg";
+import { numberWebhooks } from "../../functions/twilio-numbers/webhook-urls.ts";
 import {
   closeDb,
   createBusiness,
@@ -26,6 +29,29 @@ after(async () => {
   for (const b of businesses) await deleteBusiness(b);
   await closeDb();
 });
+
+/** A business whose number has the webhooks twilio-numbers gives every number: the retry overrides and the fallback. */
+async function businessWithProductWebhooks(): Promise<TestBusiness> {
+  const b = await createBusiness();
+  businesses.push(b);
+  const urls = numberWebhooks(stack.functionsUrl);
+  await twilio.configureNumber({ phoneNumber: b.twilioNumber, smsUrl: urls.smsUrl, smsFallbackUrl: urls.smsFallbackUrl });
+  return b;
+}
+
+/** Holds an exclusive lock on the raw inbound table (storing fails after its 2 s lock timeout) until released. */
+async function storageOutage() {
+  const holder = new pg.Client({ connectionString: stack.dbUrl });
+  await holder.connect();
+  await holder.query("begin");
+  await holder.query("lock table private.inbound_sms in access exclusive mode");
+  return {
+    async end() {
+      await holder.query("rollback");
+      await holder.end();
+    },
+  };
+}
 
 async function optedOut(b: TestBusiness, phone: string): Promise<boolean> {
   const { rows } = await db().query("select 1 from public.opt_outs where business_id = $1 and phone = $2", [b.id, phone]);
@@ -76,4 +102,46 @@ test("a STOP that meets a locked conversation is kept, answered 200, and applied
   const { rows: stored } = await db().query("select count(*)::int as n from public.messages where twilio_sid = $1", [sid]);
   assert.equal(stored[0].n, 1);
   assert.equal((await received(phone)).length, 2);
+});
+
+test("a STOP that cannot be stored at first is retried by Twilio (rc=3, rp=5xx) and stored once", async () => {
+  const b = await businessWithProductWebhooks();
+  const phone = randomPhone();
+  const outage = await storageOutage();
+  let sid: string;
+  try {
+    sid = await textFrom(phone, b.twilioNumber, "STOP");
+    // The first try waits 2 s for the table, answers 5xx, and Twilio tries again: end the outage then.
+    await waitFor("a failed first try", async () => (await twilio.webhooks(sid)).some((w) => w.kind === "inbound" && !w.ok));
+  } finally {
+    await outage.end();
+  }
+  const tries = await waitFor("a successful retry", async () => {
+    const all = (await twilio.webhooks(sid)).filter((w) => w.kind === "inbound");
+    return all.some((w) => w.ok) ? all : null;
+  });
+  assert.ok(tries.length >= 2, `tries: ${tries.map((w) => w.httpStatus).join(", ")}`);
+  assert.ok(tries.filter((w) => !w.ok).every((w) => (w.httpStatus ?? 0) >= 500), "the failures Twilio retried were 5xx");
+  assert.equal(await waitFor("the opt-out", () => optedOut(b, phone)), true);
+  const { rows } = await db().query("select count(*)::int as n from private.inbound_sms where message_sid = $1", [sid]);
+  assert.equal(rows[0].n, 1, "stored once");
+});
+
+test("when every retry fails, Twilio's fallback URL (the same handler) stores the STOP", async () => {
+  const b = await businessWithProductWebhooks();
+  const phone = randomPhone();
+  const outage = await storageOutage();
+  let sid: string;
+  try {
+    sid = await textFrom(phone, b.twilioNumber, "STOP");
+    // The primary URL and its three retries all fail; end the outage as the fallback request begins.
+    await waitFor("the primary's retries to be spent", async () =>
+      (await twilio.webhooks(sid)).filter((w) => w.kind === "inbound" && !w.fallback && !w.ok).length >= 4, 30_000);
+  } finally {
+    await outage.end();
+  }
+  const fallback = await waitFor("the fallback request", async () =>
+    (await twilio.webhooks(sid)).find((w) => w.kind === "inbound" && w.fallback && w.ok), 30_000);
+  assert.match(fallback.url ?? "", /\/twilio-inbound\?fallback=1$/);
+  assert.equal(await waitFor("the opt-out", () => optedOut(b, phone)), true);
 });
