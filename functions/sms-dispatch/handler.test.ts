@@ -205,6 +205,16 @@ Deno.test("a retry due within the horizon is woken at its own time by the same i
   assertEquals(r.callsTo("mark_message_sent").map((c) => c.args.p_twilio_sid), ["SM2"], "and then sent it");
 });
 
+Deno.test("a message due but not claimable does not make the keeper spin", async () => {
+  const r = fakeRpc({
+    claim_outbound_messages: () => [],
+    next_outbox_due_at: () => new Date(Date.now() - 1000).toISOString(),
+  });
+  await run({ rpc: r.rpc, twilio, fetch: fakeFetch(() => created("SM1")).fetch, keepAliveMs: 1500 });
+  const claims = r.callsTo("claim_outbound_messages").length;
+  assert(claims >= 2 && claims <= 4, `${claims} claims in 1.5 s`);
+});
+
 Deno.test("a retry due later than the horizon is left to the minute sweep", async () => {
   const r = fakeRpc({
     claim_outbound_messages: () => [],

@@ -139,24 +139,28 @@ export function createRetryKeeper(deps: DispatchDeps) {
   let poke: (() => void) | null = null;
   let until = 0;
 
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, Math.min(ms, until - now())));
+      poke = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      poke = null;
+    });
+
   async function loop(): Promise<void> {
     while (now() < until) {
       const next = await deps.rpc.nextOutboxDueAt();
       if (!next) return;
       const wait = next.getTime() - now();
       if (wait > horizon) return; // the minute sweep wakes a later one
-      if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(wait + 25, until - now()));
-          poke = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        poke = null;
-        if (now() >= until) return;
-      }
-      await drainOutbox(deps);
+      if (wait > 0) await sleep(wait + 25);
+      if (now() >= until) return;
+      const counts = await drainOutbox(deps);
+      // Due but not claimable (held by another worker's claim): look again in a moment, not at once.
+      if (counts.claimed === 0) await sleep(1000);
     }
   }
 
