@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { ApiError } from "./errors.ts";
 import type { RestContext } from "./handler.ts";
 import type { Common } from "./request.ts";
-import { inTransaction, statementName } from "./transaction.ts";
+import { runStatement } from "./transaction.ts";
 
 export interface Response {
   status: number;
@@ -51,28 +51,33 @@ export async function runAndRespond(
   },
 ): Promise<Response> {
   const { prefer, accept } = common;
-  const row = await inTransaction(
+  // response.status / response.headers may be set by the SQL the request ran (PostgREST's response GUCs).
+  const text = `${plan.sql}, nullif(current_setting('response.headers', true), '') AS response_headers, nullif(current_setting('response.status', true), '') AS response_status`;
+  const singularCheck = accept.singular && !(plan.kind === "rpc" && plan.rpcScalar);
+  const maxAffectedCheck = prefer.handling === "strict" && prefer.maxAffected !== undefined && plan.kind !== "read";
+  // The statement's one row, every column as text: total, page, body, [inserted], and the response GUCs.
+  const row = await runStatement(
     ctx,
-    { readOnly: plan.readOnly, auth: common.auth, schema: common.schema, method: common.method, path: common.path, req, timezone: prefer.timezone },
-    async (client) => {
-      // response.status / response.headers may be set by the SQL the request ran (PostgREST's response GUCs).
-      const text = `${plan.sql}, nullif(current_setting('response.headers', true), '') AS response_headers, nullif(current_setting('response.status', true), '') AS response_status`;
-      const r = await client.query({ name: statementName(text), text, values: plan.params });
-      const out = r.rows[0] as {
-        total: string | null;
-        page: string;
-        body: string | null;
-        inserted?: string;
-        response_headers: string | null;
-        response_status: string | null;
-      };
-      const page = Number(out.page);
-      if (accept.singular && page !== 1 && !(plan.kind === "rpc" && plan.rpcScalar)) throw singularError(page);
-      if (prefer.handling === "strict" && prefer.maxAffected !== undefined && plan.kind !== "read" && page > prefer.maxAffected) {
-        throw new ApiError(400, "PGRST124", "Query result exceeds max-affected preference constraint", `The query affects ${page} rows`);
-      }
-      return { result: out, rollback: prefer.tx === "rollback" };
+    {
+      readOnly: plan.readOnly,
+      auth: common.auth,
+      schema: common.schema,
+      method: common.method,
+      path: common.path,
+      req,
+      timezone: prefer.timezone,
+      rollback: prefer.tx === "rollback",
     },
+    { text, values: plan.params },
+    singularCheck || maxAffectedCheck
+      ? (out) => {
+          const page = Number(out.page);
+          if (singularCheck && page !== 1) throw singularError(page);
+          if (maxAffectedCheck && page > prefer.maxAffected!) {
+            throw new ApiError(400, "PGRST124", "Query result exceeds max-affected preference constraint", `The query affects ${page} rows`);
+          }
+        }
+      : undefined,
   );
   const page = Number(row.page);
   const total = row.total === null ? undefined : Number(row.total);
