@@ -5,12 +5,10 @@
 import type { IncomingMessage } from "node:http";
 import pg from "pg";
 import { ApiError, fromPgError } from "./errors.ts";
-import { quoteIdent } from "./query.ts";
+import { quoteIdent, type Statement } from "./query.ts";
 import { ANON_ROLE, headerValue, parseCookies, type Auth } from "./request.ts";
 import { PreparedStatements, runBatch, type BatchStatement, type Row } from "./batch.ts";
 import type { RestContext } from "./handler.ts";
-
-const EXTRA_SEARCH_PATH = ["public", "extensions"];
 
 /** The REST pool: `authenticator` connections, each held by one request at a time. */
 export function createRestPool(connectionString: string, max = 10): pg.Pool {
@@ -62,11 +60,8 @@ export interface TransactionOptions {
   timezone?: string;
   /** Prefer: tx=rollback. */
   rollback: boolean;
-}
-
-export interface Statement {
-  text: string;
-  values: unknown[];
+  /** db-extra-search-path (config.toml [api] extra_search_path), after the request's schema. */
+  extraSearchPath: string[];
 }
 
 /** The preamble's text depends only on the role's settings and the timezone, so it is prepared too. */
@@ -82,7 +77,7 @@ function preamble(roleSettings: [string, string][], opts: TransactionOptions): S
     return `$${values.length}`;
   };
   const parts = [
-    `set_config('search_path', ${p([opts.schema, ...EXTRA_SEARCH_PATH.filter((s) => s !== opts.schema)].map(quoteIdent).join(", "))}, true)`,
+    `set_config('search_path', ${p([opts.schema, ...opts.extraSearchPath.filter((s) => s !== opts.schema)].map(quoteIdent).join(", "))}, true)`,
   ];
   for (const [name, value] of roleSettings) parts.push(`set_config(${p(name)}, ${p(value)}, true)`);
   parts.push(
@@ -98,19 +93,21 @@ function preamble(roleSettings: [string, string][], opts: TransactionOptions): S
 }
 
 /**
- * Runs `statement` in one transaction with PostgREST's preamble and returns its first row. BEGIN, the
- * preamble, the statement and the COMMIT (or, with Prefer: tx=rollback, ROLLBACK) go out as one batch: one
- * round trip. An error skips the rest of the batch and leaves the transaction aborted, so it is rolled back
- * before the connection is reused. `verify` may refuse the result (a singular response with several rows,
- * max-affected): a read-only transaction changed nothing, so it is checked after the commit; a write that
- * must be verified waits for its result and then commits or rolls back, its second round trip.
+ * Runs `main` (and `extra` statements after it) in one transaction with PostgREST's preamble and returns
+ * their rows. BEGIN, the preamble, the statements and the COMMIT (or, with Prefer: tx=rollback, ROLLBACK) go
+ * out as one batch: one round trip. An error skips the rest of the batch and leaves the transaction aborted,
+ * so it is rolled back before the connection is reused. `verify` may refuse the main rows (a singular
+ * response with several rows, max-affected): a read-only transaction changed nothing, so it is checked
+ * after the commit; a write that must be verified waits for its result and then commits or rolls back,
+ * its second round trip.
  */
-export async function runStatement(
+export async function runStatements(
   ctx: RestContext,
   opts: TransactionOptions,
-  statement: Statement,
-  verify?: (row: Row) => void,
-): Promise<Row> {
+  main: Statement,
+  extra: Statement[] = [],
+  verify?: (rows: Row[]) => void,
+): Promise<{ rows: Row[]; extra: Row[][] }> {
   const cache = await ctx.cache.get();
   const pre = preamble(cache.roleSettings.get(opts.auth.role) ?? [], opts);
   let client: pg.PoolClient;
@@ -126,22 +123,23 @@ export async function runStatement(
   try {
     const batch: BatchStatement[] = [
       { text: `BEGIN ISOLATION LEVEL READ COMMITTED ${opts.readOnly ? "READ ONLY" : "READ WRITE"}` },
-      { text: pre.text, values: pre.values },
-      { text: statement.text, values: statement.values, rows: true },
+      pre,
+      { ...main, rows: true },
+      ...extra.map((s) => ({ ...s, rows: true })),
     ];
     if (!verifyBeforeCommit) batch.push({ text: end });
-    let row: Row;
+    let results: Row[][];
     try {
-      row = (await runBatch(client, state.prepared, batch))[2][0];
-      if (verifyBeforeCommit) verify(row);
+      results = await runBatch(client, state.prepared, batch);
+      if (verifyBeforeCommit) verify(results[2]);
     } catch (err) {
       // The transaction is still open (aborted, or waiting for the verdict): end it before anything else.
       await client.query("ROLLBACK").catch(() => (broken = true));
       throw err;
     }
     if (verifyBeforeCommit) await client.query(end);
-    else verify?.(row);
-    return row;
+    else verify?.(results[2]);
+    return { rows: results[2], extra: results.slice(3, 3 + extra.length) };
   } catch (err) {
     if (err instanceof ApiError) throw err;
     // Postgres' own errors carry a SQLSTATE and are shown as PostgREST shows them.
