@@ -57,7 +57,7 @@ describe("aggregates", () => {
     const byCustomer = await c.from(T("orders")).select(`amount.sum(), ${T("customers")}(city)`);
     assert.equal(byCustomer.error, null);
     assert.deepEqual(
-      [...(byCustomer.data as { sum: number; [k: string]: unknown }[])].sort((a, b) => a.sum - b.sum),
+      [...(byCustomer.data as unknown as { sum: number; [k: string]: unknown }[])].sort((a, b) => a.sum - b.sum),
       [
         { sum: 30, [T("customers")]: { city: "Boston" } },
         { sum: 70.5, [T("customers")]: { city: "London" } },
@@ -65,7 +65,7 @@ describe("aggregates", () => {
     );
     const inside = await c.from(T("customers")).select(`name, ${T("orders")}(amount.sum(), order_date)`).eq("id", 1).single();
     assert.equal(inside.error, null);
-    const days = (inside.data as Record<string, { sum: number; order_date: string }[]>)[T("orders")].sort((a, b) => a.order_date.localeCompare(b.order_date));
+    const days = (inside.data as unknown as Record<string, { sum: number; order_date: string }[]>)[T("orders")].sort((a, b) => a.order_date.localeCompare(b.order_date));
     assert.deepEqual(days, [
       { sum: 30.5, order_date: "2025-01-01" },
       { sum: 40, order_date: "2025-01-02" },
@@ -74,7 +74,7 @@ describe("aggregates", () => {
     assert.equal(spreadGroup.error?.code, "PGRST100"); // ordering by an aggregate is not supported by PostgREST either
     const bySpreadColumn = await c.from(T("orders")).select(`...${T("customers")}(city), amount.sum()`);
     assert.deepEqual(
-      [...(bySpreadColumn.data as { city: string; sum: number }[])].sort((a, b) => a.city.localeCompare(b.city)),
+      [...(bySpreadColumn.data as unknown as { city: string; sum: number }[])].sort((a, b) => a.city.localeCompare(b.city)),
       [
         { city: "Boston", sum: 30 },
         { city: "London", sum: 70.5 },
