@@ -154,7 +154,11 @@ export function parseAccept(header: string | undefined, planEnabled = false): Ac
 export interface Auth {
   role: string;
   claims: JwtClaims;
+  /** The claims as `request.jwt.claims` gets them. */
+  claimsJson: string;
 }
+
+const ANONYMOUS: Auth = { role: ANON_ROLE, claims: { role: ANON_ROLE }, claimsJson: JSON.stringify({ role: ANON_ROLE }) };
 
 /**
  * Tokens whose signature was verified, with the Auth they give: the same few keys and session tokens come
@@ -166,7 +170,7 @@ const MAX_VERIFIED_TOKENS = 1000;
 
 export function authenticate(authorization: string | undefined, secret: string): Auth {
   const token = bearerToken(authorization);
-  if (token === undefined) return { role: ANON_ROLE, claims: { role: ANON_ROLE } };
+  if (token === undefined) return ANONYMOUS;
   try {
     const known = verifiedTokens.get(token);
     if (known && known.secret === secret) {
@@ -175,7 +179,8 @@ export function authenticate(authorization: string | undefined, secret: string):
     }
     const claims = verifyJwt(token, secret);
     const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
-    const auth = { role, claims: { ...claims, role } };
+    const withRole = { ...claims, role };
+    const auth: Auth = { role, claims: withRole, claimsJson: JSON.stringify(withRole) };
     if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
     verifiedTokens.set(token, { secret, auth });
     return auth;

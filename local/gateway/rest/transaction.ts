@@ -6,7 +6,7 @@ import type { IncomingMessage } from "node:http";
 import pg from "pg";
 import { ApiError, fromPgError } from "./errors.ts";
 import { quoteIdent, type Statement } from "./query.ts";
-import { ANON_ROLE, headerValue, parseCookies, type Auth } from "./request.ts";
+import { ANON_ROLE, parseCookies, type Auth } from "./request.ts";
 import { PreparedStatements, runBatch, type BatchStatement, type Row } from "./batch.ts";
 import type { RestContext } from "./handler.ts";
 
@@ -64,32 +64,49 @@ export interface TransactionOptions {
   extraSearchPath: string[];
 }
 
-/** The preamble's text depends only on the role's settings and the timezone, so it is prepared too. */
-function preamble(roleSettings: [string, string][], opts: TransactionOptions): Statement {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.req.headers)) {
-    if (k === "cookie" || v === undefined) continue;
-    headers[k] = Array.isArray(v) ? v.join(", ") : v;
+/**
+ * The preamble's text depends only on how many settings the role has and on whether a timezone is asked
+ * for (names and values are parameters), so it is built once per shape and prepared like any statement.
+ */
+const preambleTexts = new Map<string, string>();
+function preambleText(settings: number, timezone: boolean): string {
+  const key = `${settings}:${timezone}`;
+  let text = preambleTexts.get(key);
+  if (text === undefined) {
+    let n = 1;
+    const parts = [`set_config('search_path', $${n++}, true)`];
+    for (let i = 0; i < settings; i++) parts.push(`set_config($${n++}, $${n++}, true)`);
+    for (const name of ["role", "request.jwt.claims", "request.method", "request.path", "request.headers", "request.cookies"]) {
+      parts.push(`set_config('${name}', $${n++}, true)`);
+    }
+    if (timezone) parts.push(`set_config('timezone', $${n++}, true)`);
+    preambleTexts.set(key, (text = `SELECT ${parts.join(", ")}`));
   }
-  const values: unknown[] = [];
-  const p = (v: unknown) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  const parts = [
-    `set_config('search_path', ${p([opts.schema, ...opts.extraSearchPath.filter((s) => s !== opts.schema)].map(quoteIdent).join(", "))}, true)`,
-  ];
-  for (const [name, value] of roleSettings) parts.push(`set_config(${p(name)}, ${p(value)}, true)`);
-  parts.push(
-    `set_config('role', ${p(opts.auth.role)}, true)`,
-    `set_config('request.jwt.claims', ${p(JSON.stringify(opts.auth.claims))}, true)`,
-    `set_config('request.method', ${p(opts.method)}, true)`,
-    `set_config('request.path', ${p(opts.path)}, true)`,
-    `set_config('request.headers', ${p(JSON.stringify(headers))}, true)`,
-    `set_config('request.cookies', ${p(JSON.stringify(parseCookies(headerValue(opts.req, "cookie"))))}, true)`,
+  return text;
+}
+
+const searchPaths = new Map<string, string>();
+function searchPath(schema: string, extra: string[]): string {
+  const key = `${schema}\u0000${extra.join("\u0000")}`;
+  let path = searchPaths.get(key);
+  if (path === undefined) searchPaths.set(key, (path = [schema, ...extra.filter((s) => s !== schema)].map(quoteIdent).join(", ")));
+  return path;
+}
+
+function preamble(roleSettings: [string, string][], opts: TransactionOptions): Statement {
+  const { cookie, ...headers } = opts.req.headers;
+  const values: unknown[] = [searchPath(opts.schema, opts.extraSearchPath)];
+  for (const [name, value] of roleSettings) values.push(name, value);
+  values.push(
+    opts.auth.role,
+    opts.auth.claimsJson,
+    opts.method,
+    opts.path,
+    JSON.stringify(headers),
+    cookie === undefined ? "{}" : JSON.stringify(parseCookies(Array.isArray(cookie) ? cookie.join("; ") : cookie)),
   );
-  if (opts.timezone) parts.push(`set_config('timezone', ${p(opts.timezone)}, true)`);
-  return { text: `SELECT ${parts.join(", ")}`, values };
+  if (opts.timezone) values.push(opts.timezone);
+  return { text: preambleText(roleSettings.length, !!opts.timezone), values };
 }
 
 /**
