@@ -8,7 +8,7 @@
 //
 // Under local/bench.ts the records go to the file named by BENCH_GOALS_FILE and the runner decides; a
 // benchmark run on its own with --check (or BENCH_CHECK=1) sets a failing exit code itself.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 
 export interface GoalRecord {
@@ -70,7 +70,8 @@ process.on("exit", (code) => {
   if (code !== 0 || process.env[GOALS_FILE_ENV] || !checkRequested()) return;
   const failed = recorded.filter((r) => r.failed);
   if (failed.length) {
-    console.error(`goals missed by more than their noise: ${failed.map((r) => r.name).join("; ")}`);
+    // Synchronously: an exit handler's asynchronous writes to a pipe may never arrive.
+    writeSync(2, `goals missed by more than their noise: ${failed.map((r) => r.name).join("; ")}\n`);
     process.exitCode = 1;
   }
 });

@@ -14,7 +14,9 @@ import { connect, createBenchBusiness, dropBenchBusiness, formatRate } from "./_
 import { goal } from "./_goals.ts";
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 2000);
-const INTAKE_TOLERANCE = 0.15;
+// Noise: the largest deviation from the median in three full `npm run bench` runs on the shared 2-core
+// machine (6.42, 8.47, 10.42, measured before intake's rework and this bench's best-of-two), rounded up to 5 %.
+const INTAKE_TOLERANCE = 0.25;
 const FLAT_TOLERANCE = 0.15;
 const connectionCount = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const storedSmall = Number(process.env.BENCH_STORED_SMALL ?? 10_000);

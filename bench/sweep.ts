@@ -10,7 +10,9 @@ const dueCount = Number(process.env.BENCH_DUE ?? 200);
 const smallTotal = Number(process.env.BENCH_SMALL ?? 10_000);
 const largeTotal = Number(process.env.BENCH_LARGE ?? 1_000_000);
 const runs = Number(process.env.BENCH_RUNS ?? 7);
-const SWEEP_TOLERANCE = 0.15;
+// Noise: the largest deviation from the median in three full `npm run bench` runs on the shared 2-core
+// machine (1.31, 0.55, 2.08: medians of sweeps of a few dozen ms), rounded up to 5 %.
+const SWEEP_TOLERANCE = 0.6;
 for (const [name, value] of Object.entries({ BENCH_DUE: dueCount, BENCH_SMALL: smallTotal, BENCH_LARGE: largeTotal, BENCH_RUNS: runs })) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
 }
