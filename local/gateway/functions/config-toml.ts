@@ -1,6 +1,5 @@
-// Reads supabase/config.toml: the `[functions.<name>]` tables (docs/supabase-standin-spec.md §5.2) and, for the REST
-// gateway, any other table. Only the subset of TOML that file uses is understood: table headers, `key = value` with
-// strings, booleans, numbers and string arrays.
+// Reads the `[functions.<name>]` tables of supabase/config.toml (docs/supabase-standin-spec.md §5.2). Only the subset of TOML that
+// file uses is understood: table headers, `key = value` with strings, booleans, numbers and string arrays.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
@@ -13,7 +12,7 @@ export interface FunctionSettings {
   enabled: boolean;
 }
 
-export type TomlValue = string | number | boolean | string[];
+type TomlValue = string | number | boolean | string[];
 
 export class TomlError extends Error {}
 
@@ -52,50 +51,40 @@ function stripComment(line: string): string {
   return line;
 }
 
-/**
- * Every table of a TOML file as `table name -> key -> value` (keys of the top level under ""); an absent
- * file has no tables. Shared by the functions router ([functions.*]) and the REST gateway ([api]).
- */
-export function readTomlTables(configPath: string): Map<string, Map<string, TomlValue>> {
+/** Settings per function name, from `[functions.<name>]` tables; paths resolve relative to the file's folder. */
+export function readFunctionsConfig(configPath: string): Map<string, FunctionSettings> {
   let text: string;
   try {
     text = readFileSync(configPath, "utf8");
   } catch {
     return new Map();
   }
-  const tables = new Map<string, Map<string, TomlValue>>([["", new Map()]]);
-  let current = tables.get("")!;
+  const base = dirname(configPath);
+  const result = new Map<string, FunctionSettings>();
+  let current: FunctionSettings | undefined;
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const line = stripComment(rawLine).trim();
     if (line === "") return;
     const header = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
     if (header) {
-      const name = header[1].replace(/"([^"]+)"/g, "$1");
-      current = tables.get(name) ?? new Map();
-      tables.set(name, current);
+      const m = /^functions\.(?:"([^"]+)"|([A-Za-z0-9_-]+))$/.exec(header[1]);
+      if (m) {
+        current = { verifyJwt: true, enabled: true };
+        result.set(m[1] ?? m[2], current);
+      } else {
+        current = undefined;
+      }
       return;
     }
+    if (!current) return;
     const eq = line.indexOf("=");
     if (eq <= 0) return;
-    current.set(line.slice(0, eq).trim(), parseValue(line.slice(eq + 1), `${configPath}:${index + 1}`));
+    const key = line.slice(0, eq).trim();
+    const value = parseValue(line.slice(eq + 1), `${configPath}:${index + 1}`);
+    if (key === "verify_jwt" && typeof value === "boolean") current.verifyJwt = value;
+    else if (key === "enabled" && typeof value === "boolean") current.enabled = value;
+    else if (key === "entrypoint" && typeof value === "string") current.entrypoint = resolve(base, value);
+    else if (key === "import_map" && typeof value === "string") current.importMap = resolve(base, value);
   });
-  return tables;
-}
-
-/** Settings per function name, from `[functions.<name>]` tables; paths resolve relative to the file's folder. */
-export function readFunctionsConfig(configPath: string): Map<string, FunctionSettings> {
-  const base = dirname(configPath);
-  const result = new Map<string, FunctionSettings>();
-  for (const [table, values] of readTomlTables(configPath)) {
-    const m = /^functions\.(.+)$/.exec(table);
-    if (!m) continue;
-    const settings: FunctionSettings = { verifyJwt: true, enabled: true };
-    const value = (k: string) => values.get(k);
-    if (typeof value("verify_jwt") === "boolean") settings.verifyJwt = value("verify_jwt") as boolean;
-    if (typeof value("enabled") === "boolean") settings.enabled = value("enabled") as boolean;
-    if (typeof value("entrypoint") === "string") settings.entrypoint = resolve(base, value("entrypoint") as string);
-    if (typeof value("import_map") === "string") settings.importMap = resolve(base, value("import_map") as string);
-    result.set(m[1], settings);
-  }
   return result;
 }

@@ -1,9 +1,10 @@
 // PostgREST's schema cache (catalog.ts reads it): reloaded on NOTIFY pgrst ('reload schema' and 'reload
 // config'), refreshed, at most once a second, when a lookup misses. The API settings come from config.toml.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
+import { parse } from "smol-toml";
 import { projectRoot } from "../../config.ts";
-import { readTomlTables } from "../functions/config-toml.ts";
 import { loadSchemaCache, type ApiSettings, type Relation, type SchemaCacheData } from "./catalog.ts";
 import { ApiError } from "./errors.ts";
 
@@ -12,13 +13,18 @@ const API_DEFAULTS: ApiSettings = { schemas: ["public", "graphql_public"], extra
 
 /** config.toml's [api] table: schemas, extra_search_path and max_rows, as the CLI hands them to PostgREST. */
 export function readApiSettings(configPath = join(projectRoot, "supabase", "config.toml")): ApiSettings {
-  const api = readTomlTables(configPath).get("api");
+  let api: Record<string, unknown> = {};
+  try {
+    api = (parse(readFileSync(configPath, "utf8")).api ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
   const list = (v: unknown, fallback: string[]) => (Array.isArray(v) && v.length > 0 ? v.map(String) : fallback);
-  const maxRows = api?.get("max_rows");
+  const maxRows = Number(api.max_rows);
   return {
-    schemas: list(api?.get("schemas"), API_DEFAULTS.schemas),
-    extraSearchPath: list(api?.get("extra_search_path"), API_DEFAULTS.extraSearchPath),
-    maxRows: typeof maxRows === "number" && maxRows > 0 ? maxRows : API_DEFAULTS.maxRows,
+    schemas: list(api.schemas, API_DEFAULTS.schemas),
+    extraSearchPath: list(api.extra_search_path, API_DEFAULTS.extraSearchPath),
+    maxRows: Number.isInteger(maxRows) && maxRows > 0 ? maxRows : API_DEFAULTS.maxRows,
   };
 }
 
