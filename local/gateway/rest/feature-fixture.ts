@@ -1,5 +1,5 @@
 // The schema of the conformance tests for PostgREST's later features (computed relationships, self
-// references, spreads, aggregates, counts, plans, table functions, variadic functions), under a per-file
+// references, spreads, aggregates, counts, plans, table and composite-type functions, variadic functions), under a per-file
 // suffix like test-fixture.ts.
 import { startGatewayFixture, type GatewayFixture } from "../test-support.ts";
 
@@ -49,6 +49,9 @@ create function public.orders_of_${s}(customer bigint) returns setof public.orde
   as $$ select * from public.orders_${s} where customer_id = customer $$;
 create function public.totals_${s}() returns table (customer_id bigint, total numeric, orders bigint) stable language sql
   as $$ select customer_id, sum(amount), count(*) from public.orders_${s} group by customer_id $$;
+create type public.order_line_${s} as (order_id bigint, customer text, amount numeric);
+create function public.order_lines_${s}() returns setof public.order_line_${s} stable language sql
+  as $$ select o.id, c.name, o.amount from public.orders_${s} o join public.customers_${s} c on c.id = o.customer_id $$;
 create function public.sum_all_${s}(variadic v int[]) returns int immutable language sql
   as $$ select coalesce(sum(x), 0)::int from unnest(v) as x $$;
 create function public.tag_all_${s}(prefix text, variadic tags text[]) returns text[] immutable language sql
@@ -64,7 +67,8 @@ export async function stopFeatureFixture({ f }: FeatureFixture): Promise<void> {
   const s = f.suffix;
   await f.sql(`drop table if exists public.orders_${s}, public.customers_${s}, public.employees_${s}, public.premieres_${s},
       public.films_${s}, public.shows_${s}, public.venues_${s}, public.big_${s} cascade;
-    drop function if exists public.orders_of_${s}, public.totals_${s}, public.sum_all_${s}, public.tag_all_${s}`);
+    drop function if exists public.orders_of_${s}, public.totals_${s}, public.order_lines_${s}, public.sum_all_${s}, public.tag_all_${s};
+    drop type if exists public.order_line_${s}`);
   await f.close();
 }
 

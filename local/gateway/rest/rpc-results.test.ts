@@ -1,6 +1,6 @@
-// RPCs through @supabase/supabase-js beyond scalars: functions returning SETOF a table type or TABLE(...)
-// with select, filters, order, paging and counts applied to their rows afterwards, and variadic functions
-// called by POST (an array) and by GET (a repeated parameter).
+// RPCs through @supabase/supabase-js beyond scalars: functions returning SETOF a table type, TABLE(...) or
+// SETOF a composite type, with select, filters, order, paging and counts applied to their rows afterwards,
+// and variadic functions called by POST (an array) and by GET (a repeated parameter).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { GatewayFixture } from "../test-support.ts";
@@ -45,6 +45,25 @@ describe("set-returning functions", () => {
     const one = await f.client().rpc(T("totals"), {}, { get: true }).select("total").eq("customer_id", 2).single();
     assert.deepEqual(one.data, { total: 30 });
     const unknown = await f.client().rpc(T("totals")).eq("nope", 1);
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.error?.code, "42703");
+  });
+
+  test("SETOF a composite type: columns, filters, order and counts on its attributes", async () => {
+    const { data, error, count } = await f
+      .client()
+      .rpc(T("order_lines"), {}, { count: "exact" })
+      .select("order_id, who:customer")
+      .eq("customer", "Ada")
+      .lt("amount", 40)
+      .order("amount", { ascending: false });
+    assert.equal(error, null);
+    assert.equal(count, 2);
+    assert.deepEqual(data, [
+      { order_id: 2, who: "Ada" },
+      { order_id: 1, who: "Ada" },
+    ]);
+    const unknown = await f.client().rpc(T("order_lines")).select("nope");
     assert.equal(unknown.status, 400);
     assert.equal(unknown.error?.code, "42703");
   });
