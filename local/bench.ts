@@ -37,7 +37,9 @@ try {
     const child = spawn(process.execPath, ["--import", "tsx", join("bench", file)], {
       cwd: projectRoot,
       stdio: "inherit",
-      env: { ...process.env, LEADLOOP_INSTANCE: config.name, [GOALS_FILE_ENV]: goalsFile },
+      // The instance this runner started, whatever LEADLOOP_INSTANCE said: LEADLOOP_PORT_BASE applies only to
+      // the instance LEADLOOP_INSTANCE names, so both go to the benchmark together.
+      env: { ...process.env, LEADLOOP_INSTANCE: config.name, LEADLOOP_PORT_BASE: String(config.portBase), [GOALS_FILE_ENV]: goalsFile },
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     if (code !== 0) failures.push(file);
