@@ -65,6 +65,22 @@ export function goal(name: string, value: number, threshold: number, opts: { uni
   return record;
 }
 
+export interface NoGoalRecord {
+  bench: string;
+  /** Why this benchmark states no goal (and how it fails instead, if it does). */
+  noGoal: string;
+}
+
+/**
+ * Says that this benchmark has no goal to state (its issue sets no threshold), so --check does not count
+ * it as silent by accident. Correctness checks such a benchmark makes fail it through its exit code.
+ */
+export function noGoal(why: string): void {
+  console.log(`  no goal: ${why}`);
+  const file = process.env[GOALS_FILE_ENV];
+  if (file) appendFileSync(file, JSON.stringify({ bench: benchName, noGoal: why } satisfies NoGoalRecord) + "\n");
+}
+
 // Run on its own with --check: the process fails when a goal was missed by more than its noise.
 process.on("exit", (code) => {
   if (code !== 0 || process.env[GOALS_FILE_ENV] || !checkRequested()) return;

@@ -3,12 +3,13 @@
 // benchmark prints its figures as ratios against a baseline from the same run, and states its goals
 // through bench/_goals.ts; this runner collects them and prints them together at the end.
 // With --check (or BENCH_CHECK=1) it exits non-zero when a goal is missed by more than the noise measured
-// for it, or when a benchmark states no goals at all (so nothing is checked by accident).
+// for it, or when a benchmark states no goals at all and does not say why (bench/_goals.ts noGoal), so
+// nothing goes unchecked by accident.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkRequested, GOALS_FILE_ENV, type GoalRecord } from "../bench/_goals.ts";
+import { checkRequested, GOALS_FILE_ENV, type GoalRecord, type NoGoalRecord } from "../bench/_goals.ts";
 import { instanceConfig, projectRoot } from "./config.ts";
 import { stopCluster } from "./db/cluster.ts";
 import { startStack } from "./stack.ts";
@@ -49,12 +50,14 @@ try {
   stopCluster(config);
 }
 
-let goals: GoalRecord[] = [];
+let records: (GoalRecord | NoGoalRecord)[] = [];
 try {
-  goals = readFileSync(goalsFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as GoalRecord);
+  records = readFileSync(goalsFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as GoalRecord | NoGoalRecord);
 } catch {
   // no benchmark stated a goal
 }
+const goals = records.filter((r): r is GoalRecord => !("noGoal" in r));
+const withoutGoals = records.filter((r): r is NoGoalRecord => "noGoal" in r);
 rmSync(goalsDir, { recursive: true, force: true });
 
 console.log("\n=== goals (ratio = figure / threshold; --check fails above 1 + the noise measured for the goal) ===");
@@ -64,7 +67,8 @@ for (const g of goals) {
   const threshold = g.unit === "x" ? `${g.threshold}x` : `${g.threshold} ${g.unit}`;
   console.log(`  ${`bench/${g.bench}`.padEnd(20)} ${g.name.padEnd(64)} ${figure.padStart(10)} / ${threshold.padEnd(8)} ratio ${(g.value / g.threshold).toFixed(2)}  ±${(g.tolerance * 100).toFixed(0)}%  ${verdict}`);
 }
-const silent = benches.filter((file) => !failures.includes(file) && !goals.some((g) => g.bench === file.replace(/\.ts$/, "")));
+for (const r of withoutGoals) console.log(`  ${`bench/${r.bench}`.padEnd(20)} no goal: ${r.noGoal}`);
+const silent = benches.filter((file) => !failures.includes(file) && !records.some((r) => r.bench === file.replace(/\.ts$/, "")));
 if (silent.length) console.log(`  benchmarks that stated no goal: ${silent.join(", ")}`);
 
 let exitCode = 0;
