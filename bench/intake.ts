@@ -17,6 +17,8 @@ const totalLeads = Number(process.env.BENCH_LEADS ?? 2000);
 // Noise: the largest deviation from the median in three full `npm run bench` runs on the shared 2-core
 // machine (6.42, 8.47, 10.42, measured before intake's rework and this bench's best-of-two), rounded up to 5 %.
 const INTAKE_TOLERANCE = 0.25;
+// Flatness: one run only so far (0.80; a run takes six minutes on the loaded machine), 15 % until three
+// runs give its spread.
 const FLAT_TOLERANCE = 0.15;
 const connectionCount = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const storedSmall = Number(process.env.BENCH_STORED_SMALL ?? 10_000);
