@@ -12,7 +12,8 @@ import { randomUUID } from "node:crypto";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { instanceConfig } from "../local/config.ts";
 import { createTenantFixture, realtimeClient, userToken, type RealtimeHarness, type TenantFixture } from "../local/gateway/realtime/test-harness.ts";
-import { percentile, printGoal } from "./_goal.ts";
+import { percentile } from "./_compare.ts";
+import { goal } from "./_goals.ts";
 
 const ROWS = Number(process.env.BENCH_REALTIME_ROWS ?? 100);
 // Inserts are spaced by a random 30-130 ms so they do not lock onto any periodic work of the stack.
@@ -20,12 +21,16 @@ const GAP_MS = () => 30 + Math.random() * 100;
 const WARMUP_ROWS = 5;
 const P95_GOAL_1_MS = 25;
 const P95_GOAL_200_MS = 40;
+// Noise: the largest deviation from the median in three runs on the shared 2-core machine (see the
+// closing note of issue 13), rounded up to 5 %.
+const ONE_SUBSCRIBER_TOLERANCE = 0.6;
+const MANY_SUBSCRIBERS_TOLERANCE = 1.0;
 
 interface Scenario {
   label: string;
   subscribers: number;
   distinctUsers: boolean;
-  goal?: { name: string; p95Ms: number };
+  goal?: { name: string; p95Ms: number; tolerance: number };
 }
 
 async function subscribe(client: SupabaseClient, table: string, onInsert: (title: string) => void): Promise<void> {
@@ -88,8 +93,8 @@ export async function measureRealtimeLatency(): Promise<void> {
   const h: RealtimeHarness = { config, url: config.supabaseUrl, port: config.ports.gateway, stop: async () => undefined };
   const f = await createTenantFixture(config);
   const scenarios: Scenario[] = [
-    { label: "1 subscriber", subscribers: 1, distinctUsers: true, goal: { name: "realtime-p95-1-subscriber", p95Ms: P95_GOAL_1_MS } },
-    { label: "200 subscribers, 200 users", subscribers: 200, distinctUsers: true, goal: { name: "realtime-p95-200-subscribers", p95Ms: P95_GOAL_200_MS } },
+    { label: "1 subscriber", subscribers: 1, distinctUsers: true, goal: { name: "realtime p95, 1 subscriber", p95Ms: P95_GOAL_1_MS, tolerance: ONE_SUBSCRIBER_TOLERANCE } },
+    { label: "200 subscribers, 200 users", subscribers: 200, distinctUsers: true, goal: { name: "realtime p95, 200 subscribers of 200 users", p95Ms: P95_GOAL_200_MS, tolerance: MANY_SUBSCRIBERS_TOLERANCE } },
     { label: "200 subscribers, 1 user", subscribers: 200, distinctUsers: false },
   ];
   const results: Array<{ scenario: Scenario; p50: number; p95: number; max: number; samples: number }> = [];
@@ -107,5 +112,6 @@ export async function measureRealtimeLatency(): Promise<void> {
       `  ${r.scenario.label.padEnd(28)} p50 ${r.p50.toFixed(1).padStart(7)} ms   p95 ${r.p95.toFixed(1).padStart(7)} ms   max ${r.max.toFixed(1).padStart(7)} ms   (${r.samples} callbacks)`,
     );
   }
-  for (const r of results) if (r.scenario.goal) printGoal(r.scenario.goal.name, r.p95, r.scenario.goal.p95Ms, "ms");
+  // Issue 13 goal 3.
+  for (const r of results) if (r.scenario.goal) goal(r.scenario.goal.name, r.p95, r.scenario.goal.p95Ms, { unit: "ms", tolerance: r.scenario.goal.tolerance });
 }

@@ -11,8 +11,15 @@
 //   LEADLOOP_INSTANCE=dev npx tsx bench/intake.ts   (env BENCH_LEADS, BENCH_CONNECTIONS, BENCH_STORED_SMALL, BENCH_STORED_LARGE)
 import type pg from "pg";
 import { connect, createBenchBusiness, dropBenchBusiness, formatRate } from "./_db.ts";
+import { goal } from "./_goals.ts";
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 2000);
+// Noise: the largest deviation from the median in three full `npm run bench` runs on the shared 2-core
+// machine (6.42, 8.47, 10.42, measured before intake's rework and this bench's best-of-two), rounded up to 5 %.
+const INTAKE_TOLERANCE = 0.25;
+// Flatness: one run only so far (0.80; a run takes six minutes on the loaded machine), 15 % until three
+// runs give its spread.
+const FLAT_TOLERANCE = 0.15;
 const connectionCount = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const storedSmall = Number(process.env.BENCH_STORED_SMALL ?? 10_000);
 const storedLarge = Number(process.env.BENCH_STORED_LARGE ?? 1_000_000);
@@ -142,9 +149,10 @@ async function main(): Promise<void> {
     console.log(`  plain insert (no triggers):            ${plainMs.toFixed(0)} ms  ${formatRate(totalLeads, plainMs)}`);
     console.log(`  full intake, ${storedSmall.toLocaleString("en-US")} leads stored:     ${smallMs.toFixed(0)} ms  ${formatRate(totalLeads, smallMs)}`);
     console.log(`  full intake, ${storedLarge.toLocaleString("en-US")} leads stored:  ${largeMs.toFixed(0)} ms  ${formatRate(totalLeads, largeMs)}`);
-    console.log(`  cost of the rules (ratio):   ${cost.toFixed(2)}x the plain insert time (goal <= 3)  ${cost <= 3 ? "OK" : "MISSED"}`);
-    console.log(`  flat in leads stored (ratio): ${flat.toFixed(2)}x at ${storedLarge.toLocaleString("en-US")} vs ${storedSmall.toLocaleString("en-US")} (goal <= 1.2)  ${flat <= 1.2 ? "OK" : "MISSED"}`);
     console.log(`  each accepted lead wrote: 1 lead, 1 owner alert, 1 conversation, 1 text-back, and took its rate limits, quota and daily text count`);
+    // Issue 13 goal 1; noise from three runs of `npm run bench -- intake` (see local/bench.ts).
+    goal("intake rules, full path/plain insert time", cost, 3, { tolerance: INTAKE_TOLERANCE });
+    goal(`intake flat in leads stored, ${storedLarge.toLocaleString("en-US")}/${storedSmall.toLocaleString("en-US")} time`, flat, 1.2, { tolerance: FLAT_TOLERANCE });
   } finally {
     await admin.query("drop schema if exists bench_baseline cascade");
     await dropBenchBusiness(admin, bench.businessId);

@@ -5,11 +5,16 @@
 //   LEADLOOP_INSTANCE=dev npx tsx bench/speed-to-lead.ts   (env BENCH_SINGLE_RUNS=10, BENCH_BURST_ROUNDS=3, BENCH_BURST=20)
 import { TwilioEmulatorControl } from "../local/twilio/client.ts";
 import { closeDb, createBusiness, db, deleteBusiness, randomPhone, stack, submitLead, type TestBusiness, widgetClient } from "../tests/loop/loop-support.ts";
-import { percentile, printGoal } from "./_goal.ts";
+import { percentile } from "./_compare.ts";
+import { goal } from "./_goals.ts";
 
 const singleRuns = Number(process.env.BENCH_SINGLE_RUNS ?? 10);
 const burstRounds = Number(process.env.BENCH_BURST_ROUNDS ?? 3);
 const burstSize = Number(process.env.BENCH_BURST ?? 20);
+// Noise: the largest deviation from the median in three runs on the shared 2-core machine (see the
+// closing note of issue 13), rounded up to 5 %.
+const SINGLE_TOLERANCE = 0.7;
+const BURST_TOLERANCE = 0.65;
 for (const [name, v] of Object.entries({ BENCH_SINGLE_RUNS: singleRuns, BENCH_BURST_ROUNDS: burstRounds, BENCH_BURST: burstSize })) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
 }
@@ -73,8 +78,9 @@ try {
   );
   const outbox = describe(rows.map((r: { ms: string }) => Number(r.ms)));
   console.log(`  outbox (lead transaction start -> Twilio accepted, all alerts): p50 ${ms(outbox.p50)} p95 ${ms(outbox.p95)}`);
-  printGoal("speed-to-lead-p95-1-lead", one.p95, 100, "ms");
-  printGoal(`speed-to-lead-p95-${burstSize}-leads`, many.p95, 300, "ms");
+  // Issue 13 goal 4.
+  goal("speed to lead p95, 1 lead at a time", one.p95, 100, { unit: "ms", tolerance: SINGLE_TOLERANCE });
+  goal(`speed to lead p95, ${burstSize} leads at once`, many.p95, 300, { unit: "ms", tolerance: BURST_TOLERANCE });
 } finally {
   events.close();
   await deleteBusiness(business);

@@ -215,6 +215,11 @@ describe("gateway layer", () => {
     await f.sql(`create function public.role_${f.suffix}() returns text language sql stable as $$ select current_user::text $$; notify pgrst, 'reload schema'`);
     try {
       const role = async (key: string) => (await f.client(key).rpc(`role_${f.suffix}`)).data;
+      // The cache learns of the new function from the NOTIFY (a miss re-reads at most once a second): a
+      // first request may race it, so wait until the function is found.
+      for (let attempt = 0; attempt < 40 && (await role(f.config.keys.secretKey)) === null; attempt++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.equal(await role(f.config.keys.publishableKey), "anon");
       assert.equal(await role(f.config.keys.anonKey), "anon");
       assert.equal(await role(f.config.keys.secretKey), "service_role");

@@ -50,6 +50,12 @@ export function verifyJwt(token: string, secret: string, nowSeconds = Date.now()
     throw new JwtError("PGRST303", "Parsing claims failed");
   }
   const c = claims as JwtClaims;
+  checkTimeClaims(c, nowSeconds);
+  return c;
+}
+
+/** The time claims (exp, nbf, iat) against now, with PostgREST's 30 s of clock skew. */
+export function checkTimeClaims(c: JwtClaims, nowSeconds = Date.now() / 1000): void {
   if ("exp" in c) {
     if (typeof c.exp !== "number") throw new JwtError("PGRST303", "The JWT 'exp' claim must be a number");
     if (c.exp < nowSeconds - CLOCK_SKEW_SECONDS) throw new JwtError("PGRST303", "JWT expired");
@@ -62,7 +68,6 @@ export function verifyJwt(token: string, secret: string, nowSeconds = Date.now()
     if (typeof c.iat !== "number") throw new JwtError("PGRST303", "The JWT 'iat' claim must be a number");
     if (c.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new JwtError("PGRST303", "JWT issued at future");
   }
-  return c;
 }
 
 /** Token of an `Authorization: Bearer x` header (scheme case-insensitive); undefined for any other form. */

@@ -1,6 +1,5 @@
 // The gateway: one HTTP server like the Supabase CLI's Kong, in front of REST, Auth, Functions and Realtime.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import pg from "pg";
 import type { InstanceConfig } from "../config.ts";
 import { rewriteAuthorization } from "./authorization.ts";
 import { createAuthService, type AuthService } from "./auth/handler.ts";
@@ -12,6 +11,7 @@ import { startPgNetWorker } from "./pg-net/worker.ts";
 import { createRealtime, REALTIME_WEBSOCKET_PATH } from "./realtime/index.ts";
 import { handleRest, type RestContext } from "./rest/handler.ts";
 import { SchemaCache, startSchemaListener } from "./rest/schema-cache.ts";
+import { createRestPool } from "./rest/transaction.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;
@@ -68,8 +68,7 @@ export async function startGateway({
   prestartFunctions?: boolean;
 }): Promise<Gateway> {
   const keys = config.keys;
-  const pool = new pg.Pool({ connectionString: config.authenticatorDbUrl, max: 10, application_name: "leadloop-gateway-rest" });
-  pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
+  const pool = createRestPool(config.authenticatorDbUrl);
   const cache = new SchemaCache(pool);
   await cache.get();
   const restCtx: RestContext = { pool, cache, jwtSecret: keys.jwtSecret, bodyLimit: REST_BODY_LIMIT };

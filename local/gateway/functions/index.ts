@@ -33,12 +33,20 @@ export interface FunctionsRouterOptions {
    * (which then pays Deno's boot). Off by default, so test gateways do not boot every function.
    */
   prestart?: boolean;
+  /** How long a function may send nothing before its request is cut (default FUNCTIONS_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 }
 
 /** The request body limit in front of functions; no byte beyond it reaches one. */
 export const FUNCTIONS_BODY_LIMIT = 2 * 1024 * 1024;
 
-const IDLE_TIMEOUT_MS = 150_000; // Kong's read_timeout for functions
+/**
+ * The platform's request idle timeout: a function that sends nothing for 150 s is cut off. Before any
+ * response the caller gets 504 with the body of the CLI's Kong (`read_timeout` 150000 on the functions
+ * route; hosted Supabase documents a 504 Gateway Timeout); mid-response the connection is closed, so the
+ * caller sees a truncated body. Only that request ends: the function's worker stays up for the next.
+ */
+export const FUNCTIONS_IDLE_TIMEOUT_MS = 150_000;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
 
 function json(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
@@ -78,6 +86,7 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
     },
   });
   const bodyLimit = options.bodyLimit ?? FUNCTIONS_BODY_LIMIT;
+  const idleTimeoutMs = options.idleTimeoutMs ?? FUNCTIONS_IDLE_TIMEOUT_MS;
   const jwtSecret = new TextEncoder().encode(config.keys.jwtSecret);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let closed = false;
@@ -169,25 +178,44 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
         worker.inFlight--;
         resolve();
       };
+      // Like Kong's read_timeout: armed once the request is sent, restarted by every byte of the answer.
+      let idle: NodeJS.Timeout | undefined;
+      const stopIdle = () => clearTimeout(idle);
+      const armIdle = () => {
+        stopIdle();
+        if (finished) return;
+        idle = setTimeout(() => {
+          if (finished) return;
+          upstream.destroy();
+          if (res.headersSent) res.destroy();
+          else json(res, 504, { message: "The upstream server is timing out" });
+          done();
+        }, idleTimeoutMs);
+      };
       const upstream = http.request(
-        { host: "127.0.0.1", port: worker.port, method: req.method, path, headers: forwardHeaders(req, worker.port), agent, timeout: IDLE_TIMEOUT_MS },
+        { host: "127.0.0.1", port: worker.port, method: req.method, path, headers: forwardHeaders(req, worker.port), agent },
         (upstreamRes) => {
+          armIdle();
+          upstreamRes.on("data", armIdle);
           const headers: http.OutgoingHttpHeaders = {};
           for (const [key, value] of Object.entries(upstreamRes.headers)) {
             if (value !== undefined && !HOP_BY_HOP.has(key)) headers[key] = value;
           }
           res.writeHead(upstreamRes.statusCode ?? 502, headers);
           upstreamRes.pipe(res);
-          upstreamRes.on("end", done);
+          upstreamRes.on("end", () => {
+            stopIdle();
+            done();
+          });
           upstreamRes.on("error", () => {
             res.destroy();
             done();
           });
         },
       );
-      upstream.on("timeout", () => upstream.destroy(new Error("upstream idle timeout")));
       upstream.on("error", (error) => {
-        if (refused) return done();
+        stopIdle();
+        if (refused || finished) return done();
         if (!res.headersSent) {
           json(res, 500, { code: "WORKER_ERROR", message: "Function exited due to an error (please check logs)" });
         } else {
@@ -196,6 +224,7 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
         done();
       });
       res.on("close", () => {
+        stopIdle();
         if (!res.writableFinished) upstream.destroy();
         done();
       });
@@ -217,7 +246,9 @@ export async function createFunctionsRouter(options: FunctionsRouterOptions): Pr
       });
       upstream.on("drain", () => req.resume());
       req.on("end", () => {
-        if (!refused) upstream.end();
+        if (refused) return;
+        upstream.end();
+        armIdle();
       });
     });
   }

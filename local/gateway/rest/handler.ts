@@ -11,7 +11,7 @@ import { handleRead } from "./read.ts";
 import { errorResponse, type Response } from "./render.ts";
 import { authenticate, headerValue, parseAccept, parsePath, parsePrefer, parseQuery, type Common } from "./request.ts";
 import { handleRpc } from "./rpc.ts";
-import { EXPOSED_SCHEMAS, findRelation, type SchemaCache } from "./schema-cache.ts";
+import { findRelation, type SchemaCache } from "./schema-cache.ts";
 
 export interface RestContext {
   pool: pg.Pool;
@@ -71,9 +71,10 @@ async function route(ctx: RestContext, req: IncomingMessage, rest: string): Prom
   const readMethod = method === "GET" || method === "HEAD";
   const profileName = readMethod ? "accept-profile" : "content-profile";
   const profile = headerValue(req, profileName);
-  const schema = profile ?? EXPOSED_SCHEMAS[0];
-  if (!EXPOSED_SCHEMAS.includes(schema)) {
-    throw new ApiError(406, "PGRST106", `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${EXPOSED_SCHEMAS.join(", ")}`);
+  const schemas = ctx.cache.api.schemas;
+  const schema = profile ?? schemas[0];
+  if (!schemas.includes(schema)) {
+    throw new ApiError(406, "PGRST106", `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${schemas.join(", ")}`);
   }
   const auth = authenticate(headerValue(req, "authorization"), ctx.jwtSecret);
   if (target === "root") {
@@ -89,10 +90,10 @@ async function route(ctx: RestContext, req: IncomingMessage, rest: string): Prom
     };
   }
   const { prefer, applied } = parsePrefer(headerValue(req, "prefer"));
-  const accept = parseAccept(headerValue(req, "accept"));
+  const accept = parseAccept(headerValue(req, "accept"), (await ctx.cache.get()).config.planEnabled);
   const common: Omit<Common, "query"> = {
     schema,
-    profileHeader: profile !== undefined,
+    profileNegotiated: profile !== undefined || schemas.length !== 1,
     auth,
     prefer,
     applied,

@@ -3,10 +3,11 @@
 import type { IncomingMessage } from "node:http";
 import { ApiError } from "./errors.ts";
 import type { RestContext } from "./handler.ts";
-import { planLevel, qualified, quoteIdent, SqlBuilder } from "./query.ts";
+import type { Relation } from "./catalog.ts";
+import { qualified, quoteIdent, SqlBuilder } from "./query.ts";
 import { aggregate, runAndRespond, type Response } from "./render.ts";
 import { parseJsonBody, type Common } from "./request.ts";
-import type { Relation } from "./schema-cache.ts";
+import { groupBy, planLevel, selectList } from "./select.ts";
 
 async function payloadColumns(
   ctx: RestContext,
@@ -37,19 +38,19 @@ async function payloadColumns(
   return { columns, relation: rel };
 }
 
-function returningSelect(b: SqlBuilder, common: Common, relation: Relation, alias: string): { list: string; needsRows: boolean } {
+/** What the returned rows are selected with: `SELECT … FROM pgrst_source AS alias` plus its GROUP BY. */
+function returningSelect(b: SqlBuilder, common: Common, relation: Relation, alias: string): { list: string; group: string; needsRows: boolean } {
   if (common.prefer.return === "representation") {
-    // Filters already shaped the mutation; the returned rows only need the select list.
-    const plan = planLevel(b, relation, alias, common.query.select, "", {
-      skipFilters: true,
-      starColumns: relation.columns.map((c) => c.name),
-    });
-    return { list: plan.selectList.join(", "), needsRows: true };
+    // Filters already shaped the mutation; the returned rows only need the select list. Computed
+    // relationships take the row as the table's type (pgrst_source's rows are anonymous records).
+    const rowExpr = `ROW(${relation.columns.map((c) => `${alias}.${quoteIdent(c.name)}`).join(", ")})::${qualified(relation.schema, relation.name)}`;
+    const plan = planLevel(b, { relation, alias, rowExpr }, common.query.select, "", { skipFilters: true });
+    return { list: selectList(plan), group: groupBy(plan), needsRows: true };
   }
   if (common.prefer.return === "headers-only" && relation.primaryKey.length) {
-    return { list: relation.primaryKey.map((c) => `${alias}.${quoteIdent(c)}`).join(", "), needsRows: true };
+    return { list: relation.primaryKey.map((c) => `${alias}.${quoteIdent(c)}`).join(", "), group: "", needsRows: true };
   }
-  return { list: "", needsRows: false };
+  return { list: "", group: "", needsRows: false };
 }
 
 function locationFor(relation: Relation): (row: Record<string, unknown>) => string {
@@ -100,7 +101,7 @@ export async function handleInsert(ctx: RestContext, req: IncomingMessage, commo
   const ret = returningSelect(b, common, rel, alias);
   const detectInserted = resolution === "merge-duplicates" && ret.needsRows;
   insert += ret.needsRows ? ` RETURNING ${alias}.*${detectInserted ? ", (xmax = 0) AS pgrst_inserted" : ""}` : " RETURNING 1";
-  const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias})`, common.accept.singular) : "NULL::text";
+  const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias}${ret.group})`, common.accept.singular) : "NULL::text";
   // Upserts answer 200 when nothing was inserted (PostgREST #2926). With DO NOTHING every returned row is an
   // insert; merge-duplicates needs xmax, which is only read when rows are returned anyway (reading it would
   // otherwise subject a minimal insert to SELECT policies).
@@ -111,7 +112,7 @@ export async function handleInsert(ctx: RestContext, req: IncomingMessage, commo
       : "NULL::bigint";
   const sql = `WITH pgrst_source AS (${insert}) SELECT (SELECT count(*) FROM pgrst_source) AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body, ${inserted} AS inserted`;
   const response = await runAndRespond(ctx, req, common, {
-    readOnly: false, sql, params: b.params, kind: "insert", location: locationFor(rel), payloadRows: rows.length,
+    readOnly: false, builder: b, sql, kind: "insert", location: locationFor(rel), payloadRows: rows.length,
   });
   if (!common.prefer.count) {
     response.headers["Content-Range"] = "*/*";
@@ -126,7 +127,7 @@ export async function handleInsert(ctx: RestContext, req: IncomingMessage, commo
 function mutationWhere(b: SqlBuilder, common: Common, relation: Relation, alias: string): string {
   const root = common.query.levels.get("") ?? { filters: [] };
   const limited = root.limit !== undefined || root.offset !== undefined;
-  const plan = planLevel(b, relation, alias, [], "", { skipOrder: !limited });
+  const plan = planLevel(b, { relation, alias }, [], "", { skipOrder: !limited });
   const conditions = plan.conditions.length ? ` WHERE ${plan.conditions.join(" AND ")}` : "";
   if (!limited) return conditions;
   const target = qualified(relation.schema, relation.name);
@@ -152,15 +153,14 @@ export async function handleUpdate(ctx: RestContext, req: IncomingMessage, commo
   let mutation: string;
   if (columns.length === 0) {
     // An empty body updates nothing (PostgREST answers with an empty result).
-    // The filters stay in the text (under `false`) so every bound parameter is used and typed.
-    mutation = `SELECT ${alias}.* FROM ${target} AS ${alias} WHERE false${where ? ` AND ${where.replace(/^ WHERE /, "")}` : ""}`;
+    mutation = `SELECT ${alias}.* FROM ${target} AS ${alias} WHERE false`;
   } else {
     const p = b.param(JSON.stringify(row));
     mutation = `UPDATE ${target} AS ${alias} SET ${columns.map((c) => `${quoteIdent(c)} = pgrst_body.${quoteIdent(c)}`).join(", ")} FROM (SELECT * FROM json_populate_record(null::${target}, ${p}::json)) AS pgrst_body${where} RETURNING ${ret.needsRows ? `${alias}.*` : "1"}`;
   }
-  const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias})`, common.accept.singular) : "NULL::text";
+  const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias}${ret.group})`, common.accept.singular) : "NULL::text";
   const sql = `WITH pgrst_source AS (${mutation}) SELECT (SELECT count(*) FROM pgrst_source) AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body`;
-  const response = await runAndRespond(ctx, req, common, { readOnly: false, sql, params: b.params, kind: "update" });
+  const response = await runAndRespond(ctx, req, common, { readOnly: false, builder: b, sql, kind: "update" });
   if (!common.prefer.count) response.headers["Content-Range"] = response.headers["Content-Range"].replace(/\/\d+$/, "/*");
   return response;
 }
@@ -173,9 +173,9 @@ export async function handleDelete(ctx: RestContext, req: IncomingMessage, commo
   const where = mutationWhere(b, common, relation, alias);
   const ret = returningSelect(b, common, relation, alias);
   const mutation = `DELETE FROM ${target} AS ${alias}${where} RETURNING ${ret.needsRows ? `${alias}.*` : "1"}`;
-  const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias})`, common.accept.singular) : "NULL::text";
+  const body = ret.needsRows ? aggregate(common.accept.stripNulls, `(SELECT ${ret.list} FROM pgrst_source AS ${alias}${ret.group})`, common.accept.singular) : "NULL::text";
   const sql = `WITH pgrst_source AS (${mutation}) SELECT (SELECT count(*) FROM pgrst_source) AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body`;
-  const response = await runAndRespond(ctx, req, common, { readOnly: false, sql, params: b.params, kind: "delete" });
+  const response = await runAndRespond(ctx, req, common, { readOnly: false, builder: b, sql, kind: "delete" });
   if (!common.prefer.count) response.headers["Content-Range"] = "*/*";
   return response;
 }

@@ -1,5 +1,5 @@
 // PostgREST's URL grammar (docs/supabase-standin-spec.md §1.4): select trees, filters, logic trees, order.
-import { parseError, ApiError } from "./errors.ts";
+import { parseError } from "./errors.ts";
 
 export interface JsonStep {
   arrow: "->" | "->>";
@@ -9,9 +9,19 @@ export interface Field {
   name: string;
   jsonPath: JsonStep[];
 }
+export type AggregateFunction = "sum" | "avg" | "count" | "min" | "max";
 export type SelectItem =
   | { kind: "star" }
-  | { kind: "column"; field: Field; alias?: string; cast?: string }
+  | {
+      kind: "column";
+      /** `*` with the count aggregate is `count()`. */
+      field: Field;
+      alias?: string;
+      cast?: string;
+      /** `col.sum()` and friends; allowed only when the in-database config enables aggregates. */
+      aggregate?: AggregateFunction;
+      aggregateCast?: string;
+    }
   | {
       kind: "embed";
       name: string;
@@ -118,6 +128,8 @@ function readCast(c: Cursor): string | undefined {
   return cast;
 }
 
+const AGGREGATES = /^\.(sum|avg|count|min|max)\(\)/;
+
 function parseSelectItem(c: Cursor): SelectItem {
   if (c.peek() === "*") {
     c.pos++;
@@ -137,6 +149,11 @@ function parseSelectItem(c: Cursor): SelectItem {
     if (c.startsWith("...")) c.fail("a column or relation name");
     name = readName(c);
   }
+  // `count()`: the row count aggregate (a relation can never be called count).
+  if (!spread && name === "count" && c.startsWith("()")) {
+    c.pos += 2;
+    return { kind: "column", field: { name: "*", jsonPath: [] }, alias, aggregate: "count", aggregateCast: readCast(c) };
+  }
   if (c.peek() === "!" || c.peek() === "(") {
     let hint: string | undefined;
     let joinType: "inner" | "left" | undefined;
@@ -147,19 +164,18 @@ function parseSelectItem(c: Cursor): SelectItem {
       else hint = word;
     }
     c.expect("(");
-    if (name === "count" && c.peek() === ")") {
-      throw new ApiError(400, "PGRST123", "Use of aggregate functions is not allowed");
-    }
     const children = parseSelectList(c, ")");
     c.expect(")");
     return { kind: "embed", name, alias, hint, joinType, spread, children };
   }
   if (spread) c.fail('"(" after a spread relation');
   const jsonPath = readJsonPath(c);
-  if (c.peek() === "." && /^\.(sum|avg|min|max|count)\(/.test(c.text.slice(c.pos))) {
-    throw new ApiError(400, "PGRST123", "Use of aggregate functions is not allowed");
-  }
   const cast = readCast(c);
+  const agg = AGGREGATES.exec(c.text.slice(c.pos));
+  if (agg) {
+    c.pos += agg[0].length;
+    return { kind: "column", field: { name, jsonPath }, alias, cast, aggregate: agg[1] as AggregateFunction, aggregateCast: readCast(c) };
+  }
   return { kind: "column", field: { name, jsonPath }, alias, cast };
 }
 

@@ -1,9 +1,9 @@
-// Turns parsed select/filter/order trees into SQL. User input only ever reaches SQL as bound
-// parameters ($n) or as identifiers quoted by quoteIdent; cast type names are whitelisted by the parser.
+// Turns parsed filter and order trees into SQL, and holds the statement being built. User input only ever
+// reaches SQL as bound parameters or as identifiers quoted by quoteIdent; cast type names are whitelisted by
+// the parser. select.ts plans the select tree (columns, aggregates, embeds) with these pieces.
 import { ApiError } from "./errors.ts";
-import { parseInList, type Field, type Filter, type LogicTree, type OrderTerm, type SelectItem } from "./parse.ts";
-import { findRelationship, type Relationship } from "./relationships.ts";
-import type { Relation, SchemaCacheData } from "./schema-cache.ts";
+import type { SchemaCacheData } from "./catalog.ts";
+import { parseInList, type Field, type Filter, type LogicTree, type OrderTerm } from "./parse.ts";
 
 export function quoteIdent(name: string): string {
   if (name.includes("\u0000")) throw new ApiError(400, "PGRST100", "Identifiers cannot contain NUL characters");
@@ -22,8 +22,19 @@ export interface LevelOptions {
   offset?: number;
 }
 
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+// A parameter is a placeholder until a statement is rendered: each statement binds exactly the
+// parameters its text uses, numbered in order of appearance, so fragments can be shared between
+// statements (the rows and the count of a read, or its EXPLAIN) without unused or shifted parameters.
+// NUL can appear nowhere else in SQL text (quoteIdent refuses it).
+const PLACEHOLDER = /\u0000(\d+)\u0000/g;
+
 export class SqlBuilder {
-  readonly params: unknown[] = [];
+  private readonly values: unknown[] = [];
   private aliasCount = 0;
   constructor(
     readonly cache: SchemaCacheData,
@@ -31,8 +42,8 @@ export class SqlBuilder {
   ) {}
 
   param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
+    this.values.push(value);
+    return `\u0000${this.values.length - 1}\u0000`;
   }
 
   alias(base: string): string {
@@ -42,50 +53,40 @@ export class SqlBuilder {
   level(path: string): LevelOptions {
     return this.levels.get(path) ?? { filters: [] };
   }
+
+  /** The statement for `text`: its placeholders become $1, $2, … in order of first appearance. */
+  render(text: string): Statement {
+    const numbers = new Map<string, number>();
+    const values: unknown[] = [];
+    const rendered = text.replace(PLACEHOLDER, (_, index: string) => {
+      let n = numbers.get(index);
+      if (n === undefined) {
+        values.push(this.values[Number(index)]);
+        numbers.set(index, (n = values.length));
+      }
+      return `$${n}`;
+    });
+    return { text: rendered, values };
+  }
 }
 
-interface EmbedInfo {
-  relationship: Relationship;
+/** An embedded resource as the level that selects it sees it: where its rows come from and how they join. */
+export interface EmbedInfo {
+  /** `FROM` item of the embedded rows, with its alias. */
+  from: string;
   alias: string;
-  /** Conditions that tie a target row to the parent row plus the embed's own filters. */
+  /** Conditions that tie an embedded row to the parent row, plus the embed's own filters. */
   conditions: string[];
   toOne: boolean;
 }
 
-export interface LevelPlan {
-  selectList: string[];
-  conditions: string[];
-  orderBy: string[];
-  limit?: number;
-  offset?: number;
-}
-
-function columnExpr(b: SqlBuilder, alias: string, field: Field): string {
-  let expr = `${alias}.${quoteIdent(field.name)}`;
+export function columnExpr(b: SqlBuilder, alias: string, field: Field): string {
+  let expr = field.name === "*" ? `${alias}.*` : `${alias}.${quoteIdent(field.name)}`;
   for (const step of field.jsonPath) {
     const key = /^-?\d+$/.test(step.key) ? `${b.param(Number(step.key))}::int` : `${b.param(step.key)}::text`;
     expr = `(${expr}${step.arrow}${key})`;
   }
   return expr;
-}
-
-function outputName(field: Field, alias?: string): string {
-  if (alias) return alias;
-  if (field.jsonPath.length > 0) return field.jsonPath[field.jsonPath.length - 1].key;
-  return field.name;
-}
-
-function joinConditions(rel: Relationship, parentAlias: string, targetAlias: string): string[] {
-  if (rel.junction) {
-    const j = rel.junction;
-    const jAlias = quoteIdent(`${j.relation.name}_junction`);
-    const conds = [
-      ...j.toSource.columns.map((c, i) => `${jAlias}.${quoteIdent(c)} = ${parentAlias}.${quoteIdent(j.toSource.refColumns[i])}`),
-      ...j.toTarget.columns.map((c, i) => `${jAlias}.${quoteIdent(c)} = ${targetAlias}.${quoteIdent(j.toTarget.refColumns[i])}`),
-    ];
-    return [`EXISTS (SELECT 1 FROM ${qualified(j.relation.schema, j.relation.name)} AS ${jAlias} WHERE ${conds.join(" AND ")})`];
-  }
-  return rel.pairs.map(([s, t]) => `${targetAlias}.${quoteIdent(t)} = ${parentAlias}.${quoteIdent(s)}`);
 }
 
 const SIMPLE_OPS: Record<string, string> = {
@@ -131,10 +132,10 @@ export function compileTree(b: SqlBuilder, alias: string, tree: LogicTree, embed
     const f = tree.filter;
     const embed = f.field.jsonPath.length === 0 ? embeds.get(f.field.name) : undefined;
     if (embed) {
-      if (f.op !== "is" || !["null"].includes(f.value.toLowerCase()) || f.quantifier) {
-        throw new ApiError(400, "PGRST120", "Only is null or not is null filters are allowed on embedded resources");
+      if (f.op !== "is" || f.value.toLowerCase() !== "null" || f.quantifier) {
+        throw new ApiError(400, "PGRST120", `Bad operator on the '${f.field.name}' embedded resource`, "Only is null or not is null filters are allowed on embedded resources");
       }
-      const exists = `EXISTS (SELECT 1 FROM ${qualified(embed.relationship.target.schema, embed.relationship.target.name)} AS ${embed.alias} WHERE ${embed.conditions.join(" AND ")})`;
+      const exists = `EXISTS (SELECT 1 FROM ${embed.from} WHERE ${embed.conditions.join(" AND ") || "TRUE"})`;
       return f.negate ? exists : `NOT ${exists}`;
     }
     return compileFilter(b, columnExpr(b, alias, f.field), f);
@@ -143,89 +144,16 @@ export function compileTree(b: SqlBuilder, alias: string, tree: LogicTree, embed
   return tree.negate ? `NOT (${joined})` : `(${joined})`;
 }
 
-function orderClause(b: SqlBuilder, alias: string, terms: OrderTerm[], embeds: Map<string, EmbedInfo>): string[] {
+export function orderClause(b: SqlBuilder, alias: string, terms: OrderTerm[], embeds: Map<string, EmbedInfo>, origin: string): string[] {
   return terms.map((t) => {
     let expr: string;
     if (t.relation) {
       const embed = embeds.get(t.relation);
       if (!embed || !embed.toOne) {
-        throw new ApiError(400, "PGRST118", `A related order on '${t.relation}' is not possible`, `'${t.relation}' must be a to-one embedded resource in the select`);
+        throw new ApiError(400, "PGRST118", `A related order on '${t.relation}' is not possible`, `'${origin}' and '${t.relation}' do not form a many-to-one or one-to-one relationship`);
       }
-      const target = embed.relationship.target;
-      expr = `(SELECT ${columnExpr(b, embed.alias, t.field)} FROM ${qualified(target.schema, target.name)} AS ${embed.alias} WHERE ${embed.conditions.join(" AND ")} LIMIT 1)`;
+      expr = `(SELECT ${columnExpr(b, embed.alias, t.field)} FROM ${embed.from} WHERE ${embed.conditions.join(" AND ") || "TRUE"} LIMIT 1)`;
     } else expr = columnExpr(b, alias, t.field);
     return `${expr}${t.direction ? ` ${t.direction.toUpperCase()}` : ""}${t.nulls ? ` NULLS ${t.nulls.toUpperCase()}` : ""}`;
   });
-}
-
-/**
- * Plans one level of a read: select list (with embeds as correlated subqueries), WHERE conditions
- * (filters and !inner semi-joins), ORDER BY, LIMIT/OFFSET.
- */
-export function planLevel(
-  b: SqlBuilder,
-  relation: Relation | undefined,
-  alias: string,
-  items: SelectItem[],
-  path: string,
-  options: { skipFilters?: boolean; skipOrder?: boolean; starColumns?: string[] } = {},
-): LevelPlan {
-  const opts = b.level(path);
-  const selectList: string[] = [];
-  const conditions: string[] = [];
-  const embeds = new Map<string, EmbedInfo>();
-
-  for (const item of items) {
-    if (item.kind === "star") {
-      if (options.starColumns) selectList.push(...options.starColumns.map((c) => `${alias}.${quoteIdent(c)}`));
-      else selectList.push(`${alias}.*`);
-    } else if (item.kind === "column") {
-      let expr = columnExpr(b, alias, item.field);
-      if (item.cast) expr = `CAST(${expr} AS ${item.cast})`;
-      selectList.push(`${expr} AS ${quoteIdent(outputName(item.field, item.alias))}`);
-    } else {
-      if (!relation) {
-        throw new ApiError(400, "PGRST200", `Could not find a relationship for '${item.name}' in the schema cache`);
-      }
-      const relationship = findRelationship(b.cache, relation, item.name, item.hint);
-      const target = relationship.target;
-      const key = item.alias ?? item.name;
-      const childPath = path ? `${path}.${key}` : key;
-      const childAlias = b.alias(target.name);
-      const child = planLevel(b, target, childAlias, item.children, childPath);
-      const conds = [...joinConditions(relationship, alias, childAlias), ...child.conditions];
-      const toOne = relationship.cardinality === "many-to-one" || relationship.cardinality === "one-to-one";
-      const info: EmbedInfo = { relationship, alias: childAlias, conditions: conds, toOne };
-      embeds.set(key, info);
-      const from = `${qualified(target.schema, target.name)} AS ${childAlias}`;
-      const where = `WHERE ${conds.join(" AND ")}`;
-      const tail = `${child.orderBy.length ? ` ORDER BY ${child.orderBy.join(", ")}` : ""}${child.limit !== undefined ? ` LIMIT ${b.param(child.limit)}` : ""}${child.offset !== undefined ? ` OFFSET ${b.param(child.offset)}` : ""}`;
-      if (item.joinType === "inner") conditions.push(`EXISTS (SELECT 1 FROM ${from} ${where})`);
-      if (item.children.length === 0) continue; // `rel()` only filters the parent
-      if (item.spread) {
-        // Spread: lift each embedded column into the parent (arrays of values for to-many).
-        for (const expr of child.selectList) {
-          const m = / AS ("(?:[^"]|"")*")$/.exec(expr);
-          const value = m ? expr.slice(0, m.index) : expr;
-          const name = m ? m[1] : null;
-          if (!name) throw new ApiError(400, "PGRST100", "A spread embed cannot use '*'", "List the columns to spread");
-          const sub = toOne
-            ? `(SELECT ${value} FROM ${from} ${where} LIMIT 1)`
-            : `(SELECT json_agg(${value}${child.orderBy.length ? ` ORDER BY ${child.orderBy.join(", ")}` : ""}) FROM ${from} ${where})`;
-          selectList.push(`${sub} AS ${name}`);
-        }
-        continue;
-      }
-      const inner = `SELECT ${child.selectList.join(", ")} FROM ${from} ${where}`;
-      const sub = toOne
-        ? `(SELECT row_to_json(pgrst_row) FROM (${inner} LIMIT 1) AS pgrst_row)`
-        : `COALESCE((SELECT json_agg(pgrst_row) FROM (${inner}${tail}) AS pgrst_row), '[]')`;
-      selectList.push(`${sub} AS ${quoteIdent(key)}`);
-    }
-  }
-  if (options.skipFilters) return { selectList, conditions, orderBy: [] };
-  for (const tree of opts.filters) conditions.push(compileTree(b, alias, tree, embeds));
-  // Every parameter compiled must appear in the statement, so order is compiled only where it is used.
-  const orderBy = opts.order && !options.skipOrder ? orderClause(b, alias, opts.order, embeds) : [];
-  return { selectList, conditions, orderBy, limit: opts.limit, offset: opts.offset };
 }

@@ -1,10 +1,13 @@
 // PostgREST's response rules (docs/supabase-standin-spec.md §1.7): one SQL statement per request that
-// yields total, page and body; status codes, Content-Range, Preference-Applied, response GUCs and CSV.
+// yields total, page and body; status codes, Content-Range, Preference-Applied, response GUCs, CSV,
+// planned and estimated counts and EXPLAIN plans.
 import type { IncomingMessage } from "node:http";
 import { ApiError } from "./errors.ts";
 import type { RestContext } from "./handler.ts";
-import type { Common } from "./request.ts";
-import { inTransaction, statementName } from "./transaction.ts";
+import type { Row } from "./batch.ts";
+import type { SqlBuilder } from "./query.ts";
+import { planMediaType, type Common } from "./request.ts";
+import { runStatements } from "./transaction.ts";
 
 export interface Response {
   status: number;
@@ -34,53 +37,91 @@ function contentRange(first: number, rows: number, total: number | undefined): s
   return rows > 0 ? `${first}-${first + rows - 1}/${totalText}` : `*/${totalText}`;
 }
 
-export async function runAndRespond(
-  ctx: RestContext,
-  req: IncomingMessage,
-  common: Common,
-  plan: {
-    readOnly: boolean;
-    sql: string;
-    params: unknown[];
-    kind: "read" | "insert" | "update" | "delete" | "rpc";
-    offset?: number;
-    rpcVoid?: boolean;
-    rpcScalar?: boolean;
-    location?: (row: Record<string, unknown>) => string;
-    payloadRows?: number;
-  },
-): Promise<Response> {
+/** The "Plan Rows" estimate of an `EXPLAIN (FORMAT JSON)` row. */
+function plannedRows(rows: Row[]): number | undefined {
+  try {
+    const plan = JSON.parse(rows[0]?.["QUERY PLAN"] ?? "null") as { Plan?: { "Plan Rows"?: number } }[];
+    const n = plan?.[0]?.Plan?.["Plan Rows"];
+    return typeof n === "number" ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StatementPlan {
+  readOnly: boolean;
+  /** Builds the parameters of `sql` and `countQuery`. */
+  builder: SqlBuilder;
+  /** One statement yielding one row: total, page, body (and `inserted` for upserts). */
+  sql: string;
+  kind: "read" | "insert" | "update" | "delete" | "rpc";
+  /** `SELECT 1 FROM … WHERE …`: what Prefer: count=planned|estimated asks the planner about. */
+  countQuery?: string;
+  offset?: number;
+  rpcVoid?: boolean;
+  rpcScalar?: boolean;
+  location?: (row: Record<string, unknown>) => string;
+  payloadRows?: number;
+}
+
+export async function runAndRespond(ctx: RestContext, req: IncomingMessage, common: Common, plan: StatementPlan): Promise<Response> {
   const { prefer, accept } = common;
-  const row = await inTransaction(
+  const cache = await ctx.cache.get();
+  const txOptions = {
+    readOnly: plan.readOnly,
+    auth: common.auth,
+    schema: common.schema,
+    method: common.method,
+    path: common.path,
+    req,
+    timezone: prefer.timezone,
+    rollback: prefer.tx === "rollback",
+    extraSearchPath: cache.api.extraSearchPath,
+  };
+  // response.status / response.headers may be set by the SQL the request ran (PostgREST's response GUCs).
+  const text = `${plan.sql}, nullif(current_setting('response.headers', true), '') AS response_headers, nullif(current_setting('response.status', true), '') AS response_status`;
+  if (accept.plan) {
+    // Accept: application/vnd.pgrst.plan: the statement's EXPLAIN instead of its result (db-plan-enabled only).
+    const options = [accept.plan.format === "json" ? "FORMAT JSON" : "FORMAT TEXT", ...accept.plan.options.map((o) => o.toUpperCase())];
+    const { rows } = await runStatements(ctx, txOptions, plan.builder.render(`EXPLAIN (${options.join(", ")}) ${text}`));
+    const headers: Record<string, string> = { "Content-Type": `${planMediaType(accept.plan)}; charset=utf-8` };
+    if (common.profileNegotiated) headers["Content-Profile"] = common.schema;
+    return { status: 200, headers, body: rows.map((r) => r["QUERY PLAN"]).join("\n") + "\n" };
+  }
+  const singularCheck = accept.singular && !(plan.kind === "rpc" && plan.rpcScalar);
+  const maxAffectedCheck = prefer.handling === "strict" && prefer.maxAffected !== undefined && plan.kind !== "read";
+  const planned = plan.countQuery !== undefined && (prefer.count === "planned" || prefer.count === "estimated");
+  // The statement's one row, every column as text: total, page, body, [inserted], and the response GUCs.
+  const result = await runStatements(
     ctx,
-    { readOnly: plan.readOnly, auth: common.auth, schema: common.schema, method: common.method, path: common.path, req, timezone: prefer.timezone },
-    async (client) => {
-      // response.status / response.headers may be set by the SQL the request ran (PostgREST's response GUCs).
-      const text = `${plan.sql}, nullif(current_setting('response.headers', true), '') AS response_headers, nullif(current_setting('response.status', true), '') AS response_status`;
-      const r = await client.query({ name: statementName(text), text, values: plan.params });
-      const out = r.rows[0] as {
-        total: string | null;
-        page: string;
-        body: string | null;
-        inserted?: string;
-        response_headers: string | null;
-        response_status: string | null;
-      };
-      const page = Number(out.page);
-      if (accept.singular && page !== 1 && !(plan.kind === "rpc" && plan.rpcScalar)) throw singularError(page);
-      if (prefer.handling === "strict" && prefer.maxAffected !== undefined && plan.kind !== "read" && page > prefer.maxAffected) {
-        throw new ApiError(400, "PGRST124", "Query result exceeds max-affected preference constraint", `The query affects ${page} rows`);
-      }
-      return { result: out, rollback: prefer.tx === "rollback" };
-    },
+    txOptions,
+    plan.builder.render(text),
+    planned ? [plan.builder.render(`EXPLAIN (FORMAT JSON) ${plan.countQuery}`)] : [],
+    singularCheck || maxAffectedCheck
+      ? (rows) => {
+          const page = Number(rows[0].page);
+          if (singularCheck && page !== 1) throw singularError(page);
+          if (maxAffectedCheck && page > prefer.maxAffected!) {
+            throw new ApiError(400, "PGRST124", "Query result exceeds max-affected preference constraint", `The query affects ${page} rows`);
+          }
+        }
+      : undefined,
   );
+  const row = result.rows[0];
   const page = Number(row.page);
-  const total = row.total === null ? undefined : Number(row.total);
+  let total = row.total === null ? undefined : Number(row.total);
+  if (planned) {
+    // planned: the planner's estimate; estimated: exact up to db-max-rows, past it the larger of both.
+    const estimate = plannedRows(result.extra[0]);
+    const maxRows = cache.api.maxRows;
+    if (prefer.count === "planned") total = estimate;
+    else if (total !== undefined && maxRows !== undefined && total > maxRows) total = Math.max(total, estimate ?? 0);
+  }
   const headers: Record<string, string> = {};
-  if (common.profileHeader) headers["Content-Profile"] = common.schema;
   const applied = common.applied.filter((a) => !a.startsWith("return=") || plan.kind !== "read");
   if (applied.length) headers["Preference-Applied"] = applied.join(", ");
   const withBody = (status: number): Response => {
+    if (common.profileNegotiated) headers["Content-Profile"] = common.schema;
     if (accept.csv) {
       headers["Content-Type"] = "text/csv; charset=utf-8";
       return { status, headers, body: common.head ? undefined : toCsv(row.body ?? "[]") };

@@ -1,7 +1,7 @@
 // What a /rest/v1 request asks for, read from its path, query string and headers: the target, the
 // Prefer and Accept headers, the caller's role from the JWT, and the filters of every embed level.
 import type { IncomingMessage } from "node:http";
-import { bearerToken, JwtError, verifyJwt, type JwtClaims } from "../jwt.ts";
+import { bearerToken, checkTimeClaims, JwtError, verifyJwt, type JwtClaims } from "../jwt.ts";
 import { ApiError } from "./errors.ts";
 import {
   parseColumnList,
@@ -52,39 +52,138 @@ export function parsePrefer(header: string | undefined): { prefer: Prefer; appli
   return { prefer, applied };
 }
 
+/** Accept: application/vnd.pgrst.plan[+text|+json]; for="…"; options=analyze|verbose|settings|buffers|wal */
+export interface PlanRequest {
+  format: "text" | "json";
+  options: string[];
+  /** The media type whose query is explained, as PostgREST names it. */
+  forType: string;
+}
+
 export interface Accept {
   singular: boolean;
   stripNulls: boolean;
   csv?: boolean;
+  plan?: PlanRequest;
 }
 
-export function parseAccept(header: string | undefined): Accept {
-  if (!header) return { singular: false, stripNulls: false };
-  const types = header.split(",").map((t) => t.trim().toLowerCase());
-  for (const t of types) {
-    const [mt, ...params] = t.split(";").map((s) => s.trim());
-    const stripNulls = params.includes("nulls=stripped");
-    if (mt === "application/vnd.pgrst.object+json" || mt === "application/vnd.pgrst.object") return { singular: true, stripNulls };
-    if (mt === "text/csv") return { singular: false, stripNulls: false, csv: true };
-    if (mt === "application/json" || mt === "application/vnd.pgrst.array+json" || mt === "*/*" || mt === "application/*") {
-      return { singular: false, stripNulls };
+const PLAN_OPTIONS = ["analyze", "verbose", "settings", "buffers", "wal"];
+
+/** Splits on `separator` outside double quotes. */
+function splitUnquoted(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') quoted = !quoted;
+    else if (text[i] === separator && !quoted) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
     }
   }
-  throw new ApiError(406, "PGRST107", `None of these media types are available: ${types.join(", ")}`);
+  parts.push(text.slice(start));
+  return parts.map((p) => p.trim()).filter((p) => p !== "");
+}
+
+interface MediaType {
+  type: string;
+  params: Map<string, string>;
+}
+
+function parseMediaType(text: string): MediaType {
+  const [type, ...rest] = splitUnquoted(text, ";");
+  const params = new Map<string, string>();
+  for (const p of rest) {
+    const eq = p.indexOf("=");
+    if (eq > 0) params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1"));
+  }
+  return { type: (type ?? "").toLowerCase(), params };
+}
+
+/** A non-plan media type as PostgREST answers it, or undefined when it produces no such thing. */
+function dataMediaType(mt: MediaType): { accept: Accept; mime: string } | undefined {
+  const stripNulls = mt.params.get("nulls") === "stripped";
+  switch (mt.type) {
+    case "application/vnd.pgrst.object+json":
+    case "application/vnd.pgrst.object":
+      return { accept: { singular: true, stripNulls }, mime: `application/vnd.pgrst.object+json${stripNulls ? ";nulls=stripped" : ""}` };
+    case "application/vnd.pgrst.array+json":
+    case "application/vnd.pgrst.array":
+      return { accept: { singular: false, stripNulls }, mime: stripNulls ? "application/vnd.pgrst.array+json;nulls=stripped" : "application/json" };
+    case "text/csv":
+      return { accept: { singular: false, stripNulls: false, csv: true }, mime: "text/csv" };
+    case "application/json":
+    case "*/*":
+    case "application/*":
+      return { accept: { singular: false, stripNulls: false }, mime: "application/json" };
+  }
+  return undefined;
+}
+
+/** The plan media type's name, as PostgREST writes it in Content-Type and in 406 messages. */
+export function planMediaType(plan: PlanRequest): string {
+  return `application/vnd.pgrst.plan+${plan.format}; for="${plan.forType}"${plan.options.length ? `; options=${plan.options.join("|")}` : ""}`;
+}
+
+/**
+ * The first media type of the Accept header the gateway produces. The plan media type counts only when the
+ * in-database config enables it (db-plan-enabled; off by default, and on Supabase): otherwise, as in
+ * PostgREST, it is not available, and a request that accepts nothing else gets 406 PGRST107.
+ */
+export function parseAccept(header: string | undefined, planEnabled = false): Accept {
+  if (!header) return { singular: false, stripNulls: false };
+  const names: string[] = [];
+  for (const text of splitUnquoted(header, ",")) {
+    const mt = parseMediaType(text);
+    const plan = /^application\/vnd\.pgrst\.plan(?:\+(text|json))?$/.exec(mt.type);
+    if (plan) {
+      const forData = dataMediaType(parseMediaType(mt.params.get("for") ?? "application/json"));
+      const options = (mt.params.get("options") ?? "").split("|").filter((o) => PLAN_OPTIONS.includes(o));
+      const request: PlanRequest = { format: plan[1] === "json" ? "json" : "text", options, forType: forData?.mime ?? "application/json" };
+      if (planEnabled && forData) return { ...forData.accept, plan: request };
+      names.push(planMediaType(request));
+      continue;
+    }
+    const data = dataMediaType(mt);
+    if (data) return data.accept;
+    names.push(text);
+  }
+  throw new ApiError(406, "PGRST107", `None of these media types are available: ${names.join(", ")}`);
 }
 
 export interface Auth {
   role: string;
   claims: JwtClaims;
+  /** The claims as `request.jwt.claims` gets them. */
+  claimsJson: string;
 }
+
+const ANONYMOUS: Auth = { role: ANON_ROLE, claims: { role: ANON_ROLE }, claimsJson: JSON.stringify({ role: ANON_ROLE }) };
+
+/**
+ * Tokens whose signature was verified, with the Auth they give: the same few keys and session tokens come
+ * with every request, and an HMAC per request costs more than the rest of the request's parsing. Only
+ * verified tokens enter (nobody can fill it without the secret); the time claims are checked on every use.
+ */
+const verifiedTokens = new Map<string, { secret: string; auth: Auth }>();
+const MAX_VERIFIED_TOKENS = 1000;
 
 export function authenticate(authorization: string | undefined, secret: string): Auth {
   const token = bearerToken(authorization);
-  if (token === undefined) return { role: ANON_ROLE, claims: { role: ANON_ROLE } };
+  if (token === undefined) return ANONYMOUS;
   try {
+    const known = verifiedTokens.get(token);
+    if (known && known.secret === secret) {
+      checkTimeClaims(known.auth.claims);
+      return known.auth;
+    }
     const claims = verifyJwt(token, secret);
     const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : ANON_ROLE;
-    return { role, claims: { ...claims, role } };
+    const withRole = { ...claims, role };
+    const auth: Auth = { role, claims: withRole, claimsJson: JSON.stringify(withRole) };
+    if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
+    verifiedTokens.set(token, { secret, auth });
+    return auth;
   } catch (err) {
     if (err instanceof JwtError) {
       throw new ApiError(401, err.code, err.message, null, null, {
@@ -112,7 +211,8 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
 
 export interface Common {
   schema: string;
-  profileHeader: boolean;
+  /** The schema was chosen by profile negotiation (a profile header, or several exposed schemas): answers say which. */
+  profileNegotiated: boolean;
   auth: Auth;
   prefer: Prefer;
   applied: string[];
@@ -128,8 +228,8 @@ export interface ParsedQuery {
   levels: Map<string, LevelOptions>;
   columns?: string[];
   onConflict?: string[];
-  /** Query params that did not parse as filters (rpc GET/HEAD arguments). */
-  rpcArgs: Map<string, string>;
+  /** Query params that did not parse as filters (rpc GET/HEAD arguments), every value of a repeated one. */
+  rpcArgs: Map<string, string[]>;
 }
 
 const RESERVED_TAILS = new Set(["order", "limit", "offset", "or", "and"]);
@@ -156,7 +256,7 @@ export function parseQuery(params: URLSearchParams, rpcArgNames: Set<string> | u
       continue;
     }
     if (rpcArgNames?.has(key)) {
-      q.rpcArgs.set(key, value);
+      q.rpcArgs.set(key, [...(q.rpcArgs.get(key) ?? []), value]);
       continue;
     }
     const segments = key.split(".");
@@ -176,7 +276,7 @@ export function parseQuery(params: URLSearchParams, rpcArgNames: Set<string> | u
       continue;
     }
     if (value === "" && rpcArgNames) {
-      q.rpcArgs.set(key, value);
+      q.rpcArgs.set(key, [...(q.rpcArgs.get(key) ?? []), value]);
       continue;
     }
     // Filter: path segments name embeds; the last one is the column (with an optional JSON path).

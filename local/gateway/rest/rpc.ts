@@ -3,10 +3,11 @@
 import type { IncomingMessage } from "node:http";
 import { ApiError } from "./errors.ts";
 import type { RestContext } from "./handler.ts";
-import { planLevel, qualified, quoteIdent, SqlBuilder } from "./query.ts";
+import type { DbFunction, Relation } from "./catalog.ts";
+import { qualified, quoteIdent, SqlBuilder } from "./query.ts";
 import { aggregate, runAndRespond, type Response } from "./render.ts";
 import { parseJsonBody, parseQuery, type Common, type ParsedQuery } from "./request.ts";
-import type { DbFunction, Relation } from "./schema-cache.ts";
+import { groupBy, planLevel, selectList } from "./select.ts";
 
 function inArgs(fn: DbFunction) {
   return fn.args.filter((a) => a.mode === "i" || a.mode === "b" || a.mode === "v");
@@ -55,7 +56,9 @@ export async function handleRpc(ctx: RestContext, req: IncomingMessage, common: 
     args = (payload ?? {}) as Record<string, unknown>;
   } else {
     query = parseQuery(params, argNames);
-    args = Object.fromEntries(query.rpcArgs);
+    // A repeated argument is an array for a variadic parameter; otherwise the last one counts (PostgREST).
+    const variadic = new Set(overloads.flatMap((f) => inArgs(f).filter((a) => a.mode === "v").map((a) => a.name)));
+    args = Object.fromEntries([...query.rpcArgs].map(([k, values]) => [k, variadic.has(k) ? values : values[values.length - 1]]));
   }
   const keys = Array.isArray(args) ? [] : Object.keys(args);
   const chosen = common.prefer.singleObject
@@ -90,16 +93,19 @@ export async function handleRpc(ctx: RestContext, req: IncomingMessage, common: 
   const composite = fn.returnTypeKind === "c";
   const alias = quoteIdent(fn.name);
   let sql: string;
+  let countQuery: string | undefined;
   const root = query.levels.get("") ?? { filters: [] };
   if (composite) {
+    // Rows of a table type or of TABLE(...)/OUT columns: select, filters, order and paging apply to them.
     const relation: Relation | undefined = fn.returnRelation ? cache.relations.get(`${fn.returnRelation.schema}.${fn.returnRelation.name}`) : undefined;
-    const plan = planLevel(b, relation, alias, query.select, "");
+    const plan = planLevel(b, { relation, alias, columns: fn.outputColumns }, query.select, "");
     const where = plan.conditions.length ? ` WHERE ${plan.conditions.join(" AND ")}` : "";
     const from = `${argsFrom}${call} AS ${alias}`;
     const limit = root.limit !== undefined ? ` LIMIT ${b.param(root.limit)}` : "";
     const offset = root.offset !== undefined ? ` OFFSET ${b.param(root.offset)}` : "";
-    const source = `SELECT ${plan.selectList.join(", ")} FROM ${from}${where}${plan.orderBy.length ? ` ORDER BY ${plan.orderBy.join(", ")}` : ""}${limit}${offset}`;
-    const total = common.prefer.count ? `(SELECT count(*) FROM ${from}${where})` : "NULL::bigint";
+    const source = `SELECT ${selectList(plan)} FROM ${from}${where}${groupBy(plan)}${plan.orderBy.length ? ` ORDER BY ${plan.orderBy.join(", ")}` : ""}${limit}${offset}`;
+    countQuery = `SELECT 1 FROM ${from}${where}`;
+    const total = common.prefer.count === "exact" || common.prefer.count === "estimated" ? `(SELECT count(*) FROM ${from}${where})` : "NULL::bigint";
     const singular = common.accept.singular || !fn.returnsSet;
     const body = common.head ? "NULL::text" : aggregate(common.accept.stripNulls, "pgrst_source", singular);
     sql = `WITH pgrst_source AS (${source}) SELECT ${total} AS total, (SELECT count(*) FROM pgrst_source) AS page, ${body} AS body`;
@@ -114,8 +120,9 @@ export async function handleRpc(ctx: RestContext, req: IncomingMessage, common: 
   }
   const response = await runAndRespond(ctx, req, { ...common, query, accept: { ...common.accept, singular: composite && (common.accept.singular || !fn.returnsSet) } }, {
     readOnly,
+    builder: b,
     sql,
-    params: b.params,
+    countQuery,
     kind: "rpc",
     rpcVoid: fn.returnsVoid,
     rpcScalar: !composite,

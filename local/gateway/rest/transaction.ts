@@ -1,39 +1,45 @@
 // PostgREST's per-request transaction (docs/supabase-standin-spec.md §1.6): a pooled connection, the
-// preamble that sets role, claims and request.* settings, and statements prepared per connection.
+// preamble that sets role, claims and request.* settings, and the request's statement, prepared per
+// connection. The whole transaction goes to Postgres as one batch (batch.ts), so a request costs one round
+// trip, not four (BEGIN, preamble, statement, COMMIT).
 import type { IncomingMessage } from "node:http";
 import pg from "pg";
 import { ApiError, fromPgError } from "./errors.ts";
-import { quoteIdent } from "./query.ts";
-import { ANON_ROLE, headerValue, parseCookies, type Auth } from "./request.ts";
+import { quoteIdent, type Statement } from "./query.ts";
+import { ANON_ROLE, parseCookies, type Auth } from "./request.ts";
+import { PreparedStatements, runBatch, type BatchStatement, type Row } from "./batch.ts";
 import type { RestContext } from "./handler.ts";
 
-const EXTRA_SEARCH_PATH = ["public", "extensions"];
-
-// Statements are prepared per connection, as PostgREST does by default: request shapes repeat, so parsing and
-// planning are paid once. The texts are bounded so a stream of odd queries cannot grow every connection forever;
-// past the bound, statements run unnamed.
-const MAX_PREPARED_STATEMENTS = 500;
-const statementIds = new Map<string, string>();
-export function statementName(text: string): string | undefined {
-  let name = statementIds.get(text);
-  if (name === undefined && statementIds.size < MAX_PREPARED_STATEMENTS) {
-    statementIds.set(text, (name = `pgrst_${statementIds.size + 1}`));
-  }
-  return name;
+/** The REST pool: `authenticator` connections, each held by one request at a time. */
+export function createRestPool(connectionString: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: "leadloop-gateway-rest" });
+  pool.on("error", (err) => console.error("[gateway] idle REST connection failed:", err.message));
+  return pool;
 }
 
-const connectionGeneration = new WeakMap<pg.PoolClient, number>();
+/**
+ * Named statements kept per connection, as PostgREST prepares them: request shapes repeat, so parsing and
+ * planning are paid once per connection and shape (the least recently used past this bound is closed).
+ */
+export const MAX_PREPARED_PER_CONNECTION = 100;
+
+interface PooledState {
+  generation: number;
+  prepared: PreparedStatements;
+}
+const pooledState = new WeakMap<pg.PoolClient, PooledState>();
 
 /** A pooled connection prepared under the current schema cache (PostgREST flushes its pool on reload too). */
-async function connectCurrent(ctx: RestContext): Promise<pg.PoolClient> {
+async function connectCurrent(ctx: RestContext): Promise<{ client: pg.PoolClient; state: PooledState }> {
   for (;;) {
     const client = await ctx.pool.connect();
-    const generation = connectionGeneration.get(client);
-    if (generation === undefined || generation === ctx.cache.generation) {
-      connectionGeneration.set(client, ctx.cache.generation);
-      return client;
+    let state = pooledState.get(client);
+    if (state === undefined) {
+      state = { generation: ctx.cache.generation, prepared: new PreparedStatements(MAX_PREPARED_PER_CONNECTION) };
+      pooledState.set(client, state);
     }
-    connectionGeneration.delete(client);
+    if (state.generation === ctx.cache.generation) return { client, state };
+    pooledState.delete(client);
     client.release(true);
   }
 }
@@ -44,66 +50,113 @@ function connectionError(err: unknown): ApiError {
   return new ApiError(503, "PGRST000", "Database connection error. Retrying the connection.");
 }
 
-/** Runs `work` in one transaction with PostgREST's preamble; rolls back on error or when asked. */
-export async function inTransaction<T>(
+export interface TransactionOptions {
+  readOnly: boolean;
+  auth: Auth;
+  schema: string;
+  method: string;
+  path: string;
+  req: IncomingMessage;
+  timezone?: string;
+  /** Prefer: tx=rollback. */
+  rollback: boolean;
+  /** db-extra-search-path (config.toml [api] extra_search_path), after the request's schema. */
+  extraSearchPath: string[];
+}
+
+/**
+ * The preamble's text depends only on how many settings the role has and on whether a timezone is asked
+ * for (names and values are parameters), so it is built once per shape and prepared like any statement.
+ */
+const preambleTexts = new Map<string, string>();
+function preambleText(settings: number, timezone: boolean): string {
+  const key = `${settings}:${timezone}`;
+  let text = preambleTexts.get(key);
+  if (text === undefined) {
+    let n = 1;
+    const parts = [`set_config('search_path', $${n++}, true)`];
+    for (let i = 0; i < settings; i++) parts.push(`set_config($${n++}, $${n++}, true)`);
+    for (const name of ["role", "request.jwt.claims", "request.method", "request.path", "request.headers", "request.cookies"]) {
+      parts.push(`set_config('${name}', $${n++}, true)`);
+    }
+    if (timezone) parts.push(`set_config('timezone', $${n++}, true)`);
+    preambleTexts.set(key, (text = `SELECT ${parts.join(", ")}`));
+  }
+  return text;
+}
+
+const searchPaths = new Map<string, string>();
+function searchPath(schema: string, extra: string[]): string {
+  const key = `${schema}\u0000${extra.join("\u0000")}`;
+  let path = searchPaths.get(key);
+  if (path === undefined) searchPaths.set(key, (path = [schema, ...extra.filter((s) => s !== schema)].map(quoteIdent).join(", ")));
+  return path;
+}
+
+function preamble(roleSettings: [string, string][], opts: TransactionOptions): Statement {
+  const { cookie, ...headers } = opts.req.headers;
+  const values: unknown[] = [searchPath(opts.schema, opts.extraSearchPath)];
+  for (const [name, value] of roleSettings) values.push(name, value);
+  values.push(
+    opts.auth.role,
+    opts.auth.claimsJson,
+    opts.method,
+    opts.path,
+    JSON.stringify(headers),
+    cookie === undefined ? "{}" : JSON.stringify(parseCookies(Array.isArray(cookie) ? cookie.join("; ") : cookie)),
+  );
+  if (opts.timezone) values.push(opts.timezone);
+  return { text: preambleText(roleSettings.length, !!opts.timezone), values };
+}
+
+/**
+ * Runs `main` (and `extra` statements after it) in one transaction with PostgREST's preamble and returns
+ * their rows. BEGIN, the preamble, the statements and the COMMIT (or, with Prefer: tx=rollback, ROLLBACK) go
+ * out as one batch: one round trip. An error skips the rest of the batch and leaves the transaction aborted,
+ * so it is rolled back before the connection is reused. `verify` may refuse the main rows (a singular
+ * response with several rows, max-affected): a read-only transaction changed nothing, so it is checked
+ * after the commit; a write that must be verified waits for its result and then commits or rolls back,
+ * its second round trip.
+ */
+export async function runStatements(
   ctx: RestContext,
-  opts: {
-    readOnly: boolean;
-    auth: Auth;
-    schema: string;
-    method: string;
-    path: string;
-    req: IncomingMessage;
-    timezone?: string;
-  },
-  work: (client: pg.PoolClient) => Promise<{ result: T; rollback: boolean }>,
-): Promise<T> {
+  opts: TransactionOptions,
+  main: Statement,
+  extra: Statement[] = [],
+  verify?: (rows: Row[]) => void,
+): Promise<{ rows: Row[]; extra: Row[][] }> {
+  const cache = await ctx.cache.get();
+  const pre = preamble(cache.roleSettings.get(opts.auth.role) ?? [], opts);
   let client: pg.PoolClient;
+  let state: PooledState;
   try {
-    client = await connectCurrent(ctx);
+    ({ client, state } = await connectCurrent(ctx));
   } catch (err) {
     throw connectionError(err);
   }
+  const end = opts.rollback ? "ROLLBACK" : "COMMIT";
+  const verifyBeforeCommit = verify !== undefined && !opts.readOnly && !opts.rollback;
   let broken = false;
   try {
-    await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED ${opts.readOnly ? "READ ONLY" : "READ WRITE"}`);
+    const batch: BatchStatement[] = [
+      { text: `BEGIN ISOLATION LEVEL READ COMMITTED ${opts.readOnly ? "READ ONLY" : "READ WRITE"}` },
+      pre,
+      { ...main, rows: true },
+      ...extra.map((s) => ({ ...s, rows: true })),
+    ];
+    if (!verifyBeforeCommit) batch.push({ text: end });
+    let results: Row[][];
     try {
-      const cache = await ctx.cache.get();
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(opts.req.headers)) {
-        if (k === "cookie" || v === undefined) continue;
-        headers[k] = Array.isArray(v) ? v.join(", ") : v;
-      }
-      const values: unknown[] = [];
-      const p = (v: unknown) => {
-        values.push(v);
-        return `$${values.length}`;
-      };
-      const parts = [
-        `set_config('search_path', ${p([opts.schema, ...EXTRA_SEARCH_PATH.filter((s) => s !== opts.schema)].map(quoteIdent).join(", "))}, true)`,
-      ];
-      for (const [name, value] of cache.roleSettings.get(opts.auth.role) ?? []) {
-        parts.push(`set_config(${p(name)}, ${p(value)}, true)`);
-      }
-      parts.push(
-        `set_config('role', ${p(opts.auth.role)}, true)`,
-        `set_config('request.jwt.claims', ${p(JSON.stringify(opts.auth.claims))}, true)`,
-        `set_config('request.method', ${p(opts.method)}, true)`,
-        `set_config('request.path', ${p(opts.path)}, true)`,
-        `set_config('request.headers', ${p(JSON.stringify(headers))}, true)`,
-        `set_config('request.cookies', ${p(JSON.stringify(parseCookies(headerValue(opts.req, "cookie"))))}, true)`,
-      );
-      if (opts.timezone) parts.push(`set_config('timezone', ${p(opts.timezone)}, true)`);
-      // The preamble's text depends only on the role's settings, so it is prepared once per connection.
-      const preamble = `SELECT ${parts.join(", ")}`;
-      await client.query({ name: statementName(preamble), text: preamble, values });
-      const { result, rollback } = await work(client);
-      await client.query(rollback ? "ROLLBACK" : "COMMIT");
-      return result;
+      results = await runBatch(client, state.prepared, batch);
+      if (verifyBeforeCommit) verify(results[2]);
     } catch (err) {
+      // The transaction is still open (aborted, or waiting for the verdict): end it before anything else.
       await client.query("ROLLBACK").catch(() => (broken = true));
       throw err;
     }
+    if (verifyBeforeCommit) await client.query(end);
+    else verify?.(results[2]);
+    return { rows: results[2], extra: results.slice(3, 3 + extra.length) };
   } catch (err) {
     if (err instanceof ApiError) throw err;
     // Postgres' own errors carry a SQLSTATE and are shown as PostgREST shows them.
