@@ -320,6 +320,7 @@ create table public.webhook_deliveries (
   endpoint_id uuid not null references public.webhook_endpoints (id) on delete cascade,
   event_id uuid not null references public.webhook_events (id) on delete cascade,
   event_type text not null check (event_type ~ '^[a-z]+(\.[a-z_]+)+$'),
+  webhook_id text not null generated always as ('msg_' || replace(event_id::text, '-', '')) stored,
   status text not null default 'pending' check (status in ('pending', 'sending', 'succeeded', 'failed')),
   attempts integer not null default 0 check (attempts >= 0),
   next_attempt_at timestamptz not null default now(),
@@ -338,6 +339,7 @@ create table public.webhook_deliveries (
   constraint webhook_deliveries_sending_has_lease check ((status = 'sending') = (lease_until is not null))
 );
 comment on table public.webhook_deliveries is 'The delivery log: one event to one endpoint, pending -> sending (leased) -> succeeded, or back to pending with backoff, or failed after 24 hours. The last attempt''s status code, latency and response excerpt.';
+comment on column public.webhook_deliveries.webhook_id is 'The webhook-id header: msg_ and the event''s id in hex, the same for every attempt and resend and for every endpoint of the event.';
 comment on column public.webhook_deliveries.attempts is 'Attempts since the delivery was created or last resent.';
 comment on column public.webhook_deliveries.expires_at is 'Retries stop here (24 hours after creation or resend); the last attempt is made at this time.';
 comment on column public.webhook_deliveries.response_excerpt is 'The first 1000 characters of the receiver''s answer (at most 64 KiB of it is read).';

@@ -141,9 +141,9 @@ begin
            attempts = d.attempts + 1, last_attempt_at = p_now
       from due
      where d.id = due.id
-    returning d.id, d.attempts, d.event_id, d.endpoint_id, d.event_type, d.next_attempt_at
+    returning d.id, d.attempts, d.webhook_id, d.event_id, d.endpoint_id, d.event_type, d.next_attempt_at
   )
-  select c.id, c.attempts, 'msg_' || replace(c.event_id::text, '-', ''), c.event_type, ev.payload::text, e.url,
+  select c.id, c.attempts, c.webhook_id, c.event_type, ev.payload::text, e.url,
          array_remove(array[
            (select s.decrypted_secret from vault.decrypted_secrets s where s.id = e.secret),
            (select s.decrypted_secret from vault.decrypted_secrets s where s.id = e.previous_secret and e.previous_secret_expires_at > p_now)
