@@ -24,8 +24,9 @@ export interface DeliverDeps {
   batchSize?: number;
   /** Parallel requests within a batch. */
   concurrency?: number;
-  /** Bounds one invocation; the next wake or the minute sweep continues. */
+  /** Bounds one invocation in batches and in time (no batch starts after budgetMs); the next wake or the minute sweep continues. */
   maxBatches?: number;
+  budgetMs?: number;
 }
 
 export interface DeliverCounts {
@@ -145,10 +146,12 @@ export async function deliverDue(deps: DeliverDeps): Promise<DeliverCounts> {
   const counts: DeliverCounts = { claimed: 0, succeeded: 0, retried: 0, failed: 0, endpoints_disabled: 0 };
   const batchSize = deps.batchSize ?? 10;
   const concurrency = Math.max(1, deps.concurrency ?? 5);
-  const maxBatches = deps.maxBatches ?? 10;
+  const maxBatches = deps.maxBatches ?? 200;
+  const clock = deps.clock ?? Date.now;
+  const deadline = clock() + (deps.budgetMs ?? 60_000);
   const now = deps.now ?? null;
   const lease = leaseSeconds(batchSize, concurrency, deps.timeoutMs ?? 15_000);
-  for (let batch = 0; batch < maxBatches; batch++) {
+  for (let batch = 0; batch < maxBatches && clock() < deadline; batch++) {
     const rows = await deps.rpc.claim(batchSize, lease, now);
     if (rows.length === 0) break;
     counts.claimed += rows.length;

@@ -237,6 +237,17 @@ Deno.test("claims until empty, bounded per invocation, with a lease covering the
   assertEquals(leaseSeconds(100, 1, 15_000), 900, "never more than the database accepts");
 });
 
+Deno.test("no batch starts once the time budget is spent", async () => {
+  let t = 0;
+  const r = fakeRpc([[claimed(1)], [claimed(2)], [claimed(3)]]);
+  const f = fakeFetch(() => {
+    t += 40_000; // each answer takes 40 s of the clock
+    return new Response("");
+  });
+  const { body } = await run(deps({ rpc: r.rpc, fetch: f.fetch, clock: () => t, budgetMs: 60_000 }));
+  assertEquals(body.claimed, 2, "the third batch would start after 80 s");
+});
+
 Deno.test("only the service role may call it", async () => {
   for (const key of [null, "anon-key", `${SERVICE_KEY}x`, ""]) {
     const r = fakeRpc([[claimed(1)]]);
