@@ -3,10 +3,11 @@
 -- the webhook-deliver edge function). Owners alone see and manage any of it: staff, other businesses
 -- and anon are refused by RLS.
 --
--- Each endpoint has a Standard Webhooks signing secret (whsec_ + base64 of 32 random bytes). It is
--- generated here, stored in the vault (webhook_endpoints.secret is the vault secret's id, a column the
--- API roles cannot read) and returned exactly once, by create_webhook_endpoint or
--- rotate_webhook_endpoint_secret. The sender reads it through claim_webhook_deliveries (service role).
+-- Each endpoint has a Standard Webhooks signing secret (whsec_ + base64 of 32 random bytes). A trigger
+-- generates it and stores it in the vault (webhook_endpoints.secret is the vault secret's id, a column the
+-- API roles cannot read); create_webhook_endpoint and rotate_webhook_endpoint_secret return it, the only
+-- time it is shown. The sender reads it through claim_webhook_deliveries (service role). The owners' RPCs
+-- are security invoker: RLS and column grants decide, as for any other request.
 
 -- Whether this database runs on a developer's machine (the local stack writes vault secret
 -- platform_mode = 'local'); anything else is production. Plain-http endpoints on loopback are allowed
@@ -53,6 +54,7 @@ create table public.webhook_endpoints (
   events text[] not null check (cardinality(events) between 1 and 20),
   secret uuid not null,
   secret_hint text not null check (secret_hint ~ '^whsec_…[A-Za-z0-9+/]{4}$'),
+  secret_created_at timestamptz not null default now(),
   previous_secret uuid,
   previous_secret_expires_at timestamptz,
   enabled boolean not null default true,
@@ -69,6 +71,7 @@ create table public.webhook_endpoints (
 comment on table public.webhook_endpoints is 'An owner''s webhook receiver: URL, subscribed events, signing secret (in the vault), enabled. One that fails every delivery for 24 hours is turned off and the owner told.';
 comment on column public.webhook_endpoints.secret is 'Vault secret id (vault.secrets) of the whsec_ signing secret. Not readable through the API; the secret itself is shown once, when created or rotated.';
 comment on column public.webhook_endpoints.secret_hint is 'The last four characters of the signing secret, so the owner can tell which one the receiver has.';
+comment on column public.webhook_endpoints.secret_created_at is 'When the current secret was made. Setting it (rotate_webhook_endpoint_secret does) makes a new secret.';
 comment on column public.webhook_endpoints.previous_secret is 'Vault secret id of the secret a rotation replaced: deliveries carry its signature too until previous_secret_expires_at, so a receiver can switch without losing any.';
 comment on column public.webhook_endpoints.failing_since is 'The first failed attempt since the last successful one; null while deliveries succeed.';
 comment on column public.webhook_endpoints.disabled_reason is 'failing: turned off by leadloop after 24 hours of failed deliveries (owner_notifications kind webhook.endpoint_disabled).';
@@ -79,17 +82,22 @@ create trigger webhook_endpoints_touch_updated_at before update on public.webhoo
 
 alter table public.webhook_endpoints enable row level security;
 revoke all on public.webhook_endpoints from anon, authenticated;
--- Every column but the vault references; endpoints are created only by create_webhook_endpoint.
-grant select (id, business_id, url, description, events, secret_hint, previous_secret_expires_at, enabled, failing_since,
-              last_success_at, last_failure_at, disabled_at, disabled_reason, created_at, updated_at)
+-- Every column but the vault references. The secret columns are the trigger's: no client chooses a
+-- secret, or points its endpoint at another's.
+grant select (id, business_id, url, description, events, secret_hint, secret_created_at, previous_secret_expires_at, enabled,
+              failing_since, last_success_at, last_failure_at, disabled_at, disabled_reason, created_at, updated_at)
   on public.webhook_endpoints to authenticated;
-grant update (url, description, events, enabled) on public.webhook_endpoints to authenticated;
+grant insert (business_id, url, description, events) on public.webhook_endpoints to authenticated;
+grant update (url, description, events, enabled, secret_created_at) on public.webhook_endpoints to authenticated;
 grant delete on public.webhook_endpoints to authenticated;
 grant all on public.webhook_endpoints to service_role;
 
 create policy "owners can read their webhook endpoints" on public.webhook_endpoints
   for select to authenticated
   using (business_id in (select private.owned_business_ids()));
+create policy "owners can add webhook endpoints to their business" on public.webhook_endpoints
+  for insert to authenticated
+  with check (business_id in (select private.owned_business_ids()));
 create policy "owners can change their webhook endpoints" on public.webhook_endpoints
   for update to authenticated
   using (business_id in (select private.owned_business_ids()))
@@ -199,21 +207,61 @@ revoke execute on function private.webhook_endpoints_before_write() from public;
 create trigger webhook_endpoints_before_write before insert or update of url, description, events, enabled on public.webhook_endpoints
   for each row execute function private.webhook_endpoints_before_write();
 
--- A new signing secret in the vault: its id for the endpoint row, the secret for the one answer that shows it.
-create or replace function private.new_webhook_secret(p_endpoint_id uuid, out secret_id uuid, out secret text, out hint text)
+-- The signing secret, however an endpoint is created or rotated: generated here, kept in the vault, and
+-- left in a transaction-local setting for create_webhook_endpoint / rotate_webhook_endpoint_secret to
+-- return (they clear it). A rotation keeps the replaced secret signing beside the new one for 24 hours;
+-- one replaced before that leaves the vault now. Setting secret_created_at (to any value) rotates.
+create or replace function private.webhook_endpoints_new_secret()
+returns trigger
 language plpgsql
-volatile
+security definer
+set search_path = ''
+as $$
+declare
+  secret text := 'whsec_' || encode(extensions.gen_random_bytes(32), 'base64');
+begin
+  if tg_op = 'INSERT' then
+    new.previous_secret := null;
+    new.previous_secret_expires_at := null;
+  else
+    delete from vault.secrets s where s.id = old.previous_secret;
+    new.previous_secret := old.secret;
+    new.previous_secret_expires_at := now() + interval '24 hours';
+  end if;
+  new.secret := vault.create_secret(secret, null, 'leadloop webhook endpoint ' || new.id || ' signing secret');
+  new.secret_hint := 'whsec_…' || right(rtrim(secret, '='), 4);
+  new.secret_created_at := now();
+  perform set_config('leadloop.webhook_secret', secret, true);
+  return new;
+end
+$$;
+comment on function private.webhook_endpoints_new_secret() is 'BEFORE INSERT, and UPDATE OF secret_created_at, on webhook_endpoints: a new whsec_ secret in the vault (the replaced one kept 24 h), its hint, and the secret in setting leadloop.webhook_secret for this transaction.';
+revoke execute on function private.webhook_endpoints_new_secret() from public;
+
+create trigger webhook_endpoints_new_secret before insert or update of secret_created_at on public.webhook_endpoints
+  for each row execute function private.webhook_endpoints_new_secret();
+
+-- After RLS has accepted the row, so nobody learns anything about another business's endpoints.
+create or replace function private.webhook_endpoints_limit()
+returns trigger
+language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  secret := 'whsec_' || encode(extensions.gen_random_bytes(32), 'base64');
-  secret_id := vault.create_secret(secret, null, 'leadloop webhook endpoint ' || p_endpoint_id || ' signing secret');
-  hint := 'whsec_…' || right(rtrim(secret, '='), 4);
+  -- Concurrent creations for one business count one after the other.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadloop.webhook_endpoints:' || new.business_id, 0));
+  if (select count(*) from public.webhook_endpoints e where e.business_id = new.business_id) > 10 then
+    raise exception 'a business can have at most 10 webhook endpoints: delete one first' using errcode = '54000';
+  end if;
+  return null;
 end
 $$;
-comment on function private.new_webhook_secret(uuid) is 'Generates a Standard Webhooks secret (whsec_ + base64 of 32 random bytes), stores it in the vault; returns its vault id, the secret and its hint.';
-revoke execute on function private.new_webhook_secret(uuid) from public;
+comment on function private.webhook_endpoints_limit() is 'AFTER INSERT on webhook_endpoints: at most 10 per business (54000).';
+revoke execute on function private.webhook_endpoints_limit() from public;
+
+create trigger webhook_endpoints_limit after insert on public.webhook_endpoints
+  for each row execute function private.webhook_endpoints_limit();
 
 create or replace function private.webhook_endpoints_forget_secrets()
 returns trigger
@@ -235,58 +283,44 @@ create trigger webhook_endpoints_forget_secrets after delete on public.webhook_e
 create or replace function public.create_webhook_endpoint(p_business_id uuid, p_url text, p_events text[], p_description text default '')
 returns table (endpoint_id uuid, signing_secret text)
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
-  new_id uuid := gen_random_uuid();
-  created record;
+  new_id uuid;
+  secret text;
 begin
-  if p_business_id is null or p_business_id not in (select private.owned_business_ids()) then
-    raise exception 'only an owner of the business can add webhook endpoints' using errcode = '42501';
-  end if;
-  -- Concurrent creations for one business count one after the other.
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadloop.webhook_endpoints:' || p_business_id, 0));
-  if (select count(*) from public.webhook_endpoints e where e.business_id = p_business_id) >= 10 then
-    raise exception 'a business can have at most 10 webhook endpoints: delete one first' using errcode = '54000';
-  end if;
-  created := private.new_webhook_secret(new_id);
-  insert into public.webhook_endpoints (id, business_id, url, description, events, secret, secret_hint)
-  values (new_id, p_business_id, p_url, coalesce(p_description, ''), coalesce(p_events, '{}'), created.secret_id, created.hint);
-  return query select new_id, created.secret;
+  insert into public.webhook_endpoints (business_id, url, description, events)
+  values (p_business_id, p_url, coalesce(p_description, ''), coalesce(p_events, '{}'))
+  returning id into new_id;
+  secret := current_setting('leadloop.webhook_secret');
+  perform set_config('leadloop.webhook_secret', '', true);
+  return query select new_id, secret;
 end
 $$;
-comment on function public.create_webhook_endpoint(uuid, text, text[], text) is 'Owners: registers an endpoint (enabled) and returns its id and whsec_ signing secret, the only time the secret is shown. 42501 for anyone but an owner of the business; 22023 for a refused URL or unknown event type; at most 10 per business.';
+comment on function public.create_webhook_endpoint(uuid, text, text[], text) is 'Owners: registers an endpoint (enabled) and returns its id and whsec_ signing secret, the only time the secret is shown. Security invoker: 42501 (RLS) for anyone but an owner of the business; 22023 for a refused URL or unknown event type; 54000 past 10 per business.';
 revoke execute on function public.create_webhook_endpoint(uuid, text, text[], text) from public, anon;
 grant execute on function public.create_webhook_endpoint(uuid, text, text[], text) to authenticated;
 
 create or replace function public.rotate_webhook_endpoint_secret(p_endpoint_id uuid)
 returns text
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
-  endpoint public.webhook_endpoints;
-  created record;
+  rotated uuid;
+  secret text;
 begin
-  select * into endpoint from public.webhook_endpoints e
-   where e.id = p_endpoint_id and e.business_id in (select private.owned_business_ids())
-   for update;
-  if endpoint.id is null then
+  update public.webhook_endpoints e set secret_created_at = now() where e.id = p_endpoint_id
+  returning e.id into rotated;
+  if rotated is null then
     raise exception 'no webhook endpoint % of a business you own', p_endpoint_id using errcode = 'P0002';
   end if;
-  -- The replaced secret keeps signing beside the new one for a day; one replaced earlier goes now.
-  delete from vault.secrets s where s.id = endpoint.previous_secret;
-  created := private.new_webhook_secret(endpoint.id);
-  update public.webhook_endpoints e
-     set previous_secret = endpoint.secret, previous_secret_expires_at = now() + interval '24 hours',
-         secret = created.secret_id, secret_hint = created.hint
-   where e.id = endpoint.id;
-  return created.secret;
+  secret := current_setting('leadloop.webhook_secret');
+  perform set_config('leadloop.webhook_secret', '', true);
+  return secret;
 end
 $$;
-comment on function public.rotate_webhook_endpoint_secret(uuid) is 'Owners: a new whsec_ signing secret for the endpoint, returned once. The old one still signs (a second signature) for 24 hours. P0002 unless the caller owns the endpoint''s business.';
+comment on function public.rotate_webhook_endpoint_secret(uuid) is 'Owners: a new whsec_ signing secret for the endpoint, returned once. The old one still signs (a second signature) for 24 hours. Security invoker: P0002 unless RLS lets the caller change the endpoint (its owner).';
 revoke execute on function public.rotate_webhook_endpoint_secret(uuid) from public, anon;
 grant execute on function public.rotate_webhook_endpoint_secret(uuid) to authenticated;
 
@@ -343,6 +377,7 @@ comment on column public.webhook_deliveries.webhook_id is 'The webhook-id header
 comment on column public.webhook_deliveries.attempts is 'Attempts since the delivery was created or last resent.';
 comment on column public.webhook_deliveries.expires_at is 'Retries stop here (24 hours after creation or resend); the last attempt is made at this time.';
 comment on column public.webhook_deliveries.response_excerpt is 'The first 1000 characters of the receiver''s answer (at most 64 KiB of it is read).';
+comment on column public.webhook_deliveries.resent_at is 'When the owner last asked to deliver it again; setting it is how a resend is asked for (private.webhook_deliveries_resend).';
 comment on column public.webhook_deliveries.error is 'Why the last attempt failed without an HTTP answer (timeout, refused address, redirect, DNS), or null.';
 create index webhook_deliveries_business_id_created_at_idx on public.webhook_deliveries (business_id, created_at desc);
 create index webhook_deliveries_endpoint_id_created_at_idx on public.webhook_deliveries (endpoint_id, created_at desc);

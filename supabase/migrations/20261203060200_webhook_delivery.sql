@@ -254,38 +254,63 @@ comment on function public.record_webhook_attempt(uuid, int, int, int, text, tex
 revoke execute on function public.record_webhook_attempt(uuid, int, int, int, text, text, timestamptz) from public, anon, authenticated;
 grant execute on function public.record_webhook_attempt(uuid, int, int, int, text, text, timestamptz) to service_role;
 
--- Sends a delivery again, with the same webhook-id and body (receivers deduplicate by webhook-id), and
--- a fresh 24 hours of retries.
-create or replace function public.resend_webhook_delivery(p_delivery_id uuid)
-returns text
+-- Resending: an owner sets resent_at (the one column they may update, under RLS) and this trigger turns
+-- it into a fresh delivery of the same webhook-id and body (receivers deduplicate by it), with attempts
+-- counted afresh and 24 hours of retries. While the delivery is already due or sending, or was resent in
+-- the last 10 seconds, nothing changes: one click, one request.
+create or replace function private.webhook_deliveries_resend()
+returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  delivery public.webhook_deliveries;
 begin
-  select d.* into delivery from public.webhook_deliveries d
-   where d.id = p_delivery_id and d.business_id in (select private.owned_business_ids())
-   for update;
-  if delivery.id is null then
-    raise exception 'no webhook delivery % of a business you own', p_delivery_id using errcode = 'P0002';
-  end if;
-  if not (select e.enabled from public.webhook_endpoints e where e.id = delivery.endpoint_id) then
+  if not (select e.enabled from public.webhook_endpoints e where e.id = new.endpoint_id) then
     raise exception 'the endpoint is turned off: turn it on, then resend' using errcode = '55000';
   end if;
-  -- Already on its way (or resent a moment ago): one click, one request.
-  if delivery.status = 'sending' or (delivery.status = 'pending' and delivery.next_attempt_at <= now())
-     or delivery.resent_at > now() - interval '10 seconds' then
-    return delivery.status;
+  if old.status = 'sending' or (old.status = 'pending' and old.next_attempt_at <= now())
+     or old.resent_at > now() - interval '10 seconds' then
+    new.resent_at := old.resent_at;
+    return new;
   end if;
-  update public.webhook_deliveries d
-     set status = 'pending', attempts = 0, next_attempt_at = now(), expires_at = now() + interval '24 hours', resent_at = now()
-   where d.id = delivery.id;
-  return 'pending';
+  new.status := 'pending';
+  new.attempts := 0;
+  new.lease_until := null;
+  new.next_attempt_at := now();
+  new.expires_at := now() + interval '24 hours';
+  new.resent_at := now();
+  return new;
 end
 $$;
-comment on function public.resend_webhook_delivery(uuid) is 'Owners: deliver again now (same webhook-id and body, attempts counted afresh, 24 h of retries). P0002 unless the caller owns it; 55000 while the endpoint is off; no-op while it is already due or sending.';
+comment on function private.webhook_deliveries_resend() is 'BEFORE UPDATE OF resent_at on webhook_deliveries: deliver again now (same webhook-id, attempts afresh, 24 h of retries); 55000 while the endpoint is off; no change while already due or sending.';
+revoke execute on function private.webhook_deliveries_resend() from public;
+
+create trigger webhook_deliveries_resend before update of resent_at on public.webhook_deliveries
+  for each row execute function private.webhook_deliveries_resend();
+
+grant update (resent_at) on public.webhook_deliveries to authenticated;
+create policy "owners can resend their webhook deliveries" on public.webhook_deliveries
+  for update to authenticated
+  using (business_id in (select private.owned_business_ids()))
+  with check (business_id in (select private.owned_business_ids()));
+
+create or replace function public.resend_webhook_delivery(p_delivery_id uuid)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  new_status text;
+begin
+  update public.webhook_deliveries d set resent_at = now() where d.id = p_delivery_id
+  returning d.status into new_status;
+  if new_status is null then
+    raise exception 'no webhook delivery % of a business you own', p_delivery_id using errcode = 'P0002';
+  end if;
+  return new_status;
+end
+$$;
+comment on function public.resend_webhook_delivery(uuid) is 'Owners: deliver again now, with the same webhook-id (private.webhook_deliveries_resend). Security invoker: P0002 unless RLS lets the caller (its owner); 55000 while the endpoint is off. Returns the delivery''s status.';
 revoke execute on function public.resend_webhook_delivery(uuid) from public, anon;
 grant execute on function public.resend_webhook_delivery(uuid) to authenticated;
 

@@ -2,7 +2,7 @@
 -- shown once and never readable back, the URL policy follows the platform mode, events come from the catalog.
 begin;
 \ir _helpers.psql
-select plan(45);
+select plan(49);
 select pg_temp.two_businesses();
 insert into vault.secrets (name, secret) values ('platform_mode', 'local')
   on conflict (name) where name is not null do update set secret = 'local';
@@ -40,9 +40,12 @@ select is((select array_agg(url) from public.webhook_endpoints), array['https://
           'webhook_endpoints/select: the owner reads their endpoints');
 select throws_ok('select secret from public.webhook_endpoints', '42501', null, 'webhook_endpoints/select: the vault reference is not readable, even by the owner');
 select throws_ok('select previous_secret from public.webhook_endpoints', '42501', null, '...nor the rotated-out one');
-select throws_ok($$insert into public.webhook_endpoints (business_id, url, events, secret, secret_hint)
-                   select business_a, 'https://x.example.com', '{lead.created}', gen_random_uuid(), 'whsec_…abcd' from ids$$,
-                 '42501', null, 'webhook_endpoints/insert: only through create_webhook_endpoint (no chosen secret)');
+select throws_ok($$insert into public.webhook_endpoints (business_id, url, events, secret)
+                   select business_a, 'https://x.example.com', '{lead.created}', (select secret from public.webhook_endpoints limit 1) from ids$$,
+                 '42501', null, 'webhook_endpoints/insert: no client chooses the secret (or another endpoint''s)');
+select lives_ok($$insert into public.webhook_endpoints (business_id, url, events) select business_a, 'https://direct.example.com', '{lead.created}' from ids$$,
+                'webhook_endpoints/insert: the owner may insert directly; the trigger makes the secret (rotate to see one)');
+select throws_ok($$update public.webhook_endpoints set secret = gen_random_uuid()$$, '42501', null, 'webhook_endpoints/update: the vault reference is not writable');
 select lives_ok($$update public.webhook_endpoints set events = '{lead.opted_out,lead.created}', description = 'Zapier' where id = (select endpoint_id from made)$$,
                 'webhook_endpoints/update: the owner changes events and description');
 select throws_ok($$update public.webhook_endpoints set secret_hint = 'whsec_…zzzz'$$, '42501', null, 'webhook_endpoints/update: not the secret columns');
@@ -50,7 +53,12 @@ select throws_ok($$update public.webhook_endpoints set business_id = (select bus
 select pg_temp.as_postgres();
 select is((select events from public.webhook_endpoints where id = (select endpoint_id from made)), array['lead.created', 'lead.opted_out'], 'the change is stored');
 
+select pg_temp.as_postgres();
+select isnt((select secret from public.webhook_endpoints where url = 'https://direct.example.com'), null, '...and it has one in the vault');
+delete from public.webhook_endpoints where url = 'https://direct.example.com';
 select pg_temp.as_user((select staff_a from ids));
+select throws_ok($$insert into public.webhook_endpoints (business_id, url, events) select business_a, 'https://x.example.com', '{lead.created}' from ids$$,
+                 '42501', null, 'webhook_endpoints/insert: staff are refused');
 select is((select count(*)::int from public.webhook_endpoints), 0, 'webhook_endpoints/select: staff see none');
 update public.webhook_endpoints set enabled = false;
 delete from public.webhook_endpoints;
