@@ -86,8 +86,9 @@ $$;
 comment on function private.webhook_deliveries_wake_at_commit() is 'Deferred constraint trigger: at commit, one coalesced webhook-deliver wake per transaction that left a delivery due now.';
 revoke execute on function private.webhook_deliveries_wake_at_commit() from public;
 
+-- resent_at too: a resend sets only it, and the resend trigger makes the delivery pending.
 create constraint trigger webhook_deliveries_wake_at_commit
-  after insert or update of status on public.webhook_deliveries
+  after insert or update of status, resent_at on public.webhook_deliveries
   deferrable initially deferred
   for each row
   when (new.status = 'pending')

@@ -3,7 +3,7 @@
 -- and its owner told, resend with the same webhook-id, and the sweep. Time moves through p_now.
 begin;
 \ir _helpers.psql
-select plan(48);
+select plan(49);
 select pg_temp.two_businesses();
 insert into vault.secrets (name, secret) values ('platform_mode', 'local')
   on conflict (name) where name is not null do update set secret = 'local';
@@ -101,9 +101,15 @@ select pg_temp.as_postgres();
 set local role anon;
 select throws_ok($$select public.resend_webhook_delivery(gen_random_uuid())$$, '42501', null, 'resend: anon may not call it');
 reset role;
+update private.webhook_wake_state set wake_pending = false, last_wake_at = null;
+delete from net.http_request_queue where url like '%/webhook-deliver';
+select set_config('leadloop.webhook_wake_decided', '', false);  -- as if a new transaction began
+set constraints all immediate;
 select pg_temp.as_user((select owner_a from ids));
 select is(public.resend_webhook_delivery((pg_temp.delivery()).id), 'pending', 'resend: the owner sends a delivered event again');
 select pg_temp.as_postgres();
+set constraints all deferred;
+select is((select count(*)::int from net.http_request_queue where url like '%/webhook-deliver'), 1, '...and the resend wakes webhook-deliver');
 select is(((pg_temp.delivery()).status, (pg_temp.delivery()).attempts, (pg_temp.delivery()).next_attempt_at, (pg_temp.delivery()).expires_at)::text,
           ('pending', 0, now(), now() + interval '24 hours')::text, '...now, with attempts counted afresh and 24 hours of retries');
 select is((select webhook_id from public.claim_webhook_deliveries(10, 60, now())), (select webhook_id from sent_id),
