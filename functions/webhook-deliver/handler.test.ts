@@ -8,6 +8,7 @@ import { webhookRpc } from "./rpc.ts";
 import type { ResolveDns } from "./target.ts";
 
 const SERVICE_KEY = "service-role-key";
+const SECRET_KEY = "sb_secret_webhooks_test";
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OLD_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const payload = JSON.stringify({ type: "lead.created", timestamp: "2026-12-03T14:05:09.120Z", version: 1, data: { lead: { name: "Dana" } } });
@@ -57,7 +58,7 @@ const publicDns: ResolveDns = (host, type) =>
   Promise.resolve(type === "A" ? ({ "hooks.example.com": ["93.184.216.34"], "b.example.com": ["93.184.216.35"] }[host] ?? []) : []);
 
 function deps(overrides: Partial<HandlerDeps>): HandlerDeps {
-  return { rpc: fakeRpc([]).rpc, serviceRoleKey: SERVICE_KEY, resolveDns: publicDns, fetch: fakeFetch(() => new Response("ok")).fetch, ...overrides };
+  return { rpc: fakeRpc([]).rpc, credentials: { serviceRoleKey: SERVICE_KEY, secretKeys: [SECRET_KEY] }, resolveDns: publicDns, fetch: fakeFetch(() => new Response("ok")).fetch, ...overrides };
 }
 
 function post(body: string | null = null, key: string | null = SERVICE_KEY): Request {
@@ -255,6 +256,8 @@ Deno.test("only the service role may call it", async () => {
     assertEquals(status, 401, `key ${key}`);
     assertEquals(r.calls.length, 0);
   }
+  const { status } = await run(deps({ rpc: fakeRpc([[]]).rpc }), post(null, SECRET_KEY));
+  assertEquals(status, 200, "a secret key (sb_secret_...) is the service role too");
 });
 
 Deno.test("bad requests are refused before anything is claimed", async () => {
@@ -264,6 +267,6 @@ Deno.test("bad requests are refused before anything is claimed", async () => {
     assertEquals(status, 400, body.slice(0, 40));
     assertEquals(r.calls.length, 0);
   }
-  const res = await createDeliverHandler(deps({}))(new Request("http://fn/webhook-deliver"));
+  const res = await createDeliverHandler(deps({}))(new Request("http://fn/webhook-deliver", { headers: { authorization: `Bearer ${SERVICE_KEY}` } }));
   assertEquals(res.status, 405);
 });

@@ -3,7 +3,8 @@
 // the schedule's clock ({"now": ISO time}, for tests that drive 24 hours of retries without waiting), which
 // must never be in anyone else's hands.
 import { z } from "zod";
-import { BadRequestError, type Handler, json, requireMethod, UnauthorizedError, withErrors } from "../_shared/http.ts";
+import { BadRequestError, type Handler, json, requireMethod, withErrors } from "../_shared/http.ts";
+import { requireServiceRole, type ServiceCredentials } from "../_shared/service-auth.ts";
 import { type DeliverDeps, deliverDue } from "./deliver.ts";
 
 export const deliverRequestSchema = z.object({
@@ -13,16 +14,7 @@ export const deliverRequestSchema = z.object({
 const MAX_BODY_BYTES = 1024;
 
 export interface HandlerDeps extends Omit<DeliverDeps, "now"> {
-  serviceRoleKey: string;
-}
-
-/** Constant-time comparison, so the key cannot be guessed from response times. */
-function sameKey(given: string, expected: string): boolean {
-  const a = new TextEncoder().encode(given);
-  const b = new TextEncoder().encode(expected);
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
+  credentials: ServiceCredentials;
 }
 
 async function readRequest(req: Request): Promise<z.infer<typeof deliverRequestSchema>> {
@@ -40,12 +32,8 @@ async function readRequest(req: Request): Promise<z.infer<typeof deliverRequestS
 
 export function createDeliverHandler(deps: HandlerDeps): Handler {
   return withErrors("webhook-deliver", async (req) => {
+    await requireServiceRole(req, deps.credentials);
     requireMethod(req, "POST");
-    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
-    if (!sameKey(token, deps.serviceRoleKey)) {
-      await req.body?.cancel();
-      throw new UnauthorizedError("only the service role may run webhook deliveries");
-    }
     const { now } = await readRequest(req);
     return json(await deliverDue({ ...deps, now: now ?? null }));
   });
