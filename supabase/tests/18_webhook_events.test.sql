@@ -26,7 +26,7 @@ create function pg_temp.payload_of(p_type text) returns jsonb
 language sql as $$ select payload from public.webhook_events where type = p_type order by created_at desc, id limit 1 $$;
 
 -- lead.created
-create temp table lead as select pg_temp.submit((select widget_a from ids), '+15125550123', true, 'Water heater leaking in the garage') as id;
+create temp table lead as select pg_temp.submit((select widget_a from ids), '+15124720123', true, 'Water heater leaking in the garage') as id;
 select is((select count(*)::int from pg_temp.events_of('lead.created')), 1, 'a new lead is captured as lead.created');
 select is((select array_agg(endpoint_id) from public.webhook_deliveries where event_id = (select id from pg_temp.events_of('lead.created'))),
           array[(select everything from hooks)], '...with one delivery, to the enabled endpoint that subscribes to it');
@@ -39,14 +39,14 @@ select is((select array_agg(k order by k) from jsonb_object_keys(pg_temp.payload
           array['consent_at', 'created_at', 'details', 'duplicate_of', 'email', 'follow_up', 'id', 'is_duplicate', 'locale', 'message',
                 'name', 'phone', 'phone_status', 'sms_consent', 'source_url', 'widget_id'],
           'lead.created: the lead has exactly the documented keys');
-select is(pg_temp.payload_of('lead.created') #>> '{data,lead,phone}', '+15125550123', '...its phone');
+select is(pg_temp.payload_of('lead.created') #>> '{data,lead,phone}', '+15124720123', '...its phone');
 select is(pg_temp.payload_of('lead.created') #> '{data,lead,follow_up}', '{"status": "started", "not_texted_reason": null}'::jsonb, '...its follow-up');
 select is(pg_temp.payload_of('lead.created') #> '{data,lead,details}', '{"need": null, "timing": null, "location": null, "constraints": []}'::jsonb,
           '...and details not collected yet');
 select is(pg_temp.payload_of('lead.created') #>> '{data,business_id}', (select business_a::text from ids), 'data names the business');
 select ok(pg_temp.payload_of('lead.created')::text !~ '203\.0\.113\.7|pgtap', 'no internal column (the IP, the user agent) leaves');
 
-select pg_temp.submit((select widget_b from ids), '+15125550124');
+select pg_temp.submit((select widget_b from ids), '+15124720124');
 select is((select count(*)::int from public.webhook_events where business_id = (select business_b from ids)), 0,
           'a business without endpoints captures nothing');
 
@@ -59,7 +59,7 @@ select is((select count(*)::int from pg_temp.events_of('lead.updated')), 1, 'two
 select is(pg_temp.payload_of('lead.updated') #> '{data,changed}', '["follow_up", "phone_status"]'::jsonb, '...naming both changed keys');
 select is(pg_temp.payload_of('lead.updated') #>> '{data,lead,follow_up,not_texted_reason}', 'internal_error', '...with the lead as it ends');
 
-create temp table conv as select pg_temp.started((select business_a from ids), '+15125550125') as id;
+create temp table conv as select pg_temp.started((select business_a from ids), '+15124720125') as id;
 update public.conversations set slots = slots || '{"need": "Fix a leaking water heater", "location": "78701"}' where id = (select id from conv);
 select is((select payload #> '{data,changed}' from public.webhook_events
             where type = 'lead.updated' and payload #>> '{data,lead,id}' = (select lead_id::text from public.conversations where id = (select id from conv))),
@@ -78,7 +78,7 @@ select is(pg_temp.payload_of('conversation.completed') #>> '{data,conversation,s
           (pg_temp.payload_of('conversation.completed') #>> '{data,conversation,completion_reason}'), 'completed/slots_filled', '...and says how it ended');
 select public.complete_conversation_summary((select id from conv),
   '{"need": "Fix a leaking water heater", "timing": null, "timing_start": null, "location": "78701", "constraints": [], "missing": ["timing"],
-    "text": "Lead: fix a water heater", "source": "builtin", "fallback_reason": "no_llm"}', 'Lead: fix a water heater');
+    "text": "Lead: fix a water heater", "source": "builtin", "fallback_reason": "no_llm"}', array['Lead: fix a water heater']);
 select is((select count(*)::int from pg_temp.events_of('summary.ready')), 1, 'a finished summary is summary.ready');
 select is(pg_temp.payload_of('summary.ready') #> '{data,summary}',
           '{"need": "Fix a leaking water heater", "timing": null, "timing_start": null, "location": "78701", "constraints": [], "missing": ["timing"], "text": "Lead: fix a water heater"}'::jsonb,
@@ -87,16 +87,16 @@ select is((select array_agg(k order by k) from jsonb_object_keys(pg_temp.payload
           array['business_id', 'completed_at', 'conversation_id', 'lead_id', 'summary'], '...with the ids it belongs to');
 
 -- lead.opted_out
-insert into public.opt_outs (business_id, phone, source, matched_rule) select business_a, '+15125550123', 'keyword', 'keyword:STOP' from ids;
+insert into public.opt_outs (business_id, phone, source, matched_rule) select business_a, '+15124720123', 'keyword', 'keyword:STOP' from ids;
 select is((pg_temp.payload_of('lead.opted_out') -> 'data') - 'opted_out_at'::text,
-          jsonb_build_object('business_id', (select business_a from ids), 'phone', '+15125550123', 'source', 'keyword', 'lead_id', (select id from lead)),
+          jsonb_build_object('business_id', (select business_a from ids), 'phone', '+15124720123', 'source', 'keyword', 'lead_id', (select id from lead)),
           'an opt-out is lead.opted_out with the number, its source and the latest lead');
 select is((select count(*)::int from public.webhook_deliveries where event_type = 'lead.opted_out'), 2,
           '...delivered to both enabled endpoints that subscribe to it');
 
 -- Capturing never costs the change
 alter table public.webhook_events add constraint webhook_events_refuse_all check (false) not valid;
-select lives_ok($$select pg_temp.submit((select widget_a from ids), '+15125550126')$$, 'when capturing fails, the lead is still saved');
+select lives_ok($$select pg_temp.submit((select widget_a from ids), '+15124720126')$$, 'when capturing fails, the lead is still saved');
 alter table public.webhook_events drop constraint webhook_events_refuse_all;
 
 -- Who reads events and deliveries

@@ -38,14 +38,14 @@ language sql as $$ select public.record_webhook_attempt((pg_temp.delivery()).id,
 
 -- The wake
 set constraints all immediate;
-select pg_temp.lead('+15125550200');
+select pg_temp.lead('+15124720200');
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/webhook-deliver'), 1,
           'a new delivery wakes webhook-deliver at commit');
 select is((select headers ->> 'Authorization' from net.http_request_queue where url like '%/webhook-deliver'), 'Bearer test-service-key',
           '...with the service key');
 select set_config('leadloop.webhook_wake_decided', '', false);
-select pg_temp.submit((select widget_a from ids), '+15125550201');
-update cur set phone = '+15125550200';
+select pg_temp.submit((select widget_a from ids), '+15124720201');
+update cur set phone = '+15124720200';
 select is((select count(*)::int from net.http_request_queue where url like '%/webhook-deliver'), 1, 'while that wake is pending, no second one');
 set constraints all deferred;
 delete from public.webhook_deliveries where id <> (pg_temp.delivery()).id;
@@ -120,7 +120,7 @@ select is(public.resend_webhook_delivery((pg_temp.delivery()).id), 'succeeded', 
 select pg_temp.as_postgres();
 
 -- 24 hours of failures: the delivery gives up, the endpoint is turned off, the owner is told once
-select pg_temp.lead('+15125550202');
+select pg_temp.lead('+15124720202');
 select count(*) from pg_temp.claim(now());
 select pg_temp.fail(now(), 1);
 select is((select count(*)::int from pg_temp.claim(now() + interval '23 hours 59 minutes 45 seconds')), 1,
@@ -137,10 +137,10 @@ select is((select severity || ': ' || title from public.owner_notifications wher
 select is(private.disable_failing_webhook_endpoints(now() + interval '25 hours') +
           (select count(*)::int from public.owner_notifications where kind = 'webhook.endpoint_disabled'), 1, '...once');
 
-select pg_temp.lead('+15125550203');
-select ok((pg_temp.delivery()).id is null and (select count(*) from public.webhook_events where payload #>> '{data,lead,phone}' = '+15125550203') = 0,
+select pg_temp.lead('+15124720203');
+select ok((pg_temp.delivery()).id is null and (select count(*) from public.webhook_events where payload #>> '{data,lead,phone}' = '+15124720203') = 0,
           'a turned-off endpoint gets no new events or deliveries');
-update cur set phone = '+15125550202';
+update cur set phone = '+15124720202';
 select pg_temp.as_user((select owner_a from ids));
 select throws_ok($$select public.resend_webhook_delivery((pg_temp.delivery()).id)$$, '55000', null, 'resend waits until the endpoint is on');
 update public.webhook_endpoints set enabled = true;
@@ -149,7 +149,7 @@ select is(((pg_temp.endpoint()).enabled, (pg_temp.endpoint()).failing_since, (pg
           (true, null::timestamptz, null::text)::text, 'turned back on by the owner, it starts afresh');
 
 -- A worker that vanished: its lease runs out, the delivery is claimed again, the late answer is ignored
-select pg_temp.lead('+15125550204');
+select pg_temp.lead('+15124720204');
 select count(*) from pg_temp.claim(now());
 select is((select attempt from pg_temp.claim(now() + interval '61 seconds')), 2, 'an expired lease is claimed again');
 select is(public.record_webhook_attempt((pg_temp.delivery()).id, 1, 200, 5, null, null, now()) -> 'recorded', 'false'::jsonb,
