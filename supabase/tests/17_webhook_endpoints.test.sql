@@ -2,7 +2,7 @@
 -- shown once and never readable back, the URL policy follows the platform mode, events come from the catalog.
 begin;
 \ir _helpers.psql
-select plan(49);
+select plan(53);
 select pg_temp.two_businesses();
 insert into vault.secrets (name, secret) values ('platform_mode', 'local')
   on conflict (name) where name is not null do update set secret = 'local';
@@ -63,6 +63,8 @@ select is((select count(*)::int from public.webhook_endpoints), 0, 'webhook_endp
 update public.webhook_endpoints set enabled = false;
 delete from public.webhook_endpoints;
 select pg_temp.as_user((select owner_b from ids));
+select throws_ok($$insert into public.webhook_endpoints (business_id, url, events) select business_a, 'https://x.example.com', '{lead.created}' from ids$$,
+                 '42501', null, 'webhook_endpoints/insert: another business''s owner is refused');
 select is((select count(*)::int from public.webhook_endpoints), 0, 'webhook_endpoints/select: another business''s owner sees none');
 update public.webhook_endpoints set enabled = false;
 delete from public.webhook_endpoints;
@@ -71,6 +73,9 @@ select is((select enabled::text || ' ' || count(*) over () from public.webhook_e
           'webhook_endpoints/update and /delete: staff and another owner change and delete nothing');
 set local role anon;
 select throws_ok('select id from public.webhook_endpoints', '42501', null, 'webhook_endpoints/select: anon is refused');
+select throws_ok($$insert into public.webhook_endpoints (business_id, url, events) select business_a, 'https://x.example.com', '{lead.created}' from ids$$,
+                 '42501', null, 'webhook_endpoints/insert: anon is refused');
+select throws_ok('update public.webhook_endpoints set enabled = false', '42501', null, 'webhook_endpoints/update: anon is refused');
 select throws_ok('delete from public.webhook_endpoints', '42501', null, 'webhook_endpoints/delete: anon is refused');
 reset role;
 
@@ -116,6 +121,8 @@ select throws_like($$select * from public.create_webhook_endpoint((select busine
 select is((select array_agg(type order by sort_order) from public.webhook_event_types),
           array['lead.created', 'lead.updated', 'conversation.completed', 'summary.ready', 'lead.opted_out'],
           'webhook_event_types/select: signed-in users read the catalog');
+select pg_temp.as_user((select staff_a from ids));
+select is((select count(*)::int from public.webhook_event_types), 5, 'webhook_event_types/select: staff read it too (it is documentation, not data)');
 select pg_temp.as_postgres();
 set local role anon;
 select throws_ok('select * from public.webhook_event_types', '42501', null, 'webhook_event_types/select: anon is refused');

@@ -3,7 +3,7 @@
 -- and its owner told, resend with the same webhook-id, and the sweep. Time moves through p_now.
 begin;
 \ir _helpers.psql
-select plan(49);
+select plan(52);
 select pg_temp.two_businesses();
 insert into vault.secrets (name, secret) values ('platform_mode', 'local')
   on conflict (name) where name is not null do update set secret = 'local';
@@ -100,7 +100,19 @@ select throws_ok($$select public.resend_webhook_delivery((select delivery_id fro
 select pg_temp.as_postgres();
 set local role anon;
 select throws_ok($$select public.resend_webhook_delivery(gen_random_uuid())$$, '42501', null, 'resend: anon may not call it');
+select throws_ok($$update public.webhook_deliveries set resent_at = now()$$, '42501', null, 'webhook_deliveries/update: anon is refused');
 reset role;
+-- The update policy behind resend, written directly: staff and another owner touch nothing, only resent_at is writable.
+select pg_temp.as_user((select staff_a from ids));
+update public.webhook_deliveries set resent_at = now();
+select pg_temp.as_user((select owner_b from ids));
+update public.webhook_deliveries set resent_at = now();
+select pg_temp.as_postgres();
+select is((select count(*)::int from public.webhook_deliveries where resent_at is not null), 0,
+          'webhook_deliveries/update: staff and another business''s owner change no delivery');
+select pg_temp.as_user((select owner_a from ids));
+select throws_ok($$update public.webhook_deliveries set attempts = 0$$, '42501', null, 'webhook_deliveries/update: the owner may ask for a resend, nothing else');
+select pg_temp.as_postgres();
 update private.webhook_wake_state set wake_pending = false, last_wake_at = null;
 delete from net.http_request_queue where url like '%/webhook-deliver';
 select set_config('leadloop.webhook_wake_decided', '', false);  -- as if a new transaction began
