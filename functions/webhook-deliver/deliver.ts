@@ -4,6 +4,7 @@
 // the answer is read, and its outcome recorded. The database decides retries, backoff and turning endpoints off.
 import { Webhook } from "standardwebhooks";
 import type { Attempt, AttemptResult, ClaimedDelivery, WebhookRpc } from "./rpc.ts";
+import { type PinnedFetch, pinnedFetch } from "./pinned-fetch.ts";
 import { checkTarget, denoResolveDns, type ResolveDns, TargetRefused } from "./target.ts";
 
 export const USER_AGENT = "leadloop-webhooks/1";
@@ -14,7 +15,8 @@ export const EXCERPT_CHARS = 1000;
 
 export interface DeliverDeps {
   rpc: WebhookRpc;
-  fetch?: typeof fetch;
+  /** Connects only to the addresses the target check approved (pinned-fetch.ts); tests pass a fake fetch. */
+  fetch?: PinnedFetch;
   resolveDns?: ResolveDns;
   /** Wall clock (ms) for the signature timestamp and latency: receivers compare webhook-timestamp with theirs. */
   clock?: () => number;
@@ -101,9 +103,9 @@ export async function attemptDelivery(deps: DeliverDeps, delivery: ClaimedDelive
   const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => reject(new Error("aborted"))));
   aborted.catch(() => undefined);
   try {
-    await Promise.race([checkTarget(delivery.url, delivery.allow_loopback, deps.resolveDns ?? denoResolveDns), aborted]);
+    const addresses = await Promise.race([checkTarget(delivery.url, delivery.allow_loopback, deps.resolveDns ?? denoResolveDns), aborted]);
     const signedAt = new Date(clock());
-    const res = await (deps.fetch ?? fetch)(delivery.url, {
+    const res = await (deps.fetch ?? pinnedFetch)(delivery.url, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -113,9 +115,8 @@ export async function attemptDelivery(deps: DeliverDeps, delivery: ClaimedDelive
         "webhook-signature": signatures(delivery, signedAt),
       },
       body: delivery.payload,
-      redirect: "manual",
       signal: controller.signal,
-    });
+    }, addresses);
     const text = excerpt(await readCapped(res.body, MAX_RESPONSE_BYTES));
     if (res.status >= 300 && res.status < 400) {
       const location = res.headers.get("location");

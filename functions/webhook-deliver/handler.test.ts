@@ -75,13 +75,14 @@ async function run(d: HandlerDeps, req = post()) {
 Deno.test("every delivery is signed per Standard Webhooks and verifies with the endpoint's secret", async () => {
   const r = fakeRpc([[claimed(1)]]);
   const f = fakeFetch(() => new Response("thanks", { status: 200 }));
-  const { status, body } = await run(deps({ rpc: r.rpc, fetch: f.fetch }));
+  const pinned: string[][] = [];
+  const { status, body } = await run(deps({ rpc: r.rpc, fetch: (url, init, addresses) => (pinned.push(addresses), f.fetch(url, init)) }));
   assertEquals(status, 200);
   assertEquals(body, { claimed: 1, succeeded: 1, retried: 0, failed: 0, endpoints_disabled: 0 });
   const [call] = f.calls;
   assertEquals(call.url, "https://hooks.example.com/in");
   assertEquals(call.init.method, "POST");
-  assertEquals(call.init.redirect, "manual", "redirects are never followed");
+  assertEquals(pinned, [["93.184.216.34"]], "the request connects only to the address the target check approved");
   assert(call.init.signal, "every request has a timeout");
   const headers = Object.fromEntries(new Headers(call.init.headers).entries());
   assertEquals(headers["content-type"], "application/json");

@@ -75,7 +75,8 @@ Deno.test("a public https host passes; every address it resolves to must be publ
     "inside.example.com": ["169.254.169.254"],
     "v6inside.example.com": ["fd12::1"],
   });
-  await checkTarget("https://hooks.example.com/in", false, resolve);
+  assertEquals(await checkTarget("https://hooks.example.com/in", false, resolve), ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"],
+               "the approved addresses, the only ones the request may connect to");
   await refused("https://mixed.example.com/", false, resolve, /mixed\.example\.com points to 10\.0\.0\.7, which is not a public address/);
   await refused("https://inside.example.com/", true, resolve, /not a public address/);
   await refused("https://v6inside.example.com/", false, resolve, /fd12::1/);
@@ -96,9 +97,9 @@ Deno.test("literal and disguised private addresses are refused without a lookup"
 
 Deno.test("on a local platform, loopback is allowed, over http too; plain http elsewhere never", async () => {
   const resolve = dns({ "hooks.example.com": ["93.184.216.34"] });
-  await checkTarget("http://127.0.0.1:8080/hook", true, resolve);
-  await checkTarget("http://localhost:8080/hook", true, resolve);
-  await checkTarget("http://[::1]:8080/hook", true, resolve);
+  assertEquals(await checkTarget("http://127.0.0.1:8080/hook", true, resolve), ["127.0.0.1"]);
+  assertEquals(await checkTarget("http://localhost:8080/hook", true, resolve), ["127.0.0.1"]);
+  assertEquals(await checkTarget("http://[::1]:8080/hook", true, resolve), ["::1"]);
   await refused("http://127.0.0.1:8080/hook", false, resolve, /this machine/);
   await refused("http://hooks.example.com/", true, resolve, /http is not allowed: use https/);
   await refused("ftp://hooks.example.com/", true, resolve, /ftp is not allowed/);

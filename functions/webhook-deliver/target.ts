@@ -116,9 +116,10 @@ async function addressesOf(host: string, resolve: ResolveDns): Promise<string[]>
 
 /**
  * Checks a claimed delivery's URL where it points now. Throws TargetRefused with the reason the
- * delivery log shows; returns nothing when the request may be made.
+ * delivery log shows; returns the approved addresses, the only ones the request may connect to
+ * (pinned-fetch.ts), when the request may be made.
  */
-export async function checkTarget(rawUrl: string, allowLoopback: boolean, resolve: ResolveDns): Promise<void> {
+export async function checkTarget(rawUrl: string, allowLoopback: boolean, resolve: ResolveDns): Promise<string[]> {
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -129,17 +130,19 @@ export async function checkTarget(rawUrl: string, allowLoopback: boolean, resolv
   const host = url.hostname.toLowerCase().replace(/\.$/, "");
   const literal = classifyAddress(host);
   const isLocalhostName = host === "localhost" || host.endsWith(".localhost"); // always loopback (RFC 6761)
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
   const classes: Array<[string, AddressClass]> = literal
-    ? [[host, literal]]
+    ? [[bare, literal]]
     : isLocalhostName
-    ? [[host, "loopback"]]
+    ? [["127.0.0.1", "loopback"]]
     : (await addressesOf(host, resolve)).map((a) => [a, classifyAddress(a) ?? "non-public"]);
   for (const [address, kind] of classes) {
     if (kind === "non-public") throw new TargetRefused(`${host} points to ${address}, which is not a public address`);
     if (kind === "loopback" && !allowLoopback) throw new TargetRefused(`${host} points to this machine (${address})`);
   }
   const onlyLoopback = classes.every(([, kind]) => kind === "loopback");
-  if (url.protocol === "https:") return;
-  if (url.protocol === "http:" && allowLoopback && onlyLoopback) return;
+  const addresses = classes.map(([address]) => address);
+  if (url.protocol === "https:") return addresses;
+  if (url.protocol === "http:" && allowLoopback && onlyLoopback) return addresses;
   throw new TargetRefused(`${url.protocol.replace(":", "")} is not allowed: use https`);
 }
