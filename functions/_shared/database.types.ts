@@ -751,6 +751,7 @@ export type Database = {
         Row: {
           attempts: number
           business_id: string
+          claimable_at: string | null
           created_at: string
           delivered_at: string | null
           endpoint_id: string
@@ -773,6 +774,7 @@ export type Database = {
         Insert: {
           attempts?: number
           business_id: string
+          claimable_at?: never
           created_at?: string
           delivered_at?: string | null
           endpoint_id: string
@@ -795,6 +797,7 @@ export type Database = {
         Update: {
           attempts?: number
           business_id?: string
+          claimable_at?: never
           created_at?: string
           delivered_at?: string | null
           endpoint_id?: string

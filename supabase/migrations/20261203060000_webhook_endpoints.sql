@@ -369,6 +369,8 @@ create table public.webhook_deliveries (
   resent_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- The one rule of what webhook-deliver may claim, as a column so one index range serves the claim in order.
+  claimable_at timestamptz generated always as (case status when 'pending' then next_attempt_at when 'sending' then lease_until end) stored,
   unique (event_id, endpoint_id),
   constraint webhook_deliveries_sending_has_lease check ((status = 'sending') = (lease_until is not null))
 );
@@ -378,12 +380,12 @@ comment on column public.webhook_deliveries.attempts is 'Attempts since the deli
 comment on column public.webhook_deliveries.expires_at is 'Retries stop here (24 hours after creation or resend); the last attempt is made at this time.';
 comment on column public.webhook_deliveries.response_excerpt is 'The first 1000 characters of the receiver''s answer (at most 64 KiB of it is read).';
 comment on column public.webhook_deliveries.resent_at is 'When the owner last asked to deliver it again; setting it is how a resend is asked for (private.webhook_deliveries_resend).';
+comment on column public.webhook_deliveries.claimable_at is 'When webhook-deliver may claim it (its endpoint must be on too): pending from next_attempt_at (its backoff), sending from lease_until (the worker vanished; the receiver may have got it, and tells by webhook-id); never once settled.';
 comment on column public.webhook_deliveries.error is 'Why the last attempt failed without an HTTP answer (timeout, refused address, redirect, DNS), or null.';
 create index webhook_deliveries_business_id_created_at_idx on public.webhook_deliveries (business_id, created_at desc);
 create index webhook_deliveries_endpoint_id_created_at_idx on public.webhook_deliveries (endpoint_id, created_at desc);
 -- The outbox: only what a worker may claim is indexed.
-create index webhook_deliveries_pending_idx on public.webhook_deliveries (next_attempt_at) where status = 'pending';
-create index webhook_deliveries_sending_lease_idx on public.webhook_deliveries (lease_until) where status = 'sending';
+create index webhook_deliveries_claimable_idx on public.webhook_deliveries (claimable_at) where claimable_at is not null;
 
 create trigger webhook_deliveries_touch_updated_at before update on public.webhook_deliveries
   for each row execute function private.touch_updated_at();

@@ -94,20 +94,6 @@ create constraint trigger webhook_deliveries_wake_at_commit
   when (new.status = 'pending')
   execute function private.webhook_deliveries_wake_at_commit();
 
--- Due: pending and past its backoff, or sending with a lease that ran out (the worker vanished; the
--- receiver may have got it, and tells by webhook-id), and its endpoint on.
-create or replace function private.webhook_delivery_is_due(p_delivery public.webhook_deliveries, p_at timestamptz)
-returns boolean
-language sql
-stable
-set search_path = ''
-as $$
-  select (p_delivery.status = 'pending' and p_delivery.next_attempt_at <= p_at)
-      or (p_delivery.status = 'sending' and p_delivery.lease_until < p_at)
-$$;
-comment on function private.webhook_delivery_is_due(public.webhook_deliveries, timestamptz) is 'A delivery webhook-deliver may claim at p_at (its endpoint must be enabled too): pending past its backoff, or sending past its lease.';
-revoke execute on function private.webhook_delivery_is_due(public.webhook_deliveries, timestamptz) from public;
-
 create or replace function public.claim_webhook_deliveries(p_batch_size int default 10, p_lease_seconds int default 60, p_now timestamptz default now())
 returns table (delivery_id uuid, attempt int, webhook_id text, event_type text, payload text, url text, secrets text[], allow_loopback boolean)
 language plpgsql
@@ -124,16 +110,17 @@ begin
   if p_now is null then
     raise exception 'p_now must be a time' using errcode = '22023';
   end if;
-  -- Answering the pending wake first, as claim_outbound_messages does.
-  update private.webhook_wake_state set wake_pending = false, last_claim_at = now() where singleton;
+  -- Answering the pending wake first, as claim_outbound_messages does (only when one is pending, so
+  -- concurrent claims do not queue on the row).
+  update private.webhook_wake_state set wake_pending = false, last_claim_at = now() where singleton and wake_pending;
 
   return query
   with due as (
-    select d.id
+    select d.id, d.claimable_at
       from public.webhook_deliveries d
       join public.webhook_endpoints e on e.id = d.endpoint_id
-     where d.status in ('pending', 'sending') and private.webhook_delivery_is_due(d, p_now) and e.enabled
-     order by d.next_attempt_at
+     where d.claimable_at <= p_now and e.enabled
+     order by d.claimable_at
      limit p_batch_size
      for update of d skip locked
   ), claimed as (
@@ -142,7 +129,7 @@ begin
            attempts = d.attempts + 1, last_attempt_at = p_now
       from due
      where d.id = due.id
-    returning d.id, d.attempts, d.webhook_id, d.event_id, d.endpoint_id, d.event_type, d.next_attempt_at
+    returning d.id, d.attempts, d.webhook_id, d.event_id, d.endpoint_id, d.event_type, due.claimable_at
   )
   select c.id, c.attempts, c.webhook_id, c.event_type, ev.payload::text, e.url,
          array_remove(array[
@@ -153,7 +140,7 @@ begin
     from claimed c
     join public.webhook_endpoints e on e.id = c.endpoint_id
     join public.webhook_events ev on ev.id = c.event_id
-   order by c.next_attempt_at;
+   order by c.claimable_at;
 end
 $$;
 comment on function public.claim_webhook_deliveries(int, int, timestamptz) is 'webhook-deliver: lease due deliveries of enabled endpoints (SKIP LOCKED) with what signing and sending needs: webhook-id (msg_<event hex>, the same on every retry and resend), the exact body, URL, signing secrets (current, and the rotated-out one for 24 h), and whether loopback targets are allowed (local platform).';
@@ -337,8 +324,8 @@ begin
   with gone as (
     select d.id from public.webhook_deliveries d
       join public.webhook_endpoints e on e.id = d.endpoint_id
-     where d.status = 'pending' and d.next_attempt_at <= p_now and d.expires_at <= p_now and not e.enabled
-     order by d.next_attempt_at limit p_batch_size
+     where d.status = 'pending' and d.claimable_at <= p_now and d.expires_at <= p_now and not e.enabled
+     order by d.claimable_at limit p_batch_size
      for update of d skip locked
   )
   update public.webhook_deliveries d set status = 'failed', error = 'not sent: the endpoint was turned off'
@@ -371,7 +358,7 @@ begin
   due := exists (
     select 1 from public.webhook_deliveries d
       join public.webhook_endpoints e on e.id = d.endpoint_id
-     where d.status in ('pending', 'sending') and private.webhook_delivery_is_due(d, p_now) and e.enabled);
+     where d.claimable_at <= p_now and e.enabled);
   if due then
     woken := private.wake_webhook_deliver(true);
   end if;
