@@ -215,6 +215,10 @@ describe("gateway layer", () => {
     await f.sql(`create function public.role_${f.suffix}() returns text language sql stable as $$ select current_user::text $$; notify pgrst, 'reload schema'`);
     try {
       const role = async (key: string) => (await f.client(key).rpc(`role_${f.suffix}`)).data;
+      // The schema reload after NOTIFY is asynchronous: wait until the new function is callable.
+      for (let i = 0; i < 100 && (await f.client(f.config.keys.serviceRoleKey).rpc(`role_${f.suffix}`)).error; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.equal(await role(f.config.keys.publishableKey), "anon");
       assert.equal(await role(f.config.keys.anonKey), "anon");
       assert.equal(await role(f.config.keys.secretKey), "service_role");
