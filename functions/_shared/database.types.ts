@@ -747,6 +747,227 @@ export type Database = {
           },
         ]
       }
+      webhook_deliveries: {
+        Row: {
+          attempts: number
+          business_id: string
+          claimable_at: string | null
+          created_at: string
+          delivered_at: string | null
+          endpoint_id: string
+          error: string | null
+          event_id: string
+          event_type: string
+          expires_at: string
+          id: string
+          last_attempt_at: string | null
+          latency_ms: number | null
+          lease_until: string | null
+          next_attempt_at: string
+          resent_at: string | null
+          response_excerpt: string | null
+          response_status: number | null
+          status: string
+          updated_at: string
+          webhook_id: string
+        }
+        Insert: {
+          attempts?: number
+          business_id: string
+          claimable_at?: never
+          created_at?: string
+          delivered_at?: string | null
+          endpoint_id: string
+          error?: string | null
+          event_id: string
+          event_type: string
+          expires_at?: string
+          id?: string
+          last_attempt_at?: string | null
+          latency_ms?: number | null
+          lease_until?: string | null
+          next_attempt_at?: string
+          resent_at?: string | null
+          response_excerpt?: string | null
+          response_status?: number | null
+          status?: string
+          updated_at?: string
+          webhook_id?: never
+        }
+        Update: {
+          attempts?: number
+          business_id?: string
+          claimable_at?: never
+          created_at?: string
+          delivered_at?: string | null
+          endpoint_id?: string
+          error?: string | null
+          event_id?: string
+          event_type?: string
+          expires_at?: string
+          id?: string
+          last_attempt_at?: string | null
+          latency_ms?: number | null
+          lease_until?: string | null
+          next_attempt_at?: string
+          resent_at?: string | null
+          response_excerpt?: string | null
+          response_status?: number | null
+          status?: string
+          updated_at?: string
+          webhook_id?: never
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_deliveries_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "webhook_deliveries_endpoint_id_fkey"
+            columns: ["endpoint_id"]
+            isOneToOne: false
+            referencedRelation: "webhook_endpoints"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "webhook_deliveries_event_id_fkey"
+            columns: ["event_id"]
+            isOneToOne: false
+            referencedRelation: "webhook_events"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      webhook_endpoints: {
+        Row: {
+          business_id: string
+          created_at: string
+          description: string
+          disabled_at: string | null
+          disabled_reason: string | null
+          enabled: boolean
+          events: string[]
+          failing_since: string | null
+          id: string
+          last_failure_at: string | null
+          last_success_at: string | null
+          previous_secret: string | null
+          previous_secret_expires_at: string | null
+          secret: string
+          secret_created_at: string
+          secret_hint: string
+          updated_at: string
+          url: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          description?: string
+          disabled_at?: string | null
+          disabled_reason?: string | null
+          enabled?: boolean
+          events: string[]
+          failing_since?: string | null
+          id?: string
+          last_failure_at?: string | null
+          last_success_at?: string | null
+          previous_secret?: string | null
+          previous_secret_expires_at?: string | null
+          secret: string
+          secret_created_at?: string
+          secret_hint: string
+          updated_at?: string
+          url: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          description?: string
+          disabled_at?: string | null
+          disabled_reason?: string | null
+          enabled?: boolean
+          events?: string[]
+          failing_since?: string | null
+          id?: string
+          last_failure_at?: string | null
+          last_success_at?: string | null
+          previous_secret?: string | null
+          previous_secret_expires_at?: string | null
+          secret?: string
+          secret_created_at?: string
+          secret_hint?: string
+          updated_at?: string
+          url?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_endpoints_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      webhook_event_types: {
+        Row: {
+          description: string
+          payload_version: number
+          sort_order: number
+          type: string
+        }
+        Insert: {
+          description: string
+          payload_version?: number
+          sort_order: number
+          type: string
+        }
+        Update: {
+          description?: string
+          payload_version?: number
+          sort_order?: number
+          type?: string
+        }
+        Relationships: []
+      }
+      webhook_events: {
+        Row: {
+          business_id: string
+          created_at: string
+          dedupe_key: string | null
+          id: string
+          payload: NonNullable<Json>
+          type: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          dedupe_key?: string | null
+          id?: string
+          payload: NonNullable<Json>
+          type: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          dedupe_key?: string | null
+          id?: string
+          payload?: NonNullable<Json>
+          type?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_events_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       widgets: {
         Row: {
           active: boolean
@@ -852,6 +1073,23 @@ export type Database = {
           unknown_attempt_at: string
         }[]
       }
+      claim_webhook_deliveries: {
+        Args: {
+          p_batch_size?: number
+          p_lease_seconds?: number
+          p_now?: string
+        }
+        Returns: {
+          allow_loopback: boolean
+          attempt: number
+          delivery_id: string
+          event_type: string
+          payload: string
+          secrets: string[]
+          url: string
+          webhook_id: string
+        }[]
+      }
       complete_conversation_summary: {
         Args: {
           p_conversation_id: string
@@ -863,6 +1101,18 @@ export type Database = {
       confirm_owner_phone: {
         Args: { p_business_id: string; p_code: string }
         Returns: boolean
+      }
+      create_webhook_endpoint: {
+        Args: {
+          p_business_id: string
+          p_description?: string
+          p_events: string[]
+          p_url: string
+        }
+        Returns: {
+          endpoint_id: string
+          signing_secret: string
+        }[]
       }
       get_conversation_context: {
         Args: { p_conversation_id: string }
@@ -919,9 +1169,29 @@ export type Database = {
         }
         Returns: Json
       }
+      record_webhook_attempt: {
+        Args: {
+          p_attempt: number
+          p_delivery_id: string
+          p_error?: string
+          p_latency_ms?: number
+          p_now?: string
+          p_response_excerpt?: string
+          p_response_status?: number
+        }
+        Returns: Json
+      }
       resend_owner_phone_code: {
         Args: { p_business_id: string }
         Returns: Json
+      }
+      resend_webhook_delivery: {
+        Args: { p_delivery_id: string }
+        Returns: string
+      }
+      rotate_webhook_endpoint_secret: {
+        Args: { p_endpoint_id: string }
+        Returns: string
       }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }

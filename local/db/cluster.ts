@@ -198,6 +198,8 @@ export async function applyPlatform(config: InstanceConfig): Promise<void> {
     // Per-instance settings that cron jobs and triggers read, like the hosted project's vault.
     await setVaultSecret(client, "project_url", config.supabaseUrl, "Base URL of the project's API gateway");
     await setVaultSecret(client, "service_role_key", config.keys.serviceRoleKey, "Key the database uses to call edge functions");
+    // A developer's machine: webhook endpoints may be plain http on loopback (private.platform_is_local).
+    await setVaultSecret(client, "platform_mode", "local", "local or production (the default when unset)");
   } finally {
     await client.end();
   }

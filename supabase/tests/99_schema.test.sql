@@ -20,10 +20,10 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and not has_function_privilege('authenticated', p.oid, 'execute')
       and has_function_privilege('service_role', p.oid, 'execute')),
-  array['apply_conversation_turn', 'claim_due_summaries', 'claim_outbound_messages', 'complete_conversation_summary',
-        'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'next_outbox_due_at', 'process_inbound_sms',
-        'receive_inbound_sms', 'record_message_status', 'record_stripe_customer', 'record_stripe_event', 'sending_number_taken',
-        'set_business_sending_number'],
+  array['apply_conversation_turn', 'claim_due_summaries', 'claim_outbound_messages', 'claim_webhook_deliveries',
+        'complete_conversation_summary', 'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'next_outbox_due_at',
+        'process_inbound_sms', 'receive_inbound_sms', 'record_message_status', 'record_stripe_customer', 'record_stripe_event',
+        'record_webhook_attempt', 'sending_number_taken', 'set_business_sending_number'],
   'the function RPCs are granted to service_role alone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p
@@ -77,8 +77,8 @@ select ok((select indexdef ~ 'business_members USING btree \(user_id' from pg_in
 
 select is(
   (select array_agg(tablename::text order by tablename) from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'),
-  array['conversations', 'leads', 'messages', 'owner_notifications', 'subscriptions'],
-  'leads, conversations, messages, owner notifications and subscriptions are published to realtime');
+  array['conversations', 'leads', 'messages', 'owner_notifications', 'subscriptions', 'webhook_deliveries', 'webhook_endpoints'],
+  'leads, conversations, messages, owner notifications, subscriptions and webhook endpoints and deliveries are published to realtime');
 select is((select schedule from cron.job where jobname = 'leadloop-lifecycle-sweep'), '* * * * *', 'the lifecycle sweep runs every minute');
 select is((select command from cron.job where jobname = 'leadloop-lifecycle-sweep'), 'select private.lifecycle_sweep()', 'through pg_cron');
 select is((select schedule from cron.job where jobname = 'leadloop-prune-stripe-events'), '17 4 * * *', 'processed Stripe events are pruned daily');

@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import { instanceConfig } from "../../local/config.ts";
 import * as lists from "../../web/src/lib/types.ts";
+import { DELIVERY_STATUSES } from "../../web/src/webhooks/model.ts";
 
 let client: pg.Client;
 
@@ -44,6 +45,7 @@ const cases: Array<[string, string, readonly string[]]> = [
   ["messages", "direction", lists.MESSAGE_DIRECTIONS],
   ["business_members", "role", lists.MEMBER_ROLES],
   ["subscriptions", "status", lists.SUBSCRIPTION_STATUSES],
+  ["webhook_deliveries", "status", DELIVERY_STATUSES],
 ];
 
 for (const [table, column, values] of cases) {

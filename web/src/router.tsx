@@ -126,9 +126,15 @@ const billingRoute = createRoute({
   component: lazyRouteComponent(() => import("./billing/BillingPage.tsx"), "BillingPage"),
 });
 
+const webhooksRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/settings/webhooks",
+  component: lazyRouteComponent(() => import("./webhooks/WebhooksPage.tsx"), "WebhooksPage"),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute, webhooksRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

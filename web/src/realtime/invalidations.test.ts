@@ -8,7 +8,8 @@ import { billingQueries } from "../billing/queries.ts";
 import { businessQueries } from "../businesses/queries.ts";
 import type { Db } from "../lib/db.ts";
 import { leadKeys, leadQueries } from "../leads/queries.ts";
-import { type ChangeEvent, invalidationsFor } from "./invalidations.ts";
+import { webhookQueries } from "../webhooks/queries.ts";
+import { type ChangeEvent, invalidationsFor, resyncKeys } from "./invalidations.ts";
 
 // Never called: the cache is filled by hand, the query functions never run.
 const db = {} as Db;
@@ -92,4 +93,24 @@ test("the refetch after a reconnect (leadKeys.all) covers every lead query and l
   const untouched = ["memberships", "otherBusinessSubscription", "plans", "subscription"];
   assert.deepEqual(stale.filter((name) => untouched.includes(name)), []);
   assert.equal(stale.length, Object.keys(dashboardCache().queries).length - untouched.length);
+});
+
+test("webhook endpoint and delivery changes refresh that business's webhook page, and a reconnect refreshes it too", async () => {
+  const client = new QueryClient();
+  const queries = {
+    endpoints: webhookQueries.endpoints(db, B),
+    deliveries: webhookQueries.deliveries(db, B),
+    otherDeliveries: webhookQueries.deliveries(db, "b-2"),
+    eventTypes: webhookQueries.eventTypes(db),
+    list: leadQueries.list(db, B),
+  };
+  const staleAfterChange = async (event: ChangeEvent | "reconnect") => {
+    for (const query of Object.values(queries)) client.setQueryData(query.queryKey, []);
+    const keys = event === "reconnect" ? resyncKeys : invalidationsFor(event, B);
+    for (const queryKey of keys) await client.invalidateQueries({ queryKey });
+    return (Object.keys(queries) as (keyof typeof queries)[]).filter((n) => client.getQueryState(queries[n].queryKey)?.isInvalidated).sort();
+  };
+  assert.deepEqual(await staleAfterChange({ table: "webhook_deliveries", eventType: "UPDATE", new: { id: "d-1", business_id: B }, old: {} }), ["deliveries"]);
+  assert.deepEqual(await staleAfterChange({ table: "webhook_endpoints", eventType: "DELETE", new: {}, old: { id: "e-1" } }), ["endpoints"]);
+  assert.deepEqual(await staleAfterChange("reconnect"), ["deliveries", "endpoints", "eventTypes", "list", "otherDeliveries"]);
 });

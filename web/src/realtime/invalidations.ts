@@ -1,8 +1,9 @@
 // Maps one postgres_changes event to the query keys it makes stale. Kept pure so it is testable.
 import { billingKeys } from "../billing/queries.ts";
 import { leadKeys } from "../leads/queries.ts";
+import { webhookKeys } from "../webhooks/queries.ts";
 
-export type WatchedTable = "leads" | "conversations" | "messages" | "subscriptions";
+export type WatchedTable = "leads" | "conversations" | "messages" | "subscriptions" | "webhook_endpoints" | "webhook_deliveries";
 
 export interface ChangeEvent {
   table: string;
@@ -10,6 +11,9 @@ export interface ChangeEvent {
   new: Record<string, unknown> | null;
   old: Record<string, unknown> | null;
 }
+
+/** Refetched when the socket (re)joins: changes made while it was down were never delivered. */
+export const resyncKeys: (readonly unknown[])[] = [leadKeys.all, billingKeys.all, webhookKeys.all];
 
 function str(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null;
@@ -37,6 +41,12 @@ export function invalidationsFor(event: ChangeEvent, businessId: string): (reado
     case "subscriptions":
       // Status, plan, period and usage on the billing page (the webhook and every started conversation write it).
       keys.push(billingKeys.subscription(businessId));
+      break;
+    case "webhook_endpoints":
+      keys.push(webhookKeys.endpoints(businessId));
+      break;
+    case "webhook_deliveries":
+      keys.push(webhookKeys.deliveries(businessId));
       break;
   }
   return keys;

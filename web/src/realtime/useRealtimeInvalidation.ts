@@ -4,13 +4,11 @@ import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import type { RealtimePostgresChangesPayload } from "@supabase/supabase-js";
 import { useDb } from "../lib/supabase.tsx";
-import { billingKeys } from "../billing/queries.ts";
-import { leadKeys } from "../leads/queries.ts";
-import { invalidationsFor, type WatchedTable } from "./invalidations.ts";
+import { invalidationsFor, resyncKeys, type WatchedTable } from "./invalidations.ts";
 
 export type LiveState = "connecting" | "live" | "offline";
 
-const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions"];
+const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions", "webhook_endpoints", "webhook_deliveries"];
 
 export function useRealtimeInvalidation(businessId: string | null): LiveState {
   const db = useDb();
@@ -38,10 +36,7 @@ export function useRealtimeInvalidation(businessId: string | null): LiveState {
     channel.subscribe((status) => {
       if (status === "SUBSCRIBED") {
         // Changes made while the socket was down were never delivered: refetch once on (re)join.
-        if (everSubscribed) {
-          void queryClient.invalidateQueries({ queryKey: leadKeys.all });
-          void queryClient.invalidateQueries({ queryKey: billingKeys.all });
-        }
+        if (everSubscribed) for (const queryKey of resyncKeys) void queryClient.invalidateQueries({ queryKey });
         everSubscribed = true;
         setState("live");
       } else if (status === "CHANNEL_ERROR" || status === "TIMED_OUT" || status === "CLOSED") {

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
+import { Link } from "@tanstack/react-router";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
 import { ErrorBox } from "../ui/States.tsx";
@@ -54,7 +55,7 @@ export function SettingsPage() {
 
   return (
     <section aria-labelledby="settings-title">
-      <div className="page-head"><h1 id="settings-title">Follow-up settings</h1></div>
+      <div className="page-head"><h1 id="settings-title">Follow-up settings</h1><Link to="/settings/webhooks">Webhooks</Link></div>
       {!canEdit && <div className="alert alert-info">Only the business owner can change these settings.</div>}
       {business.sending_problem && <div className="alert alert-error">Texting problem: {business.sending_problem}</div>}
       <form className="card settings" onSubmit={onSubmit} noValidate>
