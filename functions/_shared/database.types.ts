@@ -218,6 +218,50 @@ export type Database = {
           },
         ]
       }
+      do_not_text_events: {
+        Row: {
+          action: string
+          actor_email: string | null
+          actor_id: string | null
+          business_id: string
+          created_at: string
+          id: number
+          phone: string
+          reason: string
+          source: string
+        }
+        Insert: {
+          action: string
+          actor_email?: string | null
+          actor_id?: string | null
+          business_id: string
+          created_at?: string
+          id?: never
+          phone: string
+          reason: string
+          source: string
+        }
+        Update: {
+          action?: string
+          actor_email?: string | null
+          actor_id?: string | null
+          business_id?: string
+          created_at?: string
+          id?: never
+          phone?: string
+          reason?: string
+          source?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "do_not_text_events_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       leads: {
         Row: {
           assigned_to: string | null
@@ -632,6 +676,44 @@ export type Database = {
           },
         ]
       }
+      sms_templates: {
+        Row: {
+          body: string
+          body_without_name: string | null
+          business_id: string
+          key: string
+          locale: string
+          updated_at: string
+          updated_by: string | null
+        }
+        Insert: {
+          body: string
+          body_without_name?: string | null
+          business_id: string
+          key: string
+          locale: string
+          updated_at?: string
+          updated_by?: string | null
+        }
+        Update: {
+          body?: string
+          body_without_name?: string | null
+          business_id?: string
+          key?: string
+          locale?: string
+          updated_at?: string
+          updated_by?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "sms_templates_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       subscriptions: {
         Row: {
           business_id: string
@@ -771,6 +853,10 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      add_do_not_text: {
+        Args: { p_business_id: string; p_phone: string; p_reason: string }
+        Returns: boolean
+      }
       apply_conversation_turn: {
         Args: {
           p_acknowledge: boolean
@@ -845,6 +931,16 @@ export type Database = {
         Args: { p_message_id: string; p_twilio_sid: string }
         Returns: boolean
       }
+      preview_sms_template: {
+        Args: {
+          p_body: string
+          p_body_without_name?: string
+          p_business_id: string
+          p_key: string
+          p_locale: string
+        }
+        Returns: Json
+      }
       record_inbound_sms: {
         Args: {
           p_body: string
@@ -878,9 +974,17 @@ export type Database = {
         }
         Returns: Json
       }
+      remove_do_not_text: {
+        Args: { p_business_id: string; p_phone: string; p_reason: string }
+        Returns: undefined
+      }
       resend_owner_phone_code: {
         Args: { p_business_id: string }
         Returns: Json
+      }
+      reset_sms_template: {
+        Args: { p_business_id: string; p_key: string; p_locale: string }
+        Returns: boolean
       }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
@@ -890,6 +994,34 @@ export type Database = {
         Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json
       }
+      set_sms_template: {
+        Args: {
+          p_body: string
+          p_body_without_name?: string
+          p_business_id: string
+          p_key: string
+          p_locale: string
+        }
+        Returns: undefined
+      }
+      sms_template_list: {
+        Args: { p_business_id: string }
+        Returns: {
+          audience: string
+          body: string
+          body_without_name: string
+          default_body: string
+          default_body_without_name: string
+          key: string
+          label: string
+          locale: string
+          needs_opt_out: boolean
+          placeholders: string[]
+          required: string[]
+          updated_at: string
+        }[]
+      }
+      texting_regions: { Args: Record<PropertyKey, never>; Returns: string[] }
     }
     Enums: {
       [_ in never]: never
