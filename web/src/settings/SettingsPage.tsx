@@ -2,11 +2,15 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
 import { ErrorBox } from "../ui/States.tsx";
+import { BusinessSection } from "./BusinessSection.tsx";
+import { DoNotTextSection } from "./DoNotTextSection.tsx";
 import { useUpdateBusinessSettings } from "./queries.ts";
+import { TemplatesSection } from "./TemplatesSection.tsx";
+import "./settings.css";
 import { changedSettings, MAX_DAILY_SMS_CAP, settingsFormFrom, validateSettings, type SettingsForm } from "./validation.ts";
 
 export function SettingsPage() {
-  useDocumentTitle("Follow-up settings");
+  useDocumentTitle("Settings");
   const { business, role } = useMembership();
   const canEdit = role === "owner";
   const [form, setForm] = useState<SettingsForm>(() => settingsFormFrom(business));
@@ -54,10 +58,12 @@ export function SettingsPage() {
 
   return (
     <section aria-labelledby="settings-title">
-      <div className="page-head"><h1 id="settings-title">Follow-up settings</h1></div>
-      {!canEdit && <div className="alert alert-info">Only the business owner can change these settings.</div>}
+      <div className="page-head"><h1 id="settings-title">Settings</h1></div>
+      {!canEdit && <div className="alert alert-info">Only the business owner can change these settings. You can add numbers to the do-not-text list.</div>}
       {business.sending_problem && <div className="alert alert-error">Texting problem: {business.sending_problem}</div>}
-      <form className="card settings" onSubmit={onSubmit} noValidate>
+      <BusinessSection />
+      <form className="card settings" onSubmit={onSubmit} noValidate aria-labelledby="followup-title">
+        <h2 id="followup-title">Follow-up</h2>
         <div className="toggle">
           <input id="s-followup_enabled" type="checkbox" checked={form.followup_enabled} disabled={!canEdit}
             onChange={(e) => set("followup_enabled", e.target.checked)} />
@@ -97,6 +103,8 @@ export function SettingsPage() {
           </div>
         )}
       </form>
+      <TemplatesSection />
+      <DoNotTextSection />
     </section>
   );
 }
