@@ -141,6 +141,7 @@ export type Database = {
           slots: NonNullable<Json>
           status: string
           summary: Json | null
+          summary_attempts: number
           summary_completed_at: string | null
           summary_due_at: string | null
           summary_lease_until: string | null
@@ -167,6 +168,7 @@ export type Database = {
           slots?: NonNullable<Json>
           status?: string
           summary?: Json | null
+          summary_attempts?: number
           summary_completed_at?: string | null
           summary_due_at?: string | null
           summary_lease_until?: string | null
@@ -193,6 +195,7 @@ export type Database = {
           slots?: NonNullable<Json>
           status?: string
           summary?: Json | null
+          summary_attempts?: number
           summary_completed_at?: string | null
           summary_due_at?: string | null
           summary_lease_until?: string | null
@@ -262,6 +265,41 @@ export type Database = {
           },
         ]
       }
+      email_preferences: {
+        Row: {
+          business_id: string
+          created_at: string
+          lead_alerts: boolean
+          summaries: boolean
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          lead_alerts?: boolean
+          summaries?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          lead_alerts?: boolean
+          summaries?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "email_preferences_business_id_user_id_fkey"
+            columns: ["business_id", "user_id"]
+            isOneToOne: true
+            referencedRelation: "business_members"
+            referencedColumns: ["business_id", "user_id"]
+          },
+        ]
+      }
       leads: {
         Row: {
           assigned_to: string | null
@@ -286,12 +324,17 @@ export type Database = {
           owner_alert_status: string
           phone: string
           phone_status: string
+          region: string | null
+          reported_timezone: string | null
           sms_consent: boolean
           source_url: string | null
           status: string
+          timezone_source: string
+          timezones: string[]
           unread_count: number
           user_agent: string | null
           widget_id: string | null
+          zip: string | null
         }
         Insert: {
           assigned_to?: string | null
@@ -308,7 +351,7 @@ export type Database = {
           ip?: unknown
           is_duplicate?: boolean
           last_inbound_at?: string | null
-          locale?: string
+          locale: string
           message?: string | null
           name: string
           not_texted_reason?: string | null
@@ -316,12 +359,17 @@ export type Database = {
           owner_alert_status?: string
           phone: string
           phone_status?: string
+          region?: string | null
+          reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
+          timezone_source?: string
+          timezones?: string[]
           unread_count?: number
           user_agent?: string | null
           widget_id?: string | null
+          zip?: string | null
         }
         Update: {
           assigned_to?: string | null
@@ -346,12 +394,17 @@ export type Database = {
           owner_alert_status?: string
           phone?: string
           phone_status?: string
+          region?: string | null
+          reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
+          timezone_source?: string
+          timezones?: string[]
           unread_count?: number
           user_agent?: string | null
           widget_id?: string | null
+          zip?: string | null
         }
         Relationships: [
           {
@@ -400,6 +453,7 @@ export type Database = {
           from_phone: string
           id: string
           kind: string
+          last_attempt_at: string | null
           lead_id: string | null
           lease_until: string | null
           max_attempts: number
@@ -410,6 +464,7 @@ export type Database = {
           status_reason: string | null
           to_phone: string
           twilio_sid: string | null
+          unknown_attempt_at: string | null
           updated_at: string
         }
         Insert: {
@@ -427,6 +482,7 @@ export type Database = {
           from_phone: string
           id?: string
           kind: string
+          last_attempt_at?: string | null
           lead_id?: string | null
           lease_until?: string | null
           max_attempts?: number
@@ -437,6 +493,7 @@ export type Database = {
           status_reason?: string | null
           to_phone: string
           twilio_sid?: string | null
+          unknown_attempt_at?: string | null
           updated_at?: string
         }
         Update: {
@@ -454,6 +511,7 @@ export type Database = {
           from_phone?: string
           id?: string
           kind?: string
+          last_attempt_at?: string | null
           lead_id?: string | null
           lease_until?: string | null
           max_attempts?: number
@@ -464,6 +522,7 @@ export type Database = {
           status_reason?: string | null
           to_phone?: string
           twilio_sid?: string | null
+          unknown_attempt_at?: string | null
           updated_at?: string
         }
         Relationships: [
@@ -493,6 +552,7 @@ export type Database = {
       opt_outs: {
         Row: {
           business_id: string
+          confirmation_message_id: string | null
           created_at: string
           inbound_message_id: string | null
           matched_rule: string
@@ -501,6 +561,7 @@ export type Database = {
         }
         Insert: {
           business_id: string
+          confirmation_message_id?: string | null
           created_at?: string
           inbound_message_id?: string | null
           matched_rule?: string
@@ -509,6 +570,7 @@ export type Database = {
         }
         Update: {
           business_id?: string
+          confirmation_message_id?: string | null
           created_at?: string
           inbound_message_id?: string | null
           matched_rule?: string
@@ -521,6 +583,13 @@ export type Database = {
             columns: ["business_id"]
             isOneToOne: false
             referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "opt_outs_confirmation_message_id_fkey"
+            columns: ["confirmation_message_id"]
+            isOneToOne: false
+            referencedRelation: "messages"
             referencedColumns: ["id"]
           },
           {
@@ -801,6 +870,7 @@ export type Database = {
           allowed_origins: string[]
           business_id: string
           consent_text: string
+          consent_texts: NonNullable<Json>
           created_at: string
           default_country: string
           fields: NonNullable<Json>
@@ -815,6 +885,7 @@ export type Database = {
           allowed_origins: string[]
           business_id: string
           consent_text: string
+          consent_texts?: NonNullable<Json>
           created_at?: string
           default_country?: string
           fields?: NonNullable<Json>
@@ -829,6 +900,7 @@ export type Database = {
           allowed_origins?: string[]
           business_id?: string
           consent_text?: string
+          consent_texts?: NonNullable<Json>
           created_at?: string
           default_country?: string
           fields?: NonNullable<Json>
@@ -886,6 +958,21 @@ export type Database = {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
       }
+      claim_emails: {
+        Args: {
+          p_batch_size?: number
+          p_lease_seconds?: number
+          p_now?: string
+        }
+        Returns: {
+          attempt: number
+          body_html: string
+          body_text: string
+          id: string
+          subject: string
+          to_address: string
+        }[]
+      }
       claim_outbound_messages: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: {
@@ -898,6 +985,7 @@ export type Database = {
           kind: string
           lead_id: string
           to_phone: string
+          unknown_attempt_at: string
         }[]
       }
       complete_conversation_summary: {
@@ -917,12 +1005,30 @@ export type Database = {
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      mark_email_failed: {
+        Args: {
+          p_email_id: string
+          p_error: string
+          p_now?: string
+          p_retryable: boolean
+        }
+        Returns: string
+      }
+      mark_email_sent: {
+        Args: {
+          p_email_id: string
+          p_now?: string
+          p_provider_message_id?: string
+        }
+        Returns: boolean
+      }
       mark_lead_read: { Args: { p_lead_id: string }; Returns: undefined }
       mark_message_failed: {
         Args: {
           p_error_code: string
           p_error_message: string
           p_message_id: string
+          p_outcome_unknown?: boolean
           p_retryable: boolean
         }
         Returns: string
@@ -931,6 +1037,7 @@ export type Database = {
         Args: { p_message_id: string; p_twilio_sid: string }
         Returns: boolean
       }
+      next_outbox_due_at: { Args: Record<PropertyKey, never>; Returns: string }
       preview_sms_template: {
         Args: {
           p_body: string
@@ -941,7 +1048,8 @@ export type Database = {
         }
         Returns: Json
       }
-      record_inbound_sms: {
+      process_inbound_sms: { Args: { p_message_sid: string }; Returns: Json }
+      receive_inbound_sms: {
         Args: {
           p_body: string
           p_from: string
