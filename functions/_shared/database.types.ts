@@ -300,6 +300,56 @@ export type Database = {
           },
         ]
       }
+      invitations: {
+        Row: {
+          accepted_at: string | null
+          accepted_by: string | null
+          business_id: string
+          created_at: string
+          email: string
+          expires_at: string
+          id: string
+          invited_by: string | null
+          revoked_at: string | null
+          role: string
+          token_hash: string
+        }
+        Insert: {
+          accepted_at?: string | null
+          accepted_by?: string | null
+          business_id: string
+          created_at?: string
+          email: string
+          expires_at: string
+          id?: string
+          invited_by?: string | null
+          revoked_at?: string | null
+          role: string
+          token_hash: string
+        }
+        Update: {
+          accepted_at?: string | null
+          accepted_by?: string | null
+          business_id?: string
+          created_at?: string
+          email?: string
+          expires_at?: string
+          id?: string
+          invited_by?: string | null
+          revoked_at?: string | null
+          role?: string
+          token_hash?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "invitations_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       leads: {
         Row: {
           assigned_to: string | null
@@ -925,6 +975,7 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      accept_invitation: { Args: { p_token: string }; Returns: string }
       add_do_not_text: {
         Args: { p_business_id: string; p_phone: string; p_reason: string }
         Returns: boolean
@@ -1005,6 +1056,10 @@ export type Database = {
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      invite_member: {
+        Args: { p_business_id: string; p_email: string; p_role: string }
+        Returns: string
+      }
       mark_email_failed: {
         Args: {
           p_email_id: string
@@ -1094,6 +1149,7 @@ export type Database = {
         Args: { p_business_id: string; p_key: string; p_locale: string }
         Returns: boolean
       }
+      revoke_invitation: { Args: { p_invitation_id: string }; Returns: boolean }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
         Returns: boolean
@@ -1127,6 +1183,15 @@ export type Database = {
           placeholders: string[]
           required: string[]
           updated_at: string
+        }[]
+      }
+      team_members: {
+        Args: { p_business_id: string }
+        Returns: {
+          email: string
+          joined_at: string
+          role: string
+          user_id: string
         }[]
       }
       texting_regions: { Args: Record<PropertyKey, never>; Returns: string[] }
