@@ -20,6 +20,7 @@ import type { Db } from "./lib/db.ts";
 import { leadQueries } from "./leads/queries.ts";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
+import { parseJoinSearch } from "./team/search.ts";
 import { AppShell } from "./shell/AppShell.tsx";
 import { NotFoundCard, NotFoundPage, RouteError } from "./shell/RouteStates.tsx";
 import { Loading } from "./ui/States.tsx";
@@ -137,9 +138,30 @@ const billingRoute = createRoute({
   component: lazyRouteComponent(() => import("./billing/BillingPage.tsx"), "BillingPage"),
 });
 
+/** Owners manage the team; staff see it. */
+const teamRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/team",
+  component: lazyRouteComponent(() => import("./team/TeamPage.tsx"), "TeamPage"),
+});
+
+/** The invitation link: outside the shell, since the invitee belongs to no business yet. Signed in first. */
+const joinRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/join",
+  validateSearch: parseJoinSearch,
+  beforeLoad: async ({ context, location }): Promise<{ session: Session }> => {
+    const { data } = await context.db.auth.getSession();
+    if (!data.session) throw redirect({ to: "/sign-in", search: { redirect: location.href } });
+    return { session: data.session };
+  },
+  component: lazyRouteComponent(() => import("./team/AcceptInvitation.tsx"), "AcceptInvitation"),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, emailRoute, billingRoute]),
+  joinRoute,
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, emailRoute, billingRoute, teamRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {
