@@ -1,5 +1,5 @@
 -- The business's own wording of its main texts (issue 9 item 5): the owner alert, the first text to a
--- lead and the reminder, per language. private.sms_copy_for (sms_copy.sql) puts a business's row over the
+-- lead, the reminder and the plain summary, per language. private.sms_copy_for (sms_copy.sql) puts a business's row over the
 -- default, so every sender renders it through render_sms unchanged; the settings page previews a draft
 -- through the same renderer (private.render_copy) with sample lead data, before saving it.
 
@@ -16,7 +16,10 @@ revoke all on private.sms_template_keys from public, anon, authenticated;
 insert into private.sms_template_keys (key, label, required, needs_opt_out) values
   ('owner_alert', 'Lead alert to you', '{phone}', false),
   ('text_back', 'First text to a lead', '{business,question}', true),
-  ('nudge', 'Reminder to a quiet lead', '{business}', true);
+  ('nudge', 'Reminder to a quiet lead', '{business}', true),
+  -- The summary itself is written by the summarizer from the conversation; this is the plain one the owner
+  -- gets when the summarizer keeps failing.
+  ('owner_summary_fallback', 'Summary to you (when the automatic one fails)', '{phone}', false);
 
 create table public.sms_templates (
   business_id uuid not null references public.businesses (id) on delete cascade,
@@ -147,6 +150,13 @@ begin
       'source', 'https://example.com/contact',
       'call_link', 'tel:+14155550123',
       'text_link', 'sms:+14155550123')
+    when 'owner_summary_fallback' then jsonb_build_object(
+      'business', p_business.name,
+      'name', case when p_with_name then 'Maria Lopez' else '' end,
+      'phone', '+14155550123',
+      'need', case when p_locale = 'es' then 'reparar una fuga en la cocina' else 'fix a kitchen sink leak' end,
+      'timing', case when p_locale = 'es' then 'mañana por la mañana' else 'tomorrow morning' end,
+      'location', '94110')
     else jsonb_build_object(
       'business', p_business.name,
       'first_name', case when p_with_name then 'Maria' end,
@@ -174,7 +184,7 @@ begin
       from private.sms_template_keys k
       join private.sms_copy c on c.key = k.key
       left join public.sms_templates t on t.business_id = p_business_id and t.key = k.key and t.locale = c.locale
-     order by array_position(array['owner_alert', 'text_back', 'nudge'], k.key), c.locale;
+     order by array_position(array['owner_alert', 'text_back', 'nudge', 'owner_summary_fallback'], k.key), c.locale;
 end
 $$;
 comment on function public.sms_template_list(uuid) is 'Members: every text the business may reword, per language: leadloop''s wording, the business''s own (null when it uses the default), the placeholders it may use and must keep.';

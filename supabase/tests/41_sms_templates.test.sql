@@ -4,13 +4,13 @@
 -- what the next text says.
 begin;
 \ir _helpers.psql
-select plan(26);
+select plan(27);
 select pg_temp.two_businesses();
 create temp table q as select private.render_sms('text_back.question', 'en', '{}', '{need,timing,location}') as question;
 grant select on q to authenticated;
 
 select pg_temp.as_user((select owner_a from ids));
-select is((select count(*)::int from public.sms_template_list((select business_a from ids))), 6, 'sms_template_list: three texts in two languages');
+select is((select count(*)::int from public.sms_template_list((select business_a from ids))), 8, 'sms_template_list: four texts in two languages');
 select is((select body from public.sms_template_list((select business_a from ids)) where key = 'text_back' and locale = 'en'), null,
           '...none of them reworded yet');
 select ok((select placeholders @> '{business,first_name,question}' and required = '{business,question}' and needs_opt_out
@@ -34,6 +34,9 @@ select matches(public.preview_sms_template((select business_a from ids), 'text_b
           '^Hey! ', '...and in its no-name form');
 select matches(public.preview_sms_template((select business_a from ids), 'owner_alert', 'en', E'LEAD {name} {phone}\n{message}\nCall {call_link}') ->> 'text',
                E'^LEAD Maria Lopez \\+14155550123\nLeak under the kitchen sink', 'the owner alert previews with a sample lead');
+
+select is(public.preview_sms_template((select business_a from ids), 'owner_summary_fallback', 'es', E'{name} {phone}: {need} / {timing} / {location}') ->> 'text',
+          'Maria Lopez +14155550123: reparar una fuga en la cocina / mañana por la mañana / 94110', 'the plain summary previews in Spanish too');
 
 -- refusals, in words
 select is(public.preview_sms_template((select business_a from ids), 'text_back', 'en', 'Hi from {business}. {question} {coupon} Reply STOP to opt out.') ->> 'problem',
@@ -67,7 +70,7 @@ select is((select updated_by from public.sms_templates where business_id = (sele
 
 -- who may
 select pg_temp.as_user((select staff_a from ids));
-select ok((select count(*) from public.sms_template_list((select business_a from ids))) = 6
+select ok((select count(*) from public.sms_template_list((select business_a from ids))) = 8
             and (select count(*) from public.sms_templates) = 1, 'staff read the wording and list');
 select throws_ok($$select public.set_sms_template((select business_a from ids), 'text_back', 'es', 'Hola de {business}. {question} Reply STOP to opt out.')$$,
                  '42501', 'only an owner of this business can do this', 'set_sms_template: not staff');
