@@ -1,14 +1,17 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { lazy, Suspense, useEffect, useState, type FormEvent } from "react";
 import { EmailSettingsLink } from "../email/EmailSettingsLink.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
-import { ErrorBox } from "../ui/States.tsx";
+import { ErrorBox, Loading } from "../ui/States.tsx";
 import { BusinessSection } from "./BusinessSection.tsx";
-import { DoNotTextSection } from "./DoNotTextSection.tsx";
 import { useUpdateBusinessSettings } from "./queries.ts";
-import { TemplatesSection } from "./TemplatesSection.tsx";
 import "./settings.css";
 import { changedSettings, MAX_DAILY_SMS_CAP, settingsFormFrom, validateSettings, type SettingsForm } from "./validation.ts";
+
+// Below the fold, and with the phone formatting rules: their own chunks, so opening Settings stays inside
+// the first-load budget (bench/bundles.ts).
+const TemplatesSection = lazy(() => import("./TemplatesSection.tsx").then((m) => ({ default: m.TemplatesSection })));
+const DoNotTextSection = lazy(() => import("./DoNotTextSection.tsx").then((m) => ({ default: m.DoNotTextSection })));
 
 export function SettingsPage() {
   useDocumentTitle("Settings");
@@ -104,8 +107,10 @@ export function SettingsPage() {
           </div>
         )}
       </form>
-      <TemplatesSection />
-      <DoNotTextSection />
+      <Suspense fallback={<Loading what="your texts and do-not-text list" />}>
+        <TemplatesSection />
+        <DoNotTextSection />
+      </Suspense>
       <EmailSettingsLink />
     </section>
   );
