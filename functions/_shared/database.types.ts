@@ -221,6 +221,135 @@ export type Database = {
           },
         ]
       }
+      do_not_text_events: {
+        Row: {
+          action: string
+          actor_email: string | null
+          actor_id: string | null
+          business_id: string
+          created_at: string
+          id: number
+          phone: string
+          reason: string
+          source: string
+        }
+        Insert: {
+          action: string
+          actor_email?: string | null
+          actor_id?: string | null
+          business_id: string
+          created_at?: string
+          id?: never
+          phone: string
+          reason: string
+          source: string
+        }
+        Update: {
+          action?: string
+          actor_email?: string | null
+          actor_id?: string | null
+          business_id?: string
+          created_at?: string
+          id?: never
+          phone?: string
+          reason?: string
+          source?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "do_not_text_events_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      email_preferences: {
+        Row: {
+          business_id: string
+          created_at: string
+          lead_alerts: boolean
+          summaries: boolean
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          lead_alerts?: boolean
+          summaries?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          lead_alerts?: boolean
+          summaries?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "email_preferences_business_id_user_id_fkey"
+            columns: ["business_id", "user_id"]
+            isOneToOne: true
+            referencedRelation: "business_members"
+            referencedColumns: ["business_id", "user_id"]
+          },
+        ]
+      }
+      invitations: {
+        Row: {
+          accepted_at: string | null
+          accepted_by: string | null
+          business_id: string
+          created_at: string
+          email: string
+          expires_at: string
+          id: string
+          invited_by: string | null
+          revoked_at: string | null
+          role: string
+          token_hash: string
+        }
+        Insert: {
+          accepted_at?: string | null
+          accepted_by?: string | null
+          business_id: string
+          created_at?: string
+          email: string
+          expires_at: string
+          id?: string
+          invited_by?: string | null
+          revoked_at?: string | null
+          role: string
+          token_hash: string
+        }
+        Update: {
+          accepted_at?: string | null
+          accepted_by?: string | null
+          business_id?: string
+          created_at?: string
+          email?: string
+          expires_at?: string
+          id?: string
+          invited_by?: string | null
+          revoked_at?: string | null
+          role?: string
+          token_hash?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "invitations_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       leads: {
         Row: {
           assigned_to: string | null
@@ -666,6 +795,44 @@ export type Database = {
           },
         ]
       }
+      sms_templates: {
+        Row: {
+          body: string
+          body_without_name: string | null
+          business_id: string
+          key: string
+          locale: string
+          updated_at: string
+          updated_by: string | null
+        }
+        Insert: {
+          body: string
+          body_without_name?: string | null
+          business_id: string
+          key: string
+          locale: string
+          updated_at?: string
+          updated_by?: string | null
+        }
+        Update: {
+          body?: string
+          body_without_name?: string | null
+          business_id?: string
+          key?: string
+          locale?: string
+          updated_at?: string
+          updated_by?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "sms_templates_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       subscriptions: {
         Row: {
           business_id: string
@@ -747,227 +914,6 @@ export type Database = {
           },
         ]
       }
-      webhook_deliveries: {
-        Row: {
-          attempts: number
-          business_id: string
-          claimable_at: string | null
-          created_at: string
-          delivered_at: string | null
-          endpoint_id: string
-          error: string | null
-          event_id: string
-          event_type: string
-          expires_at: string
-          id: string
-          last_attempt_at: string | null
-          latency_ms: number | null
-          lease_until: string | null
-          next_attempt_at: string
-          resent_at: string | null
-          response_excerpt: string | null
-          response_status: number | null
-          status: string
-          updated_at: string
-          webhook_id: string
-        }
-        Insert: {
-          attempts?: number
-          business_id: string
-          claimable_at?: never
-          created_at?: string
-          delivered_at?: string | null
-          endpoint_id: string
-          error?: string | null
-          event_id: string
-          event_type: string
-          expires_at?: string
-          id?: string
-          last_attempt_at?: string | null
-          latency_ms?: number | null
-          lease_until?: string | null
-          next_attempt_at?: string
-          resent_at?: string | null
-          response_excerpt?: string | null
-          response_status?: number | null
-          status?: string
-          updated_at?: string
-          webhook_id?: never
-        }
-        Update: {
-          attempts?: number
-          business_id?: string
-          claimable_at?: never
-          created_at?: string
-          delivered_at?: string | null
-          endpoint_id?: string
-          error?: string | null
-          event_id?: string
-          event_type?: string
-          expires_at?: string
-          id?: string
-          last_attempt_at?: string | null
-          latency_ms?: number | null
-          lease_until?: string | null
-          next_attempt_at?: string
-          resent_at?: string | null
-          response_excerpt?: string | null
-          response_status?: number | null
-          status?: string
-          updated_at?: string
-          webhook_id?: never
-        }
-        Relationships: [
-          {
-            foreignKeyName: "webhook_deliveries_business_id_fkey"
-            columns: ["business_id"]
-            isOneToOne: false
-            referencedRelation: "businesses"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "webhook_deliveries_endpoint_id_fkey"
-            columns: ["endpoint_id"]
-            isOneToOne: false
-            referencedRelation: "webhook_endpoints"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "webhook_deliveries_event_id_fkey"
-            columns: ["event_id"]
-            isOneToOne: false
-            referencedRelation: "webhook_events"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      webhook_endpoints: {
-        Row: {
-          business_id: string
-          created_at: string
-          description: string
-          disabled_at: string | null
-          disabled_reason: string | null
-          enabled: boolean
-          events: string[]
-          failing_since: string | null
-          id: string
-          last_failure_at: string | null
-          last_success_at: string | null
-          previous_secret: string | null
-          previous_secret_expires_at: string | null
-          secret: string
-          secret_created_at: string
-          secret_hint: string
-          updated_at: string
-          url: string
-        }
-        Insert: {
-          business_id: string
-          created_at?: string
-          description?: string
-          disabled_at?: string | null
-          disabled_reason?: string | null
-          enabled?: boolean
-          events: string[]
-          failing_since?: string | null
-          id?: string
-          last_failure_at?: string | null
-          last_success_at?: string | null
-          previous_secret?: string | null
-          previous_secret_expires_at?: string | null
-          secret: string
-          secret_created_at?: string
-          secret_hint: string
-          updated_at?: string
-          url: string
-        }
-        Update: {
-          business_id?: string
-          created_at?: string
-          description?: string
-          disabled_at?: string | null
-          disabled_reason?: string | null
-          enabled?: boolean
-          events?: string[]
-          failing_since?: string | null
-          id?: string
-          last_failure_at?: string | null
-          last_success_at?: string | null
-          previous_secret?: string | null
-          previous_secret_expires_at?: string | null
-          secret?: string
-          secret_created_at?: string
-          secret_hint?: string
-          updated_at?: string
-          url?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "webhook_endpoints_business_id_fkey"
-            columns: ["business_id"]
-            isOneToOne: false
-            referencedRelation: "businesses"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      webhook_event_types: {
-        Row: {
-          description: string
-          payload_version: number
-          sort_order: number
-          type: string
-        }
-        Insert: {
-          description: string
-          payload_version?: number
-          sort_order: number
-          type: string
-        }
-        Update: {
-          description?: string
-          payload_version?: number
-          sort_order?: number
-          type?: string
-        }
-        Relationships: []
-      }
-      webhook_events: {
-        Row: {
-          business_id: string
-          created_at: string
-          dedupe_key: string | null
-          id: string
-          payload: NonNullable<Json>
-          type: string
-        }
-        Insert: {
-          business_id: string
-          created_at?: string
-          dedupe_key?: string | null
-          id?: string
-          payload: NonNullable<Json>
-          type: string
-        }
-        Update: {
-          business_id?: string
-          created_at?: string
-          dedupe_key?: string | null
-          id?: string
-          payload?: NonNullable<Json>
-          type?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "webhook_events_business_id_fkey"
-            columns: ["business_id"]
-            isOneToOne: false
-            referencedRelation: "businesses"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       widgets: {
         Row: {
           active: boolean
@@ -1029,6 +975,11 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      accept_invitation: { Args: { p_token: string }; Returns: string }
+      add_do_not_text: {
+        Args: { p_business_id: string; p_phone: string; p_reason: string }
+        Returns: boolean
+      }
       apply_conversation_turn: {
         Args: {
           p_acknowledge: boolean
@@ -1058,6 +1009,21 @@ export type Database = {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
       }
+      claim_emails: {
+        Args: {
+          p_batch_size?: number
+          p_lease_seconds?: number
+          p_now?: string
+        }
+        Returns: {
+          attempt: number
+          body_html: string
+          body_text: string
+          id: string
+          subject: string
+          to_address: string
+        }[]
+      }
       claim_outbound_messages: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: {
@@ -1073,23 +1039,6 @@ export type Database = {
           unknown_attempt_at: string
         }[]
       }
-      claim_webhook_deliveries: {
-        Args: {
-          p_batch_size?: number
-          p_lease_seconds?: number
-          p_now?: string
-        }
-        Returns: {
-          allow_loopback: boolean
-          attempt: number
-          delivery_id: string
-          event_type: string
-          payload: string
-          secrets: string[]
-          url: string
-          webhook_id: string
-        }[]
-      }
       complete_conversation_summary: {
         Args: {
           p_conversation_id: string
@@ -1102,23 +1051,32 @@ export type Database = {
         Args: { p_business_id: string; p_code: string }
         Returns: boolean
       }
-      create_webhook_endpoint: {
-        Args: {
-          p_business_id: string
-          p_description?: string
-          p_events: string[]
-          p_url: string
-        }
-        Returns: {
-          endpoint_id: string
-          signing_secret: string
-        }[]
-      }
       get_conversation_context: {
         Args: { p_conversation_id: string }
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      invite_member: {
+        Args: { p_business_id: string; p_email: string; p_role: string }
+        Returns: string
+      }
+      mark_email_failed: {
+        Args: {
+          p_email_id: string
+          p_error: string
+          p_now?: string
+          p_retryable: boolean
+        }
+        Returns: string
+      }
+      mark_email_sent: {
+        Args: {
+          p_email_id: string
+          p_now?: string
+          p_provider_message_id?: string
+        }
+        Returns: boolean
+      }
       mark_lead_read: { Args: { p_lead_id: string }; Returns: undefined }
       mark_message_failed: {
         Args: {
@@ -1135,6 +1093,16 @@ export type Database = {
         Returns: boolean
       }
       next_outbox_due_at: { Args: Record<PropertyKey, never>; Returns: string }
+      preview_sms_template: {
+        Args: {
+          p_body: string
+          p_body_without_name?: string
+          p_business_id: string
+          p_key: string
+          p_locale: string
+        }
+        Returns: Json
+      }
       process_inbound_sms: { Args: { p_message_sid: string }; Returns: Json }
       receive_inbound_sms: {
         Args: {
@@ -1169,30 +1137,19 @@ export type Database = {
         }
         Returns: Json
       }
-      record_webhook_attempt: {
-        Args: {
-          p_attempt: number
-          p_delivery_id: string
-          p_error?: string
-          p_latency_ms?: number
-          p_now?: string
-          p_response_excerpt?: string
-          p_response_status?: number
-        }
-        Returns: Json
+      remove_do_not_text: {
+        Args: { p_business_id: string; p_phone: string; p_reason: string }
+        Returns: undefined
       }
       resend_owner_phone_code: {
         Args: { p_business_id: string }
         Returns: Json
       }
-      resend_webhook_delivery: {
-        Args: { p_delivery_id: string }
-        Returns: string
+      reset_sms_template: {
+        Args: { p_business_id: string; p_key: string; p_locale: string }
+        Returns: boolean
       }
-      rotate_webhook_endpoint_secret: {
-        Args: { p_endpoint_id: string }
-        Returns: string
-      }
+      revoke_invitation: { Args: { p_invitation_id: string }; Returns: boolean }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
         Returns: boolean
@@ -1201,6 +1158,43 @@ export type Database = {
         Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json
       }
+      set_sms_template: {
+        Args: {
+          p_body: string
+          p_body_without_name?: string
+          p_business_id: string
+          p_key: string
+          p_locale: string
+        }
+        Returns: undefined
+      }
+      sms_template_list: {
+        Args: { p_business_id: string }
+        Returns: {
+          audience: string
+          body: string
+          body_without_name: string
+          default_body: string
+          default_body_without_name: string
+          key: string
+          label: string
+          locale: string
+          needs_opt_out: boolean
+          placeholders: string[]
+          required: string[]
+          updated_at: string
+        }[]
+      }
+      team_members: {
+        Args: { p_business_id: string }
+        Returns: {
+          email: string
+          joined_at: string
+          role: string
+          user_id: string
+        }[]
+      }
+      texting_regions: { Args: Record<PropertyKey, never>; Returns: string[] }
     }
     Enums: {
       [_ in never]: never

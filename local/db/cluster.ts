@@ -200,6 +200,8 @@ export async function applyPlatform(config: InstanceConfig): Promise<void> {
     await setVaultSecret(client, "service_role_key", config.keys.serviceRoleKey, "Key the database uses to call edge functions");
     // A developer's machine: webhook endpoints may be plain http on loopback (private.platform_is_local).
     await setVaultSecret(client, "platform_mode", "local", "local or production (the default when unset)");
+    // Links in emails (private.dashboard_url): the dashboard the stack serves, as the functions' DASHBOARD_URL.
+    await setVaultSecret(client, "dashboard_url", `http://127.0.0.1:${config.ports.dashboard}`, "The dashboard's public URL, for links in emails");
   } finally {
     await client.end();
   }

@@ -114,15 +114,14 @@ create policy "owners can change their business settings" on public.businesses
 
 alter table public.business_members enable row level security;
 revoke all on public.business_members from anon, authenticated;
-grant select, insert, delete on public.business_members to authenticated;
+-- Nobody is added by hand: people join through an invitation they accept (accept_invitation), and the
+-- creator of a business becomes its owner inside create_business.
+grant select, delete on public.business_members to authenticated;
 grant all on public.business_members to service_role;
 
 create policy "members can read their business team" on public.business_members
   for select to authenticated
   using (business_id in (select private.member_business_ids()));
-create policy "owners can add members to their business" on public.business_members
-  for insert to authenticated
-  with check (business_id in (select private.owned_business_ids()));
 create policy "owners can remove members other than themselves" on public.business_members
   for delete to authenticated
   using (business_id in (select private.owned_business_ids()) and user_id <> (select auth.uid()));

@@ -100,8 +100,9 @@ insert into private.sms_copy (key, locale, audience, asks, body, body_without_na
   ('owner_summary_fallback.unknown', 'en', 'owner', '{}', '(not said)', null),
   ('owner_summary_fallback.unknown', 'es', 'owner', '{}', '(no lo dijo)', null);
 
--- The copy row to use. p_business_id is the hook for per-business wording: an override table joins
--- here (override first, default second) and every caller of render_sms gets it unchanged.
+-- The copy row to use: the business's own wording for key/locale (public.sms_templates, written from the
+-- settings page; 20261203090200_sms_templates.sql) over the default, keeping the default's asks, so every
+-- caller of render_sms gets the owner's wording unchanged.
 create or replace function private.sms_copy_for(p_business_id uuid, p_key text, p_locale text, p_asks text[])
 returns private.sms_copy
 language plpgsql
@@ -110,16 +111,23 @@ set search_path = ''
 as $$
 declare
   copy private.sms_copy;
+  own record;
 begin
-  -- p_business_id is unused until per-business wording exists:
-  -- @plpgsql_check_options: extra_warnings = false
   select c.* into copy from private.sms_copy c
    where c.key = p_key and c.locale = p_locale
      and c.asks @> coalesce(p_asks, '{}') and c.asks <@ coalesce(p_asks, '{}');
+  if copy.key is not null and p_business_id is not null then
+    select t.body, t.body_without_name into own from public.sms_templates t
+     where t.business_id = p_business_id and t.key = p_key and t.locale = p_locale;
+    if found then
+      copy.body := own.body;
+      copy.body_without_name := own.body_without_name;
+    end if;
+  end if;
   return copy;
 end
 $$;
-comment on function private.sms_copy_for(uuid, text, text, text[]) is 'The wording of key/locale that asks exactly p_asks (in any order) for a business: today the default row of private.sms_copy.';
+comment on function private.sms_copy_for(uuid, text, text, text[]) is 'The wording of key/locale that asks exactly p_asks (in any order) for a business: its own wording (public.sms_templates) when it has one, else the default row of private.sms_copy.';
 revoke execute on function private.sms_copy_for(uuid, text, text, text[]) from public;
 
 -- Lead-supplied text reaches texts only through render_sms, and render_sms cleans every value here,
@@ -203,16 +211,16 @@ comment on function private.sms_var(text, text, text) is 'One placeholder value 
 revoke execute on function private.sms_var(text, text, text) from public;
 
 -- Fills {placeholders} in one pass, so a value that itself contains "{phone}" is never expanded. Every value
--- is cleaned by private.sms_var first: this is the one place lead-supplied text enters a text.
-create or replace function private.render_sms(
-  p_key text, p_locale text, p_vars jsonb default '{}', p_asks text[] default '{}', p_business_id uuid default null)
+-- is cleaned by private.sms_var first: this is the one place lead-supplied text enters a text. It takes
+-- the wording as a row, so the settings page's preview renders unsaved wording exactly as render_sms will.
+create or replace function private.render_copy(p_copy private.sms_copy, p_vars jsonb default '{}')
 returns text
 language plpgsql
 stable
 set search_path = ''
 as $$
 declare
-  copy private.sms_copy := private.sms_copy_for(p_business_id, p_key, p_locale, p_asks);
+  copy private.sms_copy := p_copy;
   vars jsonb := '{}'::jsonb;
   var record;
   template text;
@@ -223,9 +231,6 @@ declare
   missing text[] := '{}'::text[];
   rendered text;
 begin
-  if copy.key is null then
-    raise exception 'no SMS copy "%" in locale % asking %', p_key, p_locale, coalesce(p_asks, '{}') using errcode = '22023';
-  end if;
   for var in select v.key, v.value from jsonb_each_text(coalesce(p_vars, '{}')) as v loop
     vars := vars || jsonb_build_object(var.key, private.sms_var(var.key, var.value, copy.audience));
   end loop;
@@ -249,9 +254,28 @@ begin
     end if;
   end loop;
   if cardinality(missing) > 0 then
-    raise exception 'SMS copy "%" needs %', p_key, array_to_string(missing, ', ') using errcode = '22023';
+    raise exception 'SMS copy "%" needs %', copy.key, array_to_string(missing, ', ') using errcode = '22023';
   end if;
   return left(rendered, 1600);
+end
+$$;
+comment on function private.render_copy(private.sms_copy, jsonb) is 'Fills the {placeholders} of one wording row from p_vars cleaned by private.sms_var (the no-name form when first_name is not a usable first name); a missing placeholder is an error (22023). Capped at 1600 characters.';
+revoke execute on function private.render_copy(private.sms_copy, jsonb) from public;
+
+create or replace function private.render_sms(
+  p_key text, p_locale text, p_vars jsonb default '{}', p_asks text[] default '{}', p_business_id uuid default null)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  copy private.sms_copy := private.sms_copy_for(p_business_id, p_key, p_locale, p_asks);
+begin
+  if copy.key is null then
+    raise exception 'no SMS copy "%" in locale % asking %', p_key, p_locale, coalesce(p_asks, '{}') using errcode = '22023';
+  end if;
+  return private.render_copy(copy, p_vars);
 end
 $$;
 comment on function private.render_sms(text, text, jsonb, text[], uuid) is 'The one SMS renderer: the wording of p_key in p_locale that asks p_asks, its {placeholders} filled from p_vars cleaned by private.sms_var (the no-name form when first_name is not a usable first name). Unknown copy or a missing placeholder is an error (22023).';

@@ -37,16 +37,14 @@ revoke all on private.opt_ins from public, anon, authenticated;
 
 alter table public.opt_outs enable row level security;
 revoke all on public.opt_outs from anon, authenticated;
+-- Members change the list only through add_do_not_text / remove_do_not_text (do_not_text.sql), which
+-- require a reason and leave an audit row.
 grant select on public.opt_outs to authenticated;
-grant insert (business_id, phone) on public.opt_outs to authenticated;
 grant all on public.opt_outs to service_role;
 
 create policy "members can read their business opt-outs" on public.opt_outs
   for select to authenticated
   using (business_id in (select private.member_business_ids()));
-create policy "owners can add a number to their do-not-text list" on public.opt_outs
-  for insert to authenticated
-  with check (business_id in (select private.owned_business_ids()) and source = 'owner');
 
 create or replace function private.is_opted_out(p_business_id uuid, p_phone text)
 returns boolean

@@ -35,8 +35,11 @@ select is((select count(*)::int from public.business_members where business_id =
 select throws_ok($$insert into public.business_members (business_id, user_id, role) select business_a, extra, 'staff' from ids$$, '42501', null,
                  'business_members/insert: staff cannot add members');
 select pg_temp.as_user((select owner_a from ids));
-select lives_ok($$insert into public.business_members (business_id, user_id, role) select business_a, extra, 'staff' from ids$$,
-                'business_members/insert: owner adds a member');
+select throws_ok($$insert into public.business_members (business_id, user_id, role) select business_a, extra, 'staff' from ids$$, '42501', null,
+                 'business_members/insert: not even an owner adds someone by hand (they accept an invitation)');
+select pg_temp.as_postgres();
+insert into public.business_members (business_id, user_id, role) select business_a, extra, 'staff' from ids;
+select pg_temp.as_user((select owner_a from ids));
 select throws_ok($$insert into public.business_members (business_id, user_id, role) select business_b, extra, 'owner' from ids$$, '42501', null,
                  'business_members/insert: nobody adds themselves to another business');
 delete from public.business_members where user_id = (select owner_a from ids);

@@ -85,7 +85,7 @@ test("settings page, saved and refusing a bad value", async () => {
   await withPage(async (page) => {
     await signedIn(page);
     await page.getByRole("link", { name: "Settings" }).click();
-    await page.getByRole("heading", { name: "Follow-up settings" }).waitFor({ timeout: TIMEOUT });
+    await page.getByRole("heading", { name: "Settings", exact: true, level: 1 }).waitFor({ timeout: TIMEOUT });
     await assertUsable(page, "settings page");
     await page.getByLabel("Texting starts").fill("21:00");
     await page.getByLabel("Texting ends").fill("09:00");

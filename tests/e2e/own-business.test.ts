@@ -80,7 +80,7 @@ test("the owner changes follow-up settings; bad values are refused before saving
   });
   await signIn(page, stack.dashboardUrl!, own.email, own.password);
   await page.getByRole("link", { name: "Settings" }).click();
-  await page.getByRole("heading", { name: "Follow-up settings" }).waitFor({ timeout: TIMEOUT });
+  await page.getByRole("heading", { name: "Settings", exact: true, level: 1 }).waitFor({ timeout: TIMEOUT });
 
   await page.getByLabel("Texting starts").fill("21:00");
   await page.getByLabel("Texting ends").fill("09:00");

@@ -111,7 +111,7 @@ test("a widget submission shows up live on the signed-in dashboard", async () =>
   await dashboard.screenshot({ path: join(SCREENSHOTS, "dashboard-lead-detail.png"), fullPage: true });
 
   await dashboard.getByRole("link", { name: "Settings" }).click();
-  await dashboard.getByRole("heading", { name: "Follow-up settings" }).waitFor({ timeout: TIMEOUT });
+  await dashboard.getByRole("heading", { name: "Settings", exact: true, level: 1 }).waitFor({ timeout: TIMEOUT });
   await dashboard.screenshot({ path: join(SCREENSHOTS, "dashboard-settings.png"), fullPage: true });
 
   assert.deepEqual(visitorErrors, []);

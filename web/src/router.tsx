@@ -14,11 +14,13 @@ import type { Session } from "@supabase/supabase-js";
 import { billingQueries } from "./billing/queries.ts";
 import { parseBillingSearch } from "./billing/search.ts";
 import { businessQueries } from "./businesses/queries.ts";
+import { emailQueries } from "./email/queries.ts";
 import { pickMembership } from "./businesses/selection.ts";
 import type { Db } from "./lib/db.ts";
 import { leadQueries } from "./leads/queries.ts";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
+import { parseJoinSearch } from "./team/search.ts";
 import { AppShell } from "./shell/AppShell.tsx";
 import { NotFoundCard, NotFoundPage, RouteError } from "./shell/RouteStates.tsx";
 import { Loading } from "./ui/States.tsx";
@@ -114,6 +116,16 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import("./settings/SettingsPage.tsx"), "SettingsPage"),
 });
 
+/** Each member's own email alerts; the footer of every email links here. */
+const emailRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/settings/email",
+  loader: ({ context }) => {
+    void context.queryClient.prefetchQuery(emailQueries.preferences(context.db, context.session.user.id));
+  },
+  component: lazyRouteComponent(() => import("./email/EmailPreferencesPage.tsx"), "EmailPreferencesPage"),
+});
+
 /** Plan, usage and payment (owners act, staff read); Stripe's Checkout and portal come back here. */
 const billingRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -132,9 +144,30 @@ const webhooksRoute = createRoute({
   component: lazyRouteComponent(() => import("./webhooks/WebhooksPage.tsx"), "WebhooksPage"),
 });
 
+/** Owners manage the team; staff see it. */
+const teamRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/team",
+  component: lazyRouteComponent(() => import("./team/TeamPage.tsx"), "TeamPage"),
+});
+
+/** The invitation link: outside the shell, since the invitee belongs to no business yet. Signed in first. */
+const joinRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/join",
+  validateSearch: parseJoinSearch,
+  beforeLoad: async ({ context, location }): Promise<{ session: Session }> => {
+    const { data } = await context.db.auth.getSession();
+    if (!data.session) throw redirect({ to: "/sign-in", search: { redirect: location.href } });
+    return { session: data.session };
+  },
+  component: lazyRouteComponent(() => import("./team/AcceptInvitation.tsx"), "AcceptInvitation"),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute, webhooksRoute]),
+  joinRoute,
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

@@ -5,7 +5,7 @@ import type { Business, Membership } from "../lib/types.ts";
 
 export const BUSINESS_COLUMNS =
   "id, name, owner_phone, timezone, twilio_number, followup_enabled, nudge_delay_minutes, idle_timeout_minutes, max_questions, quiet_hours_start, quiet_hours_end, sending_problem, " +
-  "owner_phone_verified_at, daily_sms_cap";
+  "owner_phone_verified_at, daily_sms_cap, default_locale, opt_out_confirmation_by, allowed_nanp_regions";
 
 export const businessKeys = {
   all: ["businesses"] as const,

@@ -40,7 +40,7 @@ export type Business = Pick<
   Tables<"businesses">,
   | "id" | "name" | "owner_phone" | "timezone" | "twilio_number" | "followup_enabled" | "nudge_delay_minutes"
   | "idle_timeout_minutes" | "max_questions" | "quiet_hours_start" | "quiet_hours_end" | "sending_problem"
-  | "owner_phone_verified_at" | "daily_sms_cap"
+  | "owner_phone_verified_at" | "daily_sms_cap" | "default_locale" | "opt_out_confirmation_by" | "allowed_nanp_regions"
 >;
 
 export interface Membership {
@@ -104,3 +104,6 @@ export type Subscription = Pick<
   | "status" | "plan_id" | "current_period_start" | "current_period_end" | "conversation_quota" | "conversations_used"
   | "past_due_since" | "grace_ends_at" | "cancel_at_period_end" | "cancel_at" | "stripe_subscription_id"
 > & { plan: Plan | null };
+
+/** A member's own optional emails for one business (no row: both off). */
+export type EmailPreference = Pick<Tables<"email_preferences">, "business_id" | "lead_alerts" | "summaries">;

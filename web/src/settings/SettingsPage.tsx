@@ -1,13 +1,21 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { lazy, Suspense, useEffect, useState, type FormEvent } from "react";
 import { Link } from "@tanstack/react-router";
+import { EmailSettingsLink } from "../email/EmailSettingsLink.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
-import { ErrorBox } from "../ui/States.tsx";
+import { ErrorBox, Loading } from "../ui/States.tsx";
+import { BusinessSection } from "./BusinessSection.tsx";
 import { useUpdateBusinessSettings } from "./queries.ts";
+import "./settings.css";
 import { changedSettings, MAX_DAILY_SMS_CAP, settingsFormFrom, validateSettings, type SettingsForm } from "./validation.ts";
 
+// Below the fold, and with the phone formatting rules: their own chunks, so opening Settings stays inside
+// the first-load budget (bench/bundles.ts).
+const TemplatesSection = lazy(() => import("./TemplatesSection.tsx").then((m) => ({ default: m.TemplatesSection })));
+const DoNotTextSection = lazy(() => import("./DoNotTextSection.tsx").then((m) => ({ default: m.DoNotTextSection })));
+
 export function SettingsPage() {
-  useDocumentTitle("Follow-up settings");
+  useDocumentTitle("Settings");
   const { business, role } = useMembership();
   const canEdit = role === "owner";
   const [form, setForm] = useState<SettingsForm>(() => settingsFormFrom(business));
@@ -55,10 +63,12 @@ export function SettingsPage() {
 
   return (
     <section aria-labelledby="settings-title">
-      <div className="page-head"><h1 id="settings-title">Follow-up settings</h1><Link to="/settings/webhooks">Webhooks</Link></div>
-      {!canEdit && <div className="alert alert-info">Only the business owner can change these settings.</div>}
+      <div className="page-head"><h1 id="settings-title">Settings</h1><Link to="/settings/webhooks">Webhooks</Link></div>
+      {!canEdit && <div className="alert alert-info">Only the business owner can change these settings. You can add numbers to the do-not-text list.</div>}
       {business.sending_problem && <div className="alert alert-error">Texting problem: {business.sending_problem}</div>}
-      <form className="card settings" onSubmit={onSubmit} noValidate>
+      <BusinessSection />
+      <form className="card settings" onSubmit={onSubmit} noValidate aria-labelledby="followup-title">
+        <h2 id="followup-title">Follow-up</h2>
         <div className="toggle">
           <input id="s-followup_enabled" type="checkbox" checked={form.followup_enabled} disabled={!canEdit}
             onChange={(e) => set("followup_enabled", e.target.checked)} />
@@ -98,6 +108,11 @@ export function SettingsPage() {
           </div>
         )}
       </form>
+      <Suspense fallback={<Loading what="your texts and do-not-text list" />}>
+        <TemplatesSection />
+        <DoNotTextSection />
+      </Suspense>
+      <EmailSettingsLink />
     </section>
   );
 }

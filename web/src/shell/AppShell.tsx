@@ -53,6 +53,10 @@ export function AppShell() {
               <NavIcon d="M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6" />
               Settings
             </Link>
+            <Link to="/team" className="nav-link">
+              <NavIcon d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM1 21v-2a6 6 0 0 1 12 0v2M16 3.5a4 4 0 0 1 0 7M23 21v-2a6 6 0 0 0-4-5.6" />
+              Team
+            </Link>
             <Link to="/billing" className="nav-link">
               <NavIcon d="M3 7h18v10H3zM3 11h18M7 15h3" />
               Billing
