@@ -198,6 +198,8 @@ export async function applyPlatform(config: InstanceConfig): Promise<void> {
     // Per-instance settings that cron jobs and triggers read, like the hosted project's vault.
     await setVaultSecret(client, "project_url", config.supabaseUrl, "Base URL of the project's API gateway");
     await setVaultSecret(client, "service_role_key", config.keys.serviceRoleKey, "Key the database uses to call edge functions");
+    // Links in emails (private.dashboard_url): the dashboard the stack serves, as the functions' DASHBOARD_URL.
+    await setVaultSecret(client, "dashboard_url", `http://127.0.0.1:${config.ports.dashboard}`, "The dashboard's public URL, for links in emails");
   } finally {
     await client.end();
   }

@@ -1,7 +1,7 @@
 -- Structure the rest of the system relies on, checked for every object so a new migration cannot slip:
 -- RLS and comments, grants, function hygiene (the advisors' rules), indexes, realtime, cron.
 begin;
-select plan(24);
+select plan(26);
 
 select is(
   (select array_agg(column_name::text order by column_name) from information_schema.column_privileges
@@ -20,10 +20,10 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and not has_function_privilege('authenticated', p.oid, 'execute')
       and has_function_privilege('service_role', p.oid, 'execute')),
-  array['apply_conversation_turn', 'claim_due_summaries', 'claim_outbound_messages', 'complete_conversation_summary',
-        'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'next_outbox_due_at', 'process_inbound_sms',
-        'receive_inbound_sms', 'record_message_status', 'record_stripe_customer', 'record_stripe_event', 'sending_number_taken',
-        'set_business_sending_number'],
+  array['apply_conversation_turn', 'claim_due_summaries', 'claim_emails', 'claim_outbound_messages', 'complete_conversation_summary',
+        'get_conversation_context', 'mark_email_failed', 'mark_email_sent', 'mark_message_failed', 'mark_message_sent', 'next_outbox_due_at',
+        'process_inbound_sms', 'receive_inbound_sms', 'record_message_status', 'record_stripe_customer', 'record_stripe_event',
+        'sending_number_taken', 'set_business_sending_number'],
   'the function RPCs are granted to service_role alone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p
@@ -83,6 +83,8 @@ select is((select schedule from cron.job where jobname = 'leadloop-lifecycle-swe
 select is((select command from cron.job where jobname = 'leadloop-lifecycle-sweep'), 'select private.lifecycle_sweep()', 'through pg_cron');
 select is((select schedule from cron.job where jobname = 'leadloop-prune-stripe-events'), '17 4 * * *', 'processed Stripe events are pruned daily');
 select is((select command from cron.job where jobname = 'leadloop-prune-stripe-events'), 'select private.prune_stripe_events()', 'through pg_cron too');
+select is((select schedule from cron.job where jobname = 'leadloop-email-sweep'), '* * * * *', 'the email sweep runs every minute');
+select is((select command from cron.job where jobname = 'leadloop-email-sweep'), 'select private.email_sweep()', 'through pg_cron as well');
 
 -- `supabase db lint`: plpgsql_check on every PL/pgSQL function (triggers against their table), with
 -- its default checks: no error, no warning, no extra warning (unused variables and parameters).
