@@ -52,6 +52,22 @@ export const stripeWebhookEnvSchema = stripeEnvSchema.merge(supabaseEnvSchema).e
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]+$/, "must be the endpoint's signing secret (whsec_...)"),
 });
 
+/**
+ * send-email: one mail provider, SMTP (MAIL_SMTP_URL, smtp:// or smtps://) or Resend's HTTP API
+ * (RESEND_API_KEY), and the sender every email shows (MAIL_FROM: "Name <address>" or an address).
+ */
+export const mailEnvSchema = supabaseEnvSchema.extend({
+  MAIL_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RESEND_API_URL: url.default("https://api.resend.com"),
+  MAIL_FROM: z.string().min(3).max(320),
+  /** How long one send may wait on the provider (SMTP: per connection phase and socket inactivity). */
+  MAIL_TIMEOUT_MS: positiveInt.default(20_000),
+}).refine((e) => Boolean(e.MAIL_SMTP_URL) !== Boolean(e.RESEND_API_KEY), {
+  message: "set exactly one mail provider: MAIL_SMTP_URL or RESEND_API_KEY",
+  path: ["MAIL_SMTP_URL"],
+});
+
 type EnvSource = Record<string, string | undefined>;
 
 function readProcessEnv(): EnvSource {
@@ -78,6 +94,7 @@ export type SummarizerEnv = z.output<typeof summarizerEnvSchema>;
 export type StripeEnv = z.output<typeof stripeEnvSchema>;
 export type BillingEnv = z.output<typeof billingEnvSchema>;
 export type StripeWebhookEnv = z.output<typeof stripeWebhookEnvSchema>;
+export type MailEnv = z.output<typeof mailEnvSchema>;
 
 export function llmConfigFrom(env: SummarizerEnv) {
   if (!env.SUMMARIZER_LLM_URL) return null;

@@ -182,13 +182,18 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
   };
 }
 
-export function supabaseRpc(env: SupabaseEnv): LeadloopRpc {
+/** Calls RPCs with the service key through supabase-js; a database error becomes an RpcError. */
+export function supabaseRawRpc(env: SupabaseEnv): RawRpc {
   const db = createClient<Database>(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
-  return typedRpc(async (name, args) => {
+  return async (name, args) => {
     const { data, error } = await db.rpc(name, args);
     if (error) throw new RpcError(name, `${error.code ?? ""} ${error.message}`.trim());
     return data;
-  });
+  };
+}
+
+export function supabaseRpc(env: SupabaseEnv): LeadloopRpc {
+  return typedRpc(supabaseRawRpc(env));
 }

@@ -1,0 +1,12 @@
+import { loadEnv, mailEnvSchema } from "../_shared/env.ts";
+import { supabaseRawRpc } from "../_shared/rpc.ts";
+import { createSendEmailHandler } from "./handler.ts";
+import { mailerFromEnv } from "./provider.ts";
+import { emailRpc } from "./rpc.ts";
+
+const env = loadEnv(mailEnvSchema);
+Deno.serve(createSendEmailHandler({
+  rpc: emailRpc(supabaseRawRpc(env)),
+  mailer: mailerFromEnv(env),
+  serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
+}));
