@@ -112,6 +112,9 @@ function writeFunctionsEnv(config: InstanceConfig, twilioUrl: string, llmUrl: st
     SUMMARIZER_LLM_URL: llmUrl ?? "",
     SUMMARIZER_LLM_MODEL: llmUrl ? "leadloop-fake" : "",
     SUMMARIZER_LLM_API_KEY: llmUrl ? "local-fake-key" : "",
+    // send-email: the mail catcher's SMTP (no TLS, no login), as Supabase's own local stack does for Auth.
+    MAIL_SMTP_URL: `smtp://127.0.0.1:${config.ports.smtp}?starttls=never`,
+    MAIL_FROM: "leadloop <alerts@leadloop.localhost>",
   };
   const text = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
   writeFileSync(config.functionsEnvFile, text);

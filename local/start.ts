@@ -14,7 +14,7 @@ leadloop is running (instance "${config.name}")
                  sign in as ${info.demo.email} / ${info.demo.password}
   Widget demo    ${info.widgetDemoUrl}
   Phone page     ${info.phoneUrl}   (owner ${info.demo.ownerPhone}, Twilio number ${info.demo.twilioNumber})
-  Mail inbox     ${info.mailUrl}   (Auth's mail; SMTP ${info.smtp.host}:${info.smtp.port})
+  Mail inbox     ${info.mailUrl}   (Auth's and leadloop's mail; SMTP ${info.smtp.host}:${info.smtp.port})
   Supabase API   ${info.supabaseUrl}   (REST /rest/v1, Auth /auth/v1, Realtime /realtime/v1, Functions /functions/v1)
   Twilio API     ${info.twilioUrl}   (account ${info.twilio.accountSid})
   Stripe API     ${info.stripe.apiUrl}   (emulator: ${info.stripe.apiUrl}/emulator/info; key ${info.stripe.secretKey.slice(0, 24)}…, webhook secret ${info.stripe.webhookSecret})
