@@ -73,6 +73,12 @@ test("the billing page, and where Checkout sends the owner back to (an unknown o
   assert.equal((await land("/billing", false)).search.redirect, "/billing");
 });
 
+test("every email's preferences link: the member's email alerts, through sign-in when signed out", async () => {
+  assert.equal((await land("/settings/email")).routeId, "/app/settings/email");
+  const signedOut = await land("/settings/email", false);
+  assert.deepEqual([signedOut.routeId, signedOut.search.redirect], ["/sign-in", "/settings/email"]);
+});
+
 test("junk lead ids and unknown addresses are not found", async () => {
   assert.equal((await land("/leads/'; drop table leads")).notFound, true);
   assert.equal((await land("/leads/123")).notFound, true);

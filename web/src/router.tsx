@@ -14,6 +14,7 @@ import type { Session } from "@supabase/supabase-js";
 import { billingQueries } from "./billing/queries.ts";
 import { parseBillingSearch } from "./billing/search.ts";
 import { businessQueries } from "./businesses/queries.ts";
+import { emailQueries } from "./email/queries.ts";
 import { pickMembership } from "./businesses/selection.ts";
 import type { Db } from "./lib/db.ts";
 import { leadQueries } from "./leads/queries.ts";
@@ -114,6 +115,16 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import("./settings/SettingsPage.tsx"), "SettingsPage"),
 });
 
+/** Each member's own email alerts; the footer of every email links here. */
+const emailRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/settings/email",
+  loader: ({ context }) => {
+    void context.queryClient.prefetchQuery(emailQueries.preferences(context.db, context.session.user.id));
+  },
+  component: lazyRouteComponent(() => import("./email/EmailPreferencesPage.tsx"), "EmailPreferencesPage"),
+});
+
 /** Plan, usage and payment (owners act, staff read); Stripe's Checkout and portal come back here. */
 const billingRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -128,7 +139,7 @@ const billingRoute = createRoute({
 
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, emailRoute, billingRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

@@ -104,3 +104,6 @@ export type Subscription = Pick<
   | "status" | "plan_id" | "current_period_start" | "current_period_end" | "conversation_quota" | "conversations_used"
   | "past_due_since" | "grace_ends_at" | "cancel_at_period_end" | "cancel_at" | "stripe_subscription_id"
 > & { plan: Plan | null };
+
+/** A member's own optional emails for one business (no row: both off). */
+export type EmailPreference = Pick<Tables<"email_preferences">, "business_id" | "lead_alerts" | "summaries">;

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
+import { EmailSettingsLink } from "../email/EmailSettingsLink.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
 import { ErrorBox } from "../ui/States.tsx";
@@ -97,6 +98,7 @@ export function SettingsPage() {
           </div>
         )}
       </form>
+      <EmailSettingsLink />
     </section>
   );
 }
