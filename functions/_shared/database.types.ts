@@ -221,6 +221,41 @@ export type Database = {
           },
         ]
       }
+      email_preferences: {
+        Row: {
+          business_id: string
+          created_at: string
+          lead_alerts: boolean
+          summaries: boolean
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          lead_alerts?: boolean
+          summaries?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          lead_alerts?: boolean
+          summaries?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "email_preferences_business_id_user_id_fkey"
+            columns: ["business_id", "user_id"]
+            isOneToOne: true
+            referencedRelation: "business_members"
+            referencedColumns: ["business_id", "user_id"]
+          },
+        ]
+      }
       leads: {
         Row: {
           assigned_to: string | null
@@ -837,6 +872,21 @@ export type Database = {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
       }
+      claim_emails: {
+        Args: {
+          p_batch_size?: number
+          p_lease_seconds?: number
+          p_now?: string
+        }
+        Returns: {
+          attempt: number
+          body_html: string
+          body_text: string
+          id: string
+          subject: string
+          to_address: string
+        }[]
+      }
       claim_outbound_messages: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: {
@@ -869,6 +919,23 @@ export type Database = {
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      mark_email_failed: {
+        Args: {
+          p_email_id: string
+          p_error: string
+          p_now?: string
+          p_retryable: boolean
+        }
+        Returns: string
+      }
+      mark_email_sent: {
+        Args: {
+          p_email_id: string
+          p_now?: string
+          p_provider_message_id?: string
+        }
+        Returns: boolean
+      }
       mark_lead_read: { Args: { p_lead_id: string }; Returns: undefined }
       mark_message_failed: {
         Args: {

@@ -10,8 +10,10 @@ const post = (body = "{}", key: string | null = serviceRoleKey) =>
     body,
   });
 
-async function run(deps: Omit<HandlerDeps, "serviceRoleKey">, req = post()) {
-  const res = await createSendEmailHandler({ ...deps, serviceRoleKey })(req);
+const credentials = { serviceRoleKey, secretKeys: ["sb_secret_email"] };
+
+async function run(deps: Omit<HandlerDeps, "credentials">, req = post()) {
+  const res = await createSendEmailHandler({ ...deps, credentials })(req);
   return { status: res.status, body: await res.json() };
 }
 
@@ -72,8 +74,15 @@ Deno.test("the caller may move the outbox's clock; it reaches every RPC", async 
   for (const call of outbox.calls) assertEquals(call.args.p_now, now, call.name);
 });
 
+Deno.test("the service role key or a secret key may call it", async () => {
+  for (const key of [serviceRoleKey, "sb_secret_email"]) {
+    const { status } = await run({ rpc: fakeOutbox([]).rpc, mailer: fakeMailer().mailer }, post("{}", key));
+    assertEquals(status, 200, key);
+  }
+});
+
 Deno.test("only the service role may call it: no token, the anon key or a user's token get 401 and send nothing", async () => {
-  for (const key of [null, "anon-key", "eyJhbGciOiJIUzI1NiJ9.user.token", `${serviceRoleKey}x`]) {
+  for (const key of [null, "anon-key", "eyJhbGciOiJIUzI1NiJ9.user.token", `${serviceRoleKey}x`, "sb_publishable_x"]) {
     const outbox = fakeOutbox([[claimedEmail(1)]]);
     const { status, body } = await run({ rpc: outbox.rpc, mailer: fakeMailer().mailer }, post("{}", key));
     assertEquals(status, 401, String(key));
@@ -111,7 +120,7 @@ Deno.test("no new batch is claimed once the time budget is spent", async () => {
     await new Promise((r) => setTimeout(r, 20));
     return { ok: true, providerMessageId: null };
   });
-  const res = await createSendEmailHandler({ rpc: outbox.rpc, mailer: m.mailer, serviceRoleKey, budgetMs: 30 })(post());
+  const res = await createSendEmailHandler({ rpc: outbox.rpc, mailer: m.mailer, credentials, budgetMs: 30 })(post());
   const body = await res.json();
   assertEquals(body.claimed < 10, true, `claimed ${body.claimed}`);
   assertEquals(outbox.callsTo("mark_email_sent")[0].args.p_provider_message_id, undefined, "no provider id: left to the default");

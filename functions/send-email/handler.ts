@@ -4,7 +4,7 @@
 // be in anyone else's hands.
 import { z } from "zod";
 import { BadRequestError, type Handler, json, readText, requireMethod, withErrors } from "../_shared/http.ts";
-import { requireServiceRole } from "../_shared/service-role.ts";
+import { requireServiceRole, type ServiceCredentials } from "../_shared/service-auth.ts";
 import { type DrainDeps, drainEmails } from "./drain.ts";
 
 export const sendEmailRequestSchema = z.object({
@@ -12,14 +12,15 @@ export const sendEmailRequestSchema = z.object({
 }).strict();
 
 export interface HandlerDeps extends Omit<DrainDeps, "now"> {
-  serviceRoleKey: string;
+  /** Who may call it: the service role only. */
+  credentials: ServiceCredentials;
 }
 
 export function createSendEmailHandler(deps: HandlerDeps): Handler {
   return withErrors("send-email", async (req) => {
     requireMethod(req, "POST");
     try {
-      requireServiceRole(req, deps.serviceRoleKey, "send email");
+      await requireServiceRole(req, deps.credentials);
     } catch (error) {
       await req.body?.cancel();
       throw error;

@@ -1,5 +1,6 @@
 import { loadEnv, mailEnvSchema } from "../_shared/env.ts";
 import { supabaseRawRpc } from "../_shared/rpc.ts";
+import { serviceCredentialsFrom } from "../_shared/service-auth.ts";
 import { createSendEmailHandler } from "./handler.ts";
 import { mailerFromEnv } from "./provider.ts";
 import { emailRpc } from "./rpc.ts";
@@ -8,5 +9,5 @@ const env = loadEnv(mailEnvSchema);
 Deno.serve(createSendEmailHandler({
   rpc: emailRpc(supabaseRawRpc(env)),
   mailer: mailerFromEnv(env),
-  serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY,
+  credentials: serviceCredentialsFrom(env),
 }));
