@@ -83,7 +83,7 @@ update public.businesses set default_locale = 'en' where id = (select business_a
 create temp table conv as select pg_temp.started((select business_a from ids), '+15557770003') as id;
 select private.close_conversation((select id from conv), 'completed', 'call_requested');
 select public.complete_conversation_summary((select id from conv),
-  '{"need": "Fix the <b>sink</b>", "timing": "tomorrow", "location": null, "constraints": ["dog"], "missing": ["location"]}', 'Lead summary: x');
+  '{"need": "Fix the <b>sink</b>", "timing": "tomorrow", "location": null, "constraints": ["dog"], "missing": ["location"]}', '{"Lead summary: x"}');
 select is((select count(*)::int from pg_temp.mail((select owner_a from ids), 'lead_summary')), 1, 'a finished summary is emailed to the member who turned summaries on');
 select ok((select body_text ~ E'Wants a call back.\nNeed: Fix the <b>sink</b>\nWhen: tomorrow\nWhere: \\(not given\\)\nNotes: dog\nStill missing: where\n'
             from pg_temp.mail((select owner_a from ids), 'lead_summary')), '...with what the lead needs, when, where, notes, what is missing and how it ended');
