@@ -1,10 +1,10 @@
 -- The email channel: what leadloop emails to a business's people, and who chose what.
 --   * new leads and callback summaries: to each member (owner or staff) who turned them on for that
 --     business in public.email_preferences (off by default; each member sets only their own row);
---   * a text to the owner (alert or summary) that was not delivered: it becomes a critical owner
---     notification (the dashboard's attention list) carrying the text;
---   * every critical owner notification: to every owner, always (the dead-lettered text included, with
---     its wording and the lead's one-tap links).
+--   * a text to the owner (alert or summary) that was lost: dead-lettered by us (private.dead_letter) or
+--     reported failed/undelivered by the carrier (here); either is one sms.dead_letter owner notification
+--     (the dashboard's attention list), emailed to every owner, always, with the text and the lead's links;
+--   * every critical owner notification: to every owner, always.
 -- Mail goes to the member's confirmed account address, in the business's language, through
 -- private.enqueue_email, exactly once per occurrence and recipient. Nothing here can fail the change
 -- that triggered it: a lead, summary or notification is saved even when its email cannot be queued.
@@ -199,8 +199,10 @@ create trigger conversations_email_summary after update of summary_status on pub
   for each row when (new.summary_status = 'done' and old.summary_status is distinct from 'done')
   execute function private.conversations_email_summary();
 
--- A text to the owner that ended failed or undelivered (dead letter, permanent error, carrier refusal)
--- is on the attention list at once, critical, so the owners also get it by email.
+-- A text to the owner that the carrier or Twilio reported failed or undelivered after it left us is on the
+-- attention list at once, critical, so the owners also get it by email. A text we gave up on is told by
+-- private.dead_letter (delivery_retries.sql); both use kind sms.dead_letter and the dedupe key
+-- dead_letter:<message id>, so a text is told about once whichever way it was lost.
 create or replace function private.messages_owner_text_not_delivered()
 returns trigger
 language plpgsql
@@ -211,15 +213,14 @@ declare
   lead_name text;
 begin
   select l.name into lead_name from public.leads l where l.id = new.lead_id;
-  perform private.notify_owner(new.business_id, new.kind || '.dead_letter', 'sms_dead_letter:' || new.id,
-    case new.kind when 'owner_alert' then 'A new-lead text to you was not delivered'
-                  else 'A lead summary text to you was not delivered' end,
-    format('The text to %s%s could not be delivered (%s). Call the lead back from the lead page.',
-           new.to_phone, coalesce(' about ' || lead_name, ''),
-           coalesce(nullif(concat_ws(' ', new.error_code, new.error_message), ''), new.status)),
+  perform private.notify_owner(new.business_id, 'sms.dead_letter', 'dead_letter:' || new.id,
+    case new.kind when 'owner_alert' then format('The alert about a new lead (%s) was not delivered to you', coalesce(lead_name, 'unknown'))
+                  else format('The summary of %s''s conversation was not delivered to you', coalesce(lead_name, 'a lead')) end,
+    format('The text to %s could not be delivered (%s). Call the lead back from the lead page.',
+           new.to_phone, coalesce(nullif(concat_ws(' ', new.error_code, new.error_message), ''), new.status)),
     'critical',
-    jsonb_build_object('to_phone', new.to_phone, 'status', new.status, 'error_code', new.error_code,
-                       'error_message', new.error_message, 'attempts', new.attempts),
+    jsonb_build_object('kind', new.kind, 'to', new.to_phone, 'status', new.status, 'error_code', new.error_code,
+                       'attempts', new.attempts),
     new.lead_id, new.id);
   return null;
 exception when others then
@@ -227,13 +228,13 @@ exception when others then
   return null;
 end
 $$;
-comment on function private.messages_owner_text_not_delivered() is 'AFTER UPDATE of status on messages: an owner alert or summary text that became failed or undelivered is a critical owner notification (owner_alert.dead_letter / owner_summary.dead_letter, once per message).';
+comment on function private.messages_owner_text_not_delivered() is 'AFTER UPDATE of status on messages: an owner alert or summary text reported failed or undelivered (not a dead letter of ours: private.dead_letter tells those) is a critical sms.dead_letter notification, once per message.';
 revoke execute on function private.messages_owner_text_not_delivered() from public;
 
 create trigger messages_owner_text_not_delivered after update of status on public.messages
   for each row
   when (new.kind in ('owner_alert', 'owner_summary') and new.status in ('failed', 'undelivered')
-        and old.status not in ('failed', 'undelivered'))
+        and old.status not in ('failed', 'undelivered') and coalesce(new.status_reason, '') not like 'dead_letter:%')
   execute function private.messages_owner_text_not_delivered();
 
 create or replace function private.owner_notifications_email()
@@ -250,15 +251,16 @@ begin
   select b.default_locale into business_locale from public.businesses b where b.id = new.business_id;
   select * into text_message from public.messages m where m.id = new.message_id;
   select * into lead from public.leads l where l.id = new.lead_id;
-  if new.kind in ('owner_alert.dead_letter', 'owner_summary.dead_letter') and text_message.id is not null and lead.id is not null then
+  if new.kind = 'sms.dead_letter' and text_message.kind in ('owner_alert', 'owner_summary') and lead.id is not null then
     -- The text itself, by email: everything the owner needed to call the lead back.
     perform private.email_audience(new.business_id, 'owners', 'owner_sms_dead_letter',
       private.email_lead_vars(lead, business_locale) || jsonb_build_object(
         'to_phone', text_message.to_phone,
-        'error', coalesce(nullif(concat_ws(' ', text_message.error_code, text_message.error_message), ''), text_message.status),
+        'error', coalesce(nullif(concat_ws(' ', text_message.error_code, text_message.error_message), ''),
+                          regexp_replace(text_message.status_reason, '^dead_letter: ', ''), text_message.status),
         'sms_body', text_message.body),
       'owner_notification:' || new.id);
-  else
+  elsif new.severity = 'critical' then
     perform private.email_audience(new.business_id, 'owners', 'owner_notification',
       jsonb_build_object('title', new.title, 'body', new.body,
                          'link_url', private.dashboard_url(case when lead.id is null then '/' else '/leads/' || lead.id end)),
@@ -270,9 +272,9 @@ exception when others then
   return null;
 end
 $$;
-comment on function private.owner_notifications_email() is 'AFTER INSERT on owner_notifications: a critical notification is emailed to every owner once (an undelivered owner text as the text itself, with the lead''s links).';
+comment on function private.owner_notifications_email() is 'AFTER INSERT on owner_notifications: a critical notification, and every text to the owner that was lost (sms.dead_letter of an owner alert or summary, whatever its severity), is emailed to every owner once; a lost text as the text itself, with the lead''s links.';
 revoke execute on function private.owner_notifications_email() from public;
 
 create trigger owner_notifications_email after insert on public.owner_notifications
-  for each row when (new.severity = 'critical')
+  for each row when (new.severity = 'critical' or new.kind = 'sms.dead_letter')
   execute function private.owner_notifications_email();

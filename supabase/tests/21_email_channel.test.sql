@@ -2,7 +2,7 @@
 -- summaries by preference, undelivered owner texts and critical notifications to every owner, once.
 begin;
 \ir _helpers.psql
-select plan(42);
+select plan(44);
 
 delete from vault.secrets where name = 'dashboard_url';
 insert into vault.secrets (name, secret) values ('dashboard_url', 'https://app.leadloop.test');
@@ -94,9 +94,10 @@ select is((select count(*)::int from pg_temp.mail((select owner_a from ids), 'le
 
 -- an owner text that was not delivered: a critical notification, emailed to every (confirmed) owner once
 create temp table alert1 as select id from public.messages where lead_id = (select id from lead1) and kind = 'owner_alert';
+update public.messages set status = 'sending', lease_until = now() + interval '2 minutes', attempts = 1 where id = (select id from alert1);
 select public.mark_message_failed((select id from alert1), '21408', 'Permission to send an SMS has not been enabled', false);
-select is((select severity || '|' || kind || '|' || message_id::text from public.owner_notifications where dedupe_key = 'sms_dead_letter:' || (select id from alert1)),
-          'critical|owner_alert.dead_letter|' || (select id from alert1), 'an owner alert that failed is a critical notification');
+select is((select string_agg(severity || '|' || kind || '|' || message_id::text, ',') from public.owner_notifications where message_id = (select id from alert1)),
+          'critical|sms.dead_letter|' || (select id from alert1), 'an owner alert that was dead-lettered is one critical notification (private.dead_letter''s)');
 select is((select count(*)::int from private.email_outbox where template = 'owner_sms_dead_letter'), 1, '...emailed to the owners: one confirmed owner, one email');
 select is((select to_user_id from private.email_outbox where template = 'owner_sms_dead_letter'), (select owner_a from ids), '...to the owner, not staff');
 select ok((select body_text ~ 'We could not deliver this text to \+1[0-9]+ \(21408 Permission to send an SMS has not been enabled\)'
@@ -110,12 +111,22 @@ select is((select count(*)::int from private.email_outbox where template = 'owne
 create temp table summary1 as select id from public.messages where conversation_id = (select id from conv) and kind = 'owner_summary';
 update public.messages set status = 'sent', twilio_sid = 'SM' || md5('summary1') where id = (select id from summary1);
 select public.record_message_status('SM' || md5('summary1'), 'undelivered', '30003');
-select is((select kind from public.owner_notifications where message_id = (select id from summary1)), 'owner_summary.dead_letter',
-          'an undelivered owner summary too');
+select is((select severity || '|' || kind || '|' || dedupe_key from public.owner_notifications where message_id = (select id from summary1)),
+          'critical|sms.dead_letter|dead_letter:' || (select id from summary1), 'an owner summary the carrier did not deliver too');
 select is((select count(*)::int from private.email_outbox where template = 'owner_sms_dead_letter'), 2, '...by email as well');
 update public.messages set status = 'failed' where lead_id = (select id from lead1) and kind = 'text_back';
-select is((select count(*)::int from public.owner_notifications where kind like '%.dead_letter' and business_id = (select business_a from ids)), 2,
+select is((select count(*)::int from public.owner_notifications where kind = 'sms.dead_letter' and business_id = (select business_a from ids)), 2,
           'texts to leads are not owner texts');
+-- an owner summary we gave up on is a warning on the attention list (private.dead_letter), but still emailed
+create temp table summary2 as select id from public.messages where conversation_id = (select id from conv) and kind = 'owner_summary';
+update public.messages set status = 'queued', twilio_sid = null, error_code = null, error_message = null where id = (select id from summary2);
+delete from public.owner_notifications where message_id = (select id from summary2);
+delete from private.email_outbox where template = 'owner_sms_dead_letter' and body_text ~ 'Lead summary';
+select private.dead_letter(m, 'gave up after 8 attempts') from public.messages m where m.id = (select id from summary2);
+select is((select severity || '|' || kind from public.owner_notifications where message_id = (select id from summary2)), 'warning|sms.dead_letter',
+          'a dead-lettered owner summary is told once, by private.dead_letter');
+select ok((select body_text ~ '\(gave up after 8 attempts\)' from private.email_outbox where template = 'owner_sms_dead_letter' and body_text ~ 'Lead summary'),
+          '...and emailed to the owners with why it was given up');
 
 -- critical notifications reach every owner; others stay on the dashboard
 select private.notify_owner(business_a, 'billing.past_due', 'test:critical', 'Payment overdue: <update your card>', 'Texts stop in 3 days.', 'critical') from ids;

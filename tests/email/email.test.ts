@@ -31,7 +31,7 @@ test("a new lead lands in the inbox of each member who turned new-lead emails on
   await choose(staff, business.id, { summaries: true });
   const phone = randomPhone();
   const name = `Eve <img src=x onerror=alert(1)> ${phone.slice(-4)}`;
-  await submitLead(business.widgetId, { name, phone, message: "<script>steal()</script> Water everywhere\nhelp & hurry", email: "eve@example.com" });
+  await submitLead(business, { name, phone, message: "<script>steal()</script> Water everywhere\nhelp & hurry", email: "eve@example.com" });
 
   const [mail] = await inbox.waitFor(owner.email);
   const leadId = await leadIdOf(business.id, phone);
@@ -62,7 +62,7 @@ test("a lead's summary lands in the inbox of each member who turned summary emai
   await choose(owner, business.id, { summaries: true });
   await choose(staff, business.id, { summaries: true, lead_alerts: false });
   const phone = randomPhone();
-  await submitLead(business.widgetId, { name: "Dana Whitfield", phone, message: "Water heater is leaking in the garage" });
+  await submitLead(business, { name: "Dana Whitfield", phone, message: "Water heater is leaking in the garage" });
   await waitForReceived(phone, 1);
   await textFrom(phone, business.twilioNumber, "Tomorrow morning please. 4512 Oak Hollow Dr, Austin TX 78745. We have a dog");
   await waitFor("the conversation to complete", async () => {
@@ -94,7 +94,7 @@ test("an owner alert that cannot be texted is emailed to every owner, once, with
   // No consent: the owner alert is the only text; the next send Twilio refuses for good (21408).
   await twilio.fault({ mode: "error", code: 21408, count: 1 });
   try {
-    await submitLead(business.widgetId, { name: "Maria Lopez", phone, message: "AC blowing warm air", sms_consent: false });
+    await submitLead(business, { name: "Maria Lopez", phone, message: "AC blowing warm air", sms_consent: false });
     const leadId = await leadIdOf(business.id, phone);
     for (const member of [owner, secondOwner]) {
       const [mail] = await inbox.waitFor(member.email);
@@ -105,7 +105,7 @@ test("an owner alert that cannot be texted is emailed to every owner, once, with
         new Set([`tel:${phone}`, `sms:${phone}`, `${dashboard}/leads/${leadId}`, `${dashboard}/settings/email`]));
     }
     const { rows } = await db().query("select kind, severity from public.owner_notifications where business_id = $1", [business.id]);
-    assert.deepEqual(rows, [{ kind: "owner_alert.dead_letter", severity: "critical" }], "on the attention list too");
+    assert.deepEqual(rows, [{ kind: "sms.dead_letter", severity: "critical" }], "on the attention list too, once");
     // Once: a later status for the same text, or another sweep, sends nothing more.
     await db().query("update public.messages set status = 'undelivered' where business_id = $1 and kind = 'owner_alert'", [business.id]);
     await sleep(1500);
