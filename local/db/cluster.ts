@@ -198,6 +198,8 @@ export async function applyPlatform(config: InstanceConfig): Promise<void> {
     // Per-instance settings that cron jobs and triggers read, like the hosted project's vault.
     await setVaultSecret(client, "project_url", config.supabaseUrl, "Base URL of the project's API gateway");
     await setVaultSecret(client, "service_role_key", config.keys.serviceRoleKey, "Key the database uses to call edge functions");
+    // Read by supabase/seed.sql: how many demo leads this instance gets.
+    await client.query(`alter database postgres set leadloop.demo_leads = '${Math.max(0, Math.trunc(config.demoLeads))}'`);
   } finally {
     await client.end();
   }
