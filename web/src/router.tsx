@@ -19,6 +19,8 @@ import type { Db } from "./lib/db.ts";
 import { leadQueries } from "./leads/queries.ts";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
+import { reportQueries } from "./reports/queries.ts";
+import { parseReportsSearch, periodOf } from "./reports/search.ts";
 import { AppShell } from "./shell/AppShell.tsx";
 import { NotFoundCard, NotFoundPage, RouteError } from "./shell/RouteStates.tsx";
 import { Loading } from "./ui/States.tsx";
@@ -74,10 +76,11 @@ const leadsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/",
   validateSearch: parseLeadsSearch,
-  loaderDeps: ({ search }) => ({ page: search.page ?? 1 }),
+  loaderDeps: ({ search }) => ({ search }),
   loader: ({ context, deps }) => {
     prefetchForBusiness(context, (businessId) => [
-      context.queryClient.prefetchQuery(leadQueries.list(context.db, businessId, deps.page)),
+      context.queryClient.prefetchQuery(leadQueries.list(context.db, businessId, deps.search)),
+      context.queryClient.prefetchQuery(leadQueries.counts(context.db, businessId)),
     ]);
   },
   component: lazyRouteComponent(() => import("./leads/LeadsList.tsx"), "LeadsList"),
@@ -114,6 +117,20 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import("./settings/SettingsPage.tsx"), "SettingsPage"),
 });
 
+/** Numbers of a period: leads per day, speed to lead, per source. uPlot is loaded with this page only. */
+const reportsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/reports",
+  validateSearch: parseReportsSearch,
+  loaderDeps: ({ search }) => ({ search }),
+  loader: ({ context, deps }) => {
+    prefetchForBusiness(context, (businessId) => [
+      context.queryClient.prefetchQuery(reportQueries.stats(context.db, businessId, periodOf(deps.search))),
+    ]);
+  },
+  component: lazyRouteComponent(() => import("./reports/ReportsPage.tsx"), "ReportsPage"),
+});
+
 /** Plan, usage and payment (owners act, staff read); Stripe's Checkout and portal come back here. */
 const billingRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -128,7 +145,7 @@ const billingRoute = createRoute({
 
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, reportsRoute, settingsRoute, billingRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

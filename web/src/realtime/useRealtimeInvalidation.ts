@@ -10,7 +10,7 @@ import { invalidationsFor, type WatchedTable } from "./invalidations.ts";
 
 export type LiveState = "connecting" | "live" | "offline";
 
-const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions"];
+const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions", "owner_notifications"];
 
 export function useRealtimeInvalidation(businessId: string | null): LiveState {
   const db = useDb();
