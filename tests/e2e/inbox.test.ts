@@ -180,5 +180,6 @@ test("reports: totals, the two uPlot charts with their tables, and the numbers p
     await page.getByRole("link", { name: "90 days" }).click();
     await page.waitForURL(/days=90/, { timeout: TIMEOUT });
     await page.getByRole("link", { name: "90 days" }).and(page.locator("[aria-current=page]")).waitFor({ timeout: TIMEOUT });
+    assert.deepEqual(await page.getByRole("navigation", { name: "Period" }).locator("[aria-current=page]").allTextContents(), ["90 days"]);
   });
 });

@@ -37,8 +37,8 @@ export function LeadsList() {
   useDocumentTitle(search.q ? `Leads matching “${search.q}”` : firstPage ? "Leads" : "Leads, older page");
   const rows = leads.data?.leads;
   const formatPhone = usePhoneFormat(rows?.map((lead) => lead.phone) ?? []);
-  const arrived = useArrivals(firstPage && !leads.isPlaceholderData ? rows : undefined, JSON.stringify(filtersOf(search)));
   const filters = filtersOf(search);
+  const arrived = useArrivals(firstPage && !leads.isPlaceholderData ? rows : undefined, JSON.stringify(filters));
 
   return (
     <section aria-labelledby="leads-title" className="inbox">

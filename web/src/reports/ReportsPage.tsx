@@ -28,8 +28,9 @@ export function ReportsPage() {
         <h1 id="reports-title">Reports</h1>
         <nav aria-label="Period" className="segmented">
           {PERIODS.map((days) => (
+            // exact: the router marks the active link (aria-current="page"); {} must not match ?days=90 as a subset.
             <Link key={days} to="/reports" search={days === DEFAULT_PERIOD ? {} : { days }} className="btn btn-small btn-touch"
-              aria-current={days === period.days ? "page" : undefined}>
+              activeOptions={{ exact: true }}>
               {days} days
             </Link>
           ))}
