@@ -247,6 +247,7 @@ export type Database = {
           phone_status: string
           region: string | null
           reported_timezone: string | null
+          search_text: string
           sms_consent: boolean
           source_url: string | null
           status: string
@@ -282,6 +283,7 @@ export type Database = {
           phone_status?: string
           region?: string | null
           reported_timezone?: string | null
+          search_text?: string
           sms_consent?: boolean
           source_url?: string | null
           status?: string
@@ -317,6 +319,7 @@ export type Database = {
           phone_status?: string
           region?: string | null
           reported_timezone?: string | null
+          search_text?: string
           sms_consent?: boolean
           source_url?: string | null
           status?: string
@@ -869,6 +872,11 @@ export type Database = {
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      inbox_counts: { Args: { p_business_id: string }; Returns: Json }
+      lead_stats: {
+        Args: { p_business_id: string; p_from: string; p_to: string }
+        Returns: Json
+      }
       mark_lead_read: { Args: { p_lead_id: string }; Returns: undefined }
       mark_message_failed: {
         Args: {
@@ -923,6 +931,61 @@ export type Database = {
         Args: { p_business_id: string }
         Returns: Json
       }
+      search_leads: {
+        Args: {
+          p_attention?: Database["public"]["Enums"]["inbox_attention"]
+          p_business_id: string
+          p_cursor_created_at?: string
+          p_cursor_id?: string
+          p_followup?: Database["public"]["Enums"]["inbox_followup"]
+          p_limit?: number
+          p_newer?: boolean
+          p_query?: string
+          p_statuses?: string[]
+        }
+        Returns: {
+          assigned_to: string | null
+          business_id: string
+          consent_at: string | null
+          consent_text: string | null
+          created_at: string
+          delivery_problem: string | null
+          duplicate_of: string | null
+          email: string | null
+          followup_status: string
+          honeypot: string | null
+          id: string
+          ip: unknown
+          is_duplicate: boolean
+          last_inbound_at: string | null
+          locale: string
+          message: string | null
+          name: string
+          not_texted_reason: string | null
+          notes: string | null
+          owner_alert_status: string
+          phone: string
+          phone_status: string
+          region: string | null
+          reported_timezone: string | null
+          search_text: string
+          sms_consent: boolean
+          source_url: string | null
+          status: string
+          timezone_source: string
+          timezones: string[]
+          unread_count: number
+          user_agent: string | null
+          widget_id: string | null
+          zip: string | null
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "leads"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
         Returns: boolean
@@ -933,7 +996,16 @@ export type Database = {
       }
     }
     Enums: {
-      [_ in never]: never
+      inbox_attention: "unread" | "failed_delivery" | "dead_letter" | "notified"
+      inbox_followup:
+        | "texting"
+        | "replied"
+        | "completed"
+        | "no_reply"
+        | "opted_out"
+        | "failed"
+        | "not_texted"
+        | "duplicate"
     }
     CompositeTypes: {
       [_ in never]: never
@@ -1060,6 +1132,18 @@ export type CompositeTypes<
 
 export const Constants = {
   public: {
-    Enums: {},
+    Enums: {
+      inbox_attention: ["unread", "failed_delivery", "dead_letter", "notified"],
+      inbox_followup: [
+        "texting",
+        "replied",
+        "completed",
+        "no_reply",
+        "opted_out",
+        "failed",
+        "not_texted",
+        "duplicate",
+      ],
+    },
   },
 } as const
