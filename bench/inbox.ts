@@ -48,9 +48,9 @@ async function addLeads(client: pg.Client, businessId: string, widgetId: string,
               array['today if possible','tomorrow morning','this weekend','next week','any weekday after 5pm'] as timing,
               array['Austin','Round Rock','Pflugerville','Cedar Park','Georgetown','Kyle','Buda'] as city
      )
-     insert into public.leads (widget_id, business_id, name, phone, email, message, owner_alert_status, followup_status,
+     insert into public.leads (widget_id, business_id, name, phone, email, message, locale, owner_alert_status, followup_status,
                                not_texted_reason, created_at, status, unread_count, search_text)
-     select $2, $1, l.name, l.phone, l.email, l.message, 'delivered', 'not_texted', 'no_consent', l.created_at,
+     select $2, $1, l.name, l.phone, l.email, l.message, 'en', 'delivered', 'not_texted', 'no_consent', l.created_at,
             (array['new','new','new','contacted','booked','won','won','lost','spam'])[1 + (l.n * 7 + $4) % 9],
             case when l.n % 31 = 0 then 1 + l.n % 3 else 0 end,
             private.lead_search_text(l.name, l.phone, l.email, l.message, l.summary)

@@ -39,9 +39,9 @@ before(async () => {
   await db.query("begin");
   await db.query("set local session_replication_role = replica");
   await db.query(
-    `insert into public.leads (widget_id, business_id, name, phone, message, owner_alert_status, followup_status, not_texted_reason,
+    `insert into public.leads (widget_id, business_id, name, phone, message, locale, owner_alert_status, followup_status, not_texted_reason,
                                created_at, status, unread_count, search_text)
-     select $1, $2, r.name, r.phone, r.message, 'delivered', 'not_texted', 'no_consent', now() - make_interval(mins => r.minutes_ago),
+     select $1, $2, r.name, r.phone, r.message, 'en', 'delivered', 'not_texted', 'no_consent', now() - make_interval(mins => r.minutes_ago),
             r.status, r.unread, private.lead_search_text(r.name, r.phone, null, r.message, null)
        from jsonb_to_recordset($3::jsonb) as r(name text, phone text, message text, status text, unread int, minutes_ago int)`,
     [own.widgetId, own.businessId, JSON.stringify(rows.map((r) => ({ ...r, minutes_ago: r.minutesAgo })))],
