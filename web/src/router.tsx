@@ -19,8 +19,7 @@ import type { Db } from "./lib/db.ts";
 import { leadQueries } from "./leads/queries.ts";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
-import { reportQueries } from "./reports/queries.ts";
-import { parseReportsSearch, periodOf } from "./reports/search.ts";
+import { parseReportsSearch } from "./reports/search.ts";
 import { AppShell } from "./shell/AppShell.tsx";
 import { NotFoundCard, NotFoundPage, RouteError } from "./shell/RouteStates.tsx";
 import { Loading } from "./ui/States.tsx";
@@ -117,17 +116,14 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import("./settings/SettingsPage.tsx"), "SettingsPage"),
 });
 
-/** Numbers of a period: leads per day, speed to lead, per source. uPlot is loaded with this page only. */
+/**
+ * Numbers of a period: leads per day, speed to lead, per source. No loader: the page's chunk brings its
+ * own query (and uPlot after it), which keeps the report's code out of every page's first load.
+ */
 const reportsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/reports",
   validateSearch: parseReportsSearch,
-  loaderDeps: ({ search }) => ({ search }),
-  loader: ({ context, deps }) => {
-    prefetchForBusiness(context, (businessId) => [
-      context.queryClient.prefetchQuery(reportQueries.stats(context.db, businessId, periodOf(deps.search))),
-    ]);
-  },
   component: lazyRouteComponent(() => import("./reports/ReportsPage.tsx"), "ReportsPage"),
 });
 

@@ -1,20 +1,18 @@
 // The reports page's URL state: which period (the last 7, 30 or 90 days). Parsed leniently like every
-// page's search: an unknown value shows the default period.
-import * as z from "zod/v4/mini";
-
+// page's search: anything but one of the periods shows the default period. (Three numbers need no
+// schema library; this module is part of every page's first load through the router.)
 export const PERIODS = [7, 30, 90] as const;
 export type PeriodDays = (typeof PERIODS)[number];
 export const DEFAULT_PERIOD: PeriodDays = 30;
 
-const reportsSearchSchema = z.object({
-  days: z.catch(z.optional(z.union([z.literal(7), z.literal(30), z.literal(90)])), undefined),
-});
-
-export type ReportsSearch = z.infer<typeof reportsSearchSchema>;
+export interface ReportsSearch {
+  days?: PeriodDays;
+}
 
 export function parseReportsSearch(search: Record<string, unknown>): ReportsSearch {
-  const parsed = reportsSearchSchema.parse({ ...search, days: typeof search.days === "string" ? Number(search.days) : search.days });
-  return parsed.days === undefined || parsed.days === DEFAULT_PERIOD ? {} : parsed;
+  const raw = search.days;
+  const days = PERIODS.find((period) => period !== DEFAULT_PERIOD && (raw === period || raw === String(period)));
+  return days ? { days } : {};
 }
 
 export interface Period {
