@@ -24,10 +24,10 @@ export interface BenchBusiness {
   origin: string;
 }
 
-/** The shared test business (tests/support/fixtures.ts), with limits high enough for a benchmark. */
-export async function createBenchBusiness(client: pg.Client): Promise<BenchBusiness> {
+/** The shared test business (tests/support/fixtures.ts), with limits high enough for a benchmark; `owner` makes that user its member. */
+export async function createBenchBusiness(client: pg.Client, owner?: string): Promise<BenchBusiness> {
   const origin = "https://bench.example";
-  const business = await createBusiness(client, { name: "Bench Co", origins: [origin], quota: 1_000_000, leadsPerHour: 100_000 });
+  const business = await createBusiness(client, { name: "Bench Co", origins: [origin], quota: 1_000_000, leadsPerHour: 100_000, owner });
   return { businessId: business.id, widgetId: business.widgetId, origin };
 }
 

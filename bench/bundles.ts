@@ -60,6 +60,7 @@ try {
     "/ (leads)": "src/leads/LeadsList.tsx",
     "/leads/$leadId": "src/leads/LeadDetail.tsx",
     "/settings": "src/settings/SettingsPage.tsx",
+    "/reports (uPlot)": "src/reports/ReportsPage.tsx",
   };
   for (const [page, src] of Object.entries(pages)) {
     if (!manifest[src]) throw new Error(`${src} is not a chunk of its own any more: is the page still lazy?`);

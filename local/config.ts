@@ -30,6 +30,8 @@ export interface InstanceConfig {
   authenticatorDbUrl: string;
   supabaseUrl: string;
   keys: LocalKeys;
+  /** Leads supabase/seed.sql generates for the demo business (setting leadloop.demo_leads): dev only. */
+  demoLeads: number;
   twilio: { accountSid: string; authToken: string };
   /** Env file the functions runner passes to every edge function (like supabase/functions/.env). */
   functionsEnvFile: string;
@@ -64,6 +66,8 @@ export function instanceConfig(name = process.env.LEADLOOP_INSTANCE ?? "dev"): I
     authenticatorDbUrl: `postgresql://authenticator:postgres@127.0.0.1:${ports.db}/postgres`,
     supabaseUrl,
     keys: localKeys(),
+    // The demo's history is for people; tests and benchmarks make their own rows and must not wait for it.
+    demoLeads: name === "dev" ? 2000 : 0,
     // Same shape as real Twilio credentials; only the emulator accepts them.
     twilio: { accountSid: "AC" + "0".repeat(31) + "1", authToken: "local-emulator-auth-token-0000001" },
     functionsEnvFile: join(stateDir, "functions.env"),

@@ -202,6 +202,8 @@ export async function applyPlatform(config: InstanceConfig): Promise<void> {
     await setVaultSecret(client, "platform_mode", "local", "local or production (the default when unset)");
     // Links in emails (private.dashboard_url): the dashboard the stack serves, as the functions' DASHBOARD_URL.
     await setVaultSecret(client, "dashboard_url", `http://127.0.0.1:${config.ports.dashboard}`, "The dashboard's public URL, for links in emails");
+    // Read by supabase/seed.sql: how many demo leads this instance gets.
+    await client.query(`alter database postgres set leadloop.demo_leads = '${Math.max(0, Math.trunc(config.demoLeads))}'`);
   } finally {
     await client.end();
   }

@@ -64,7 +64,8 @@ comment on column public.leads.owner_alert_status is 'queued -> sent -> delivere
 comment on column public.leads.ip is 'The client address the platform gave (private.client_address); null when it gave none or an unparseable one.';
 comment on column public.leads.source_url is 'The page the form was on, without its query string and fragment (tokens and personal data ride there).';
 comment on column public.leads.phone_status is 'invalid (Twilio 21211) or landline (21614/21635, "call, don''t text") once known; such numbers are not texted again.';
-create index leads_business_id_created_at_idx on public.leads (business_id, created_at desc);
+-- With id, the order of the dashboard's keyset pages (created_at desc, id desc) is the index order.
+create index leads_business_id_created_at_idx on public.leads (business_id, created_at desc, id desc);
 create index leads_business_id_phone_created_at_idx on public.leads (business_id, phone, created_at desc);
 create index leads_widget_id_created_at_idx on public.leads (widget_id, created_at desc);
 create index leads_ip_created_at_idx on public.leads (ip, created_at desc) where ip is not null;

@@ -8,6 +8,7 @@ import type { Db } from "./lib/db.ts";
 import { routeTree } from "./router.tsx";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
+import { parseReportsSearch, periodOf } from "./reports/search.ts";
 import { pickMembership } from "./businesses/selection.ts";
 import type { Membership } from "./lib/types.ts";
 
@@ -102,12 +103,29 @@ test("sign-in never redirects off the site", async () => {
   assert.equal((await land(`/sign-in?redirect=${encodeURIComponent("//evil.example")}`, true)).href, "/");
 });
 
-test("the list's page is a whole number from 2 up; anything else is the first page", async () => {
-  assert.equal(parseLeadsSearch({}).page, undefined);
-  assert.equal(parseLeadsSearch({ page: 3 }).page, 3);
-  for (const junk of [1, 0, -2, 2.5, "3", "abc", null, 1e9]) assert.equal(parseLeadsSearch({ page: junk }).page, undefined, String(junk));
-  assert.equal((await land("/?page=4")).search.page, 4);
-  assert.equal((await land("/?page=x")).search.page, undefined);
+test("the inbox's URL carries the words, the filters and a keyset cursor; junk falls back to the first page of everything", async () => {
+  const cursor = "2026-12-01T10:00:00.123456+00:00~00000000-0000-4000-8000-000000000abc";
+  assert.deepEqual(parseLeadsSearch({}), {});
+  assert.deepEqual(parseLeadsSearch({ q: "  roof leak ", status: "won,bogus,new", followup: "replied", attention: "unread", before: cursor }),
+    { q: "roof leak", status: "new,won", followup: "replied", attention: "unread", before: cursor });
+  // A number typed as the search arrives parsed as JSON by the router.
+  assert.deepEqual(parseLeadsSearch({ q: 5550101 }), { q: "5550101" });
+  for (const junk of [{ q: "" }, { status: "bogus" }, { followup: "maybe" }, { attention: 1 }, { before: "yesterday" }, { page: 3 }]) {
+    assert.deepEqual(parseLeadsSearch(junk as Record<string, unknown>), {}, JSON.stringify(junk));
+  }
+  // Both directions at once: the way down wins.
+  assert.deepEqual(parseLeadsSearch({ before: cursor, after: cursor }), { before: cursor });
+  assert.equal((await land(`/?before=${encodeURIComponent(cursor)}&q=ana`)).search.before, cursor);
+});
+
+test("the reports page reads its period from the URL: 7, 30 or 90 days, else 30", async () => {
+  assert.deepEqual(parseReportsSearch({ days: 90 }), { days: 90 });
+  assert.deepEqual(parseReportsSearch({ days: "7" }), { days: 7 });
+  for (const junk of [30, 12, "x", -7, null]) assert.deepEqual(parseReportsSearch({ days: junk }), {}, String(junk));
+  const period = periodOf({ days: 7 }, new Date(2026, 11, 3, 15, 30));
+  assert.equal(period.from, new Date(2026, 10, 27).toISOString());
+  assert.equal(period.to, new Date(2026, 11, 4).toISOString());
+  assert.equal((await land("/reports?days=90")).routeId, "/app/reports");
 });
 
 test("the business shown is the one picked last, else the first", () => {

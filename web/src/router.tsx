@@ -21,6 +21,7 @@ import { leadQueries } from "./leads/queries.ts";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
 import { parseJoinSearch } from "./team/search.ts";
+import { parseReportsSearch } from "./reports/search.ts";
 import { AppShell } from "./shell/AppShell.tsx";
 import { NotFoundCard, NotFoundPage, RouteError } from "./shell/RouteStates.tsx";
 import { Loading } from "./ui/States.tsx";
@@ -76,10 +77,11 @@ const leadsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/",
   validateSearch: parseLeadsSearch,
-  loaderDeps: ({ search }) => ({ page: search.page ?? 1 }),
+  loaderDeps: ({ search }) => ({ search }),
   loader: ({ context, deps }) => {
     prefetchForBusiness(context, (businessId) => [
-      context.queryClient.prefetchQuery(leadQueries.list(context.db, businessId, deps.page)),
+      context.queryClient.prefetchQuery(leadQueries.list(context.db, businessId, deps.search)),
+      context.queryClient.prefetchQuery(leadQueries.counts(context.db, businessId)),
     ]);
   },
   component: lazyRouteComponent(() => import("./leads/LeadsList.tsx"), "LeadsList"),
@@ -126,6 +128,17 @@ const emailRoute = createRoute({
   component: lazyRouteComponent(() => import("./email/EmailPreferencesPage.tsx"), "EmailPreferencesPage"),
 });
 
+/**
+ * Numbers of a period: leads per day, speed to lead, per source. No loader: the page's chunk brings its
+ * own query (and uPlot after it), which keeps the report's code out of every page's first load.
+ */
+const reportsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/reports",
+  validateSearch: parseReportsSearch,
+  component: lazyRouteComponent(() => import("./reports/ReportsPage.tsx"), "ReportsPage"),
+});
+
 /** Plan, usage and payment (owners act, staff read); Stripe's Checkout and portal come back here. */
 const billingRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -167,7 +180,7 @@ const joinRoute = createRoute({
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   joinRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, reportsRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

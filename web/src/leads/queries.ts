@@ -1,22 +1,26 @@
 import { queryOptions } from "@tanstack/react-query";
 import type { Db } from "../lib/db.ts";
 import { toError } from "../lib/db.ts";
-import type { Conversation, Lead, LeadListRow, Message } from "../lib/types.ts";
+import type { Conversation, InboxCounts, Lead, LeadListRow, Message } from "../lib/types.ts";
+import { decodeCursor, encodeCursor, type LeadsSearch, parseStatuses } from "./search.ts";
 
-/** Leads per page of the list (the URL's ?page=). */
+/** Leads per page of the inbox. */
 export const LEAD_PAGE_SIZE = 50;
 
 export interface LeadPage {
   leads: LeadListRow[];
-  /** Whether an older page exists. */
-  hasOlder: boolean;
+  /** The page further down (older leads), when there is one. */
+  older: string | null;
+  /** The page further up (newer leads), when this is not the first page; null for page one. */
+  newer: string | null;
 }
 
 export const leadKeys = {
   all: ["leads"] as const,
   lists: () => ["leads", "list"] as const,
   list: (businessId: string) => ["leads", "list", businessId] as const,
-  listPage: (businessId: string, page: number) => ["leads", "list", businessId, page] as const,
+  listPage: (businessId: string, search: LeadsSearch) => ["leads", "list", businessId, search] as const,
+  counts: (businessId: string) => ["leads", "counts", businessId] as const,
   details: () => ["leads", "detail"] as const,
   detail: (leadId: string) => ["leads", "detail", leadId] as const,
   conversation: (leadId: string) => ["leads", "detail", leadId, "conversation"] as const,
@@ -25,7 +29,8 @@ export const leadKeys = {
 
 const LIST_COLUMNS =
   "id, name, phone, email, message, created_at, is_duplicate, followup_status, not_texted_reason, owner_alert_status, phone_status, " +
-  "conversation:conversations(id, status, completion_reason, question_count, last_inbound_at)";
+  "status, unread_count, last_inbound_at, " +
+  "conversation:conversations(id, status, completion_reason, question_count, last_inbound_at, summary)";
 
 /** conversations.lead_id is unique so the embed is an object, but tolerate an array. */
 function oneOrNull<T>(value: T | T[] | null | undefined): T | null {
@@ -34,26 +39,57 @@ function oneOrNull<T>(value: T | T[] | null | undefined): T | null {
 }
 
 export const leadQueries = {
-  /** One page of the business's leads, newest first; invalidating leadKeys.list(businessId) refreshes every page. */
-  list: (db: Db, businessId: string, page = 1) =>
+  /**
+   * One keyset page of the inbox (search_leads): the newest leads matching the search, or the page
+   * before or after a cursor. Invalidating leadKeys.list(businessId) refreshes every page.
+   */
+  list: (db: Db, businessId: string, search: LeadsSearch = {}) =>
     queryOptions({
-      queryKey: leadKeys.listPage(businessId, page),
+      queryKey: leadKeys.listPage(businessId, search),
       queryFn: async (): Promise<LeadPage> => {
-        const from = (page - 1) * LEAD_PAGE_SIZE;
-        // One row more than a page says whether there is an older page, without counting them all.
+        const cursor = decodeCursor(search.after ?? search.before);
+        const newer = Boolean(search.after && cursor);
+        const statuses = parseStatuses(search.status);
+        // One row more than a page says whether the next page exists, without counting them all.
         const { data, error } = await db
-          .from("leads")
-          .select(LIST_COLUMNS)
-          .eq("business_id", businessId)
-          .order("created_at", { ascending: false })
-          .order("id", { ascending: false })
-          .range(from, from + LEAD_PAGE_SIZE);
+          .rpc("search_leads", {
+            p_business_id: businessId,
+            p_limit: LEAD_PAGE_SIZE + 1,
+            p_newer: newer,
+            ...(search.q ? { p_query: search.q } : {}),
+            ...(statuses.length ? { p_statuses: statuses } : {}),
+            ...(search.followup ? { p_followup: search.followup } : {}),
+            ...(search.attention ? { p_attention: search.attention } : {}),
+            ...(cursor ? { p_cursor_created_at: cursor.createdAt, p_cursor_id: cursor.id } : {}),
+          })
+          .select(LIST_COLUMNS);
         if (error) throw toError(error, "loading leads");
         const rows = (data as unknown as (LeadListRow & { conversation: unknown })[]).map((row) => ({
           ...row,
           conversation: oneOrNull(row.conversation as LeadListRow["conversation"] | LeadListRow["conversation"][]),
         }));
-        return { leads: rows.slice(0, LEAD_PAGE_SIZE), hasOlder: rows.length > LEAD_PAGE_SIZE };
+        const more = rows.length > LEAD_PAGE_SIZE;
+        const page = rows.slice(0, LEAD_PAGE_SIZE);
+        // The way up comes back oldest first: show it newest first like every page.
+        if (newer) page.reverse();
+        const first = page[0];
+        const last = page[page.length - 1];
+        return {
+          leads: page,
+          older: last && (newer || more) ? encodeCursor(last) : null,
+          newer: first && cursor && (!newer || more) ? encodeCursor(first) : null,
+        };
+      },
+    }),
+
+  /** The inbox badges: unread leads and texts, leads per attention filter, open owner notifications. */
+  counts: (db: Db, businessId: string) =>
+    queryOptions({
+      queryKey: leadKeys.counts(businessId),
+      queryFn: async (): Promise<InboxCounts> => {
+        const { data, error } = await db.rpc("inbox_counts", { p_business_id: businessId });
+        if (error) throw toError(error, "loading the inbox counts");
+        return data as unknown as InboxCounts;
       },
     }),
 

@@ -1,5 +1,5 @@
 // One chip per lead that says where its follow-up stands, in the owner's words.
-import type { LeadListRow, MessageStatus, NotTextedReason } from "../lib/types.ts";
+import type { ConversationSummaryRow, LeadListRow, MessageStatus, NotTextedReason } from "../lib/types.ts";
 
 export type ChipTone = "neutral" | "info" | "progress" | "success" | "warning" | "danger" | "muted";
 
@@ -31,7 +31,9 @@ export const NOT_TEXTED_REASONS: Record<NotTextedReason, string> = {
   texted_today: "already texted today",
 };
 
-export function leadStatusChip(lead: Pick<LeadListRow, "is_duplicate" | "followup_status" | "not_texted_reason" | "owner_alert_status" | "conversation">): StatusChip {
+export function leadStatusChip(
+  lead: Pick<LeadListRow, "is_duplicate" | "followup_status" | "not_texted_reason" | "owner_alert_status"> & { conversation: ConversationSummaryRow | null },
+): StatusChip {
   if (lead.is_duplicate) return { label: "duplicate", tone: "muted", detail: "Same phone number as a recent lead; the owner was not alerted again." };
   const conversation = lead.conversation;
   if (conversation) {

@@ -69,8 +69,18 @@ type LeadRow = Narrow<Tables<"leads">, {
 export type LeadListRow = Pick<
   LeadRow,
   | "id" | "name" | "phone" | "email" | "message" | "created_at" | "is_duplicate" | "followup_status"
-  | "not_texted_reason" | "owner_alert_status" | "phone_status"
-> & { conversation: ConversationSummaryRow | null };
+  | "not_texted_reason" | "owner_alert_status" | "phone_status" | "status" | "unread_count" | "last_inbound_at"
+> & { conversation: (ConversationSummaryRow & Pick<ConversationRow, "summary">) | null };
+
+/** The inbox badges (public.inbox_counts): leads per attention filter, unread texts, open owner notifications. */
+export interface InboxCounts {
+  unread: number;
+  failed_delivery: number;
+  dead_letter: number;
+  notified: number;
+  unread_messages: number;
+  open_notifications: number;
+}
 
 export type Lead = Omit<LeadRow, "honeypot">;
 

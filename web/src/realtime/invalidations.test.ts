@@ -20,6 +20,10 @@ function dashboardCache() {
   const queries = {
     list: leadQueries.list(db, B),
     otherBusinessList: leadQueries.list(db, "b-2"),
+    // Another page of the same list, under a search and a cursor.
+    listSearch: leadQueries.list(db, B, { q: "roof", before: "2026-12-01T10:00:00.000Z~00000000-0000-4000-8000-000000000001" }),
+    counts: leadQueries.counts(db, B),
+    otherBusinessCounts: leadQueries.counts(db, "b-2"),
     lead1: leadQueries.detail(db, "l-1"),
     conversation1: leadQueries.conversation(db, "l-1"),
     messages1: leadQueries.messages(db, "l-1", "c-1"),
@@ -56,12 +60,12 @@ const onChange = (event: ChangeEvent) => async (client: QueryClient) => {
 
 test("a new lead refreshes its business's list and that lead's page, nothing of other businesses or leads", async () => {
   const stale = await staleAfter(onChange({ table: "leads", eventType: "INSERT", new: { id: "l-1", business_id: B }, old: {} }));
-  assert.deepEqual(stale, ["conversation1", "lead1", "list", "messages1", "messages1NoConversation"]);
+  assert.deepEqual(stale, ["conversation1", "counts", "lead1", "list", "listSearch", "messages1", "messages1NoConversation"]);
 });
 
 test("a conversation change refreshes the list's status chip and that lead's conversation only", async () => {
   const stale = await staleAfter(onChange({ table: "conversations", eventType: "UPDATE", new: { id: "c-1", lead_id: "l-1" }, old: { id: "c-1" } }));
-  assert.deepEqual(stale, ["conversation1", "list"]);
+  assert.deepEqual(stale, ["conversation1", "list", "listSearch"]);
 });
 
 test("a message change refreshes its lead's thread, whichever conversation key it is under", async () => {
@@ -76,7 +80,17 @@ test("a message not yet tied to a lead refreshes every open lead page and no lis
 
 test("deletes use the old row", async () => {
   const stale = await staleAfter(onChange({ table: "leads", eventType: "DELETE", new: {}, old: { id: "l-2" } }));
-  assert.deepEqual(stale, ["conversation2", "lead2", "list", "messages2"]);
+  assert.deepEqual(stale, ["conversation2", "counts", "lead2", "list", "listSearch", "messages2"]);
+});
+
+test("a failed delivery refreshes the attention badges as well as the thread", async () => {
+  const stale = await staleAfter(onChange({ table: "messages", eventType: "UPDATE", new: { id: "m-1", lead_id: "l-1", status: "failed" }, old: {} }));
+  assert.deepEqual(stale, ["counts", "messages1", "messages1NoConversation"]);
+});
+
+test("an owner notification refreshes that business's badges only", async () => {
+  const stale = await staleAfter(onChange({ table: "owner_notifications", eventType: "INSERT", new: { id: "n-1", business_id: B }, old: {} }));
+  assert.deepEqual(stale, ["counts"]);
 });
 
 test("a table the dashboard does not show refreshes nothing", async () => {
@@ -91,6 +105,7 @@ test("a subscription change refreshes that business's billing page only", async 
 test("the refetch after a reconnect (leadKeys.all) covers every lead query and leaves the businesses and billing alone", async () => {
   const stale = await staleAfter((client) => client.invalidateQueries({ queryKey: leadKeys.all }));
   const untouched = ["memberships", "otherBusinessSubscription", "plans", "subscription"];
+  // (otherBusinessCounts and otherBusinessList are lead queries too: the reconnect refetch is for every lead query cached.)
   assert.deepEqual(stale.filter((name) => untouched.includes(name)), []);
   assert.equal(stale.length, Object.keys(dashboardCache().queries).length - untouched.length);
 });

@@ -3,7 +3,7 @@ import { billingKeys } from "../billing/queries.ts";
 import { leadKeys } from "../leads/queries.ts";
 import { webhookKeys } from "../webhooks/queries.ts";
 
-export type WatchedTable = "leads" | "conversations" | "messages" | "subscriptions" | "webhook_endpoints" | "webhook_deliveries";
+export type WatchedTable = "leads" | "conversations" | "messages" | "subscriptions" | "owner_notifications" | "webhook_endpoints" | "webhook_deliveries";
 
 export interface ChangeEvent {
   table: string;
@@ -25,7 +25,8 @@ export function invalidationsFor(event: ChangeEvent, businessId: string): (reado
   const keys: (readonly unknown[])[] = [];
   switch (event.table) {
     case "leads":
-      keys.push(leadKeys.list(businessId));
+      // The unread marker and new leads change the badges too.
+      keys.push(leadKeys.list(businessId), leadKeys.counts(businessId));
       if (leadId) keys.push(leadKeys.detail(leadId));
       break;
     case "conversations":
@@ -34,9 +35,14 @@ export function invalidationsFor(event: ChangeEvent, businessId: string): (reado
       if (leadId) keys.push(leadKeys.conversation(leadId));
       break;
     case "messages":
+      // A failed or dead-lettered delivery is an attention badge.
+      if (str(row.status) === "failed" || str(row.status) === "undelivered") keys.push(leadKeys.counts(businessId));
       if (leadId) keys.push(leadKeys.messages(leadId));
       // Inbound replies may arrive before they are tied to a lead; refresh every open thread.
       else if (str(row.conversation_id) || event.eventType === "DELETE") keys.push([...leadKeys.details()]);
+      break;
+    case "owner_notifications":
+      keys.push(leadKeys.counts(businessId));
       break;
     case "subscriptions":
       // Status, plan, period and usage on the billing page (the webhook and every started conversation write it).

@@ -8,7 +8,7 @@ import { invalidationsFor, resyncKeys, type WatchedTable } from "./invalidations
 
 export type LiveState = "connecting" | "live" | "offline";
 
-const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions", "webhook_endpoints", "webhook_deliveries"];
+const TABLES: WatchedTable[] = ["leads", "conversations", "messages", "subscriptions", "owner_notifications", "webhook_endpoints", "webhook_deliveries"];
 
 export function useRealtimeInvalidation(businessId: string | null): LiveState {
   const db = useDb();

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link, Outlet, useRouterState } from "@tanstack/react-router";
 import { businessQueries } from "../businesses/queries.ts";
+import { leadQueries } from "../leads/queries.ts";
 import { pickMembership, rememberBusiness } from "../businesses/selection.ts";
 import { useDb } from "../lib/supabase.tsx";
 import { useRealtimeInvalidation, type LiveState } from "../realtime/useRealtimeInvalidation.ts";
@@ -20,6 +21,8 @@ export function AppShell() {
   const [chosenId, setChosenId] = useState<string | null>(null);
   const membership = memberships.data ? pickMembership(memberships.data, chosenId ?? undefined) : null;
   const live = useRealtimeInvalidation(membership?.business.id ?? null);
+  const counts = useQuery({ ...leadQueries.counts(db, membership?.business.id ?? ""), enabled: Boolean(membership) });
+  const unread = counts.data?.unread_messages ?? 0;
   const pathname = useRouterState({ select: (s) => s.location.pathname });
   const main = useRef<HTMLElement>(null);
   const firstPath = useRef(pathname);
@@ -48,6 +51,14 @@ export function AppShell() {
           <nav aria-label="Main" className="main-nav">
             <Link to="/" className="nav-link" aria-current={onLeads ? "page" : undefined}>
               <NavIcon d="M4 6h16M4 12h16M4 18h10" />Leads
+              {unread > 0 && (
+                <span className="nav-badge" data-testid="unread-badge">
+                  {unread > 99 ? "99+" : unread}<span className="visually-hidden"> unread {unread === 1 ? "text" : "texts"}</span>
+                </span>
+              )}
+            </Link>
+            <Link to="/reports" className="nav-link">
+              <NavIcon d="M4 20V10M10 20V4M16 20v-7M22 20H2" />Reports
             </Link>
             <Link to="/settings" className="nav-link">
               <NavIcon d="M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6" />
