@@ -11,7 +11,7 @@ create table public.messages (
   direction text not null check (direction in ('outbound', 'inbound')),
   kind text not null check (kind in (
     'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'opt_in_ack',
-    'clarify', 'inbound', 'verification')),
+    'clarify', 'inbound', 'verification', 'owner_reply')),
   to_phone text not null check (length(to_phone) between 3 and 32),
   from_phone text not null check (length(from_phone) between 3 and 32),
   body text not null check (length(body) between 1 and 1600),

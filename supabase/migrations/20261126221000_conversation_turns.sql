@@ -96,6 +96,13 @@ begin
     raise exception 'a completing turn cannot ask a question' using errcode = '22023';
   end if;
 
+  -- A conversation a member took over (takeover migration) keeps the slots the lead's replies fill,
+  -- but the bot neither asks nor closes.
+  if exists (select 1 from public.conversations c where c.id = p_conversation_id and c.bot_paused_at is not null) then
+    asks := '{}';
+    p_complete := false;
+  end if;
+
   update public.conversations c
      set slots = jsonb_build_object('need', p_slots -> 'need', 'timing', p_slots -> 'timing', 'location', p_slots -> 'location',
                                     'constraints', case when jsonb_typeof(p_slots -> 'constraints') = 'array' then p_slots -> 'constraints' else '[]'::jsonb end),
