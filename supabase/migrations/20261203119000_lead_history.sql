@@ -46,7 +46,6 @@ create policy "members can read their business lead history" on public.lead_even
   for select to authenticated
   using (business_id in (select private.member_business_ids()));
 
-alter publication supabase_realtime add table public.lead_events;
 
 -- Who is acting: the signed-in member, or the owner's phone command (it sets leadloop.actor_id for
 -- its transaction), or nobody (system).

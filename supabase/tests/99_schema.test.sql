@@ -77,8 +77,8 @@ select ok((select indexdef ~ 'business_members USING btree \(user_id' from pg_in
 
 select is(
   (select array_agg(tablename::text order by tablename) from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'),
-  array['conversations', 'lead_events', 'leads', 'messages', 'owner_notifications', 'subscriptions'],
-  'leads, their history, conversations, messages, owner notifications and subscriptions are published to realtime');
+  array['conversations', 'leads', 'messages', 'owner_notifications', 'subscriptions'],
+  'leads, conversations, messages, owner notifications and subscriptions are published to realtime');
 select is((select schedule from cron.job where jobname = 'leadloop-lifecycle-sweep'), '* * * * *', 'the lifecycle sweep runs every minute');
 select is((select command from cron.job where jobname = 'leadloop-lifecycle-sweep'), 'select private.lifecycle_sweep()', 'through pg_cron');
 select is((select schedule from cron.job where jobname = 'leadloop-prune-stripe-events'), '17 4 * * *', 'processed Stripe events are pruned daily');

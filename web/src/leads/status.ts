@@ -109,6 +109,7 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   clarify: "STOP question",
   inbound: "Lead",
   verification: "Phone code",
+  owner_reply: "Reply",
 };
 
 export function messageStatusLabel(
