@@ -63,6 +63,7 @@ export type Database = {
           quiet_hours_start: string
           sending_problem: string | null
           sending_problem_at: string | null
+          summary_delay_minutes: number
           timezone: string
           twilio_number: string | null
           twilio_number_sid: string | null
@@ -89,6 +90,7 @@ export type Database = {
           quiet_hours_start?: string
           sending_problem?: string | null
           sending_problem_at?: string | null
+          summary_delay_minutes?: number
           timezone?: string
           twilio_number?: string | null
           twilio_number_sid?: string | null
@@ -115,6 +117,7 @@ export type Database = {
           quiet_hours_start?: string
           sending_problem?: string | null
           sending_problem_at?: string | null
+          summary_delay_minutes?: number
           timezone?: string
           twilio_number?: string | null
           twilio_number_sid?: string | null
@@ -124,6 +127,8 @@ export type Database = {
       }
       conversations: {
         Row: {
+          bot_paused_at: string | null
+          bot_paused_by: string | null
           business_id: string
           completed_at: string | null
           completion_reason: string | null
@@ -151,6 +156,8 @@ export type Database = {
           version: number
         }
         Insert: {
+          bot_paused_at?: string | null
+          bot_paused_by?: string | null
           business_id: string
           completed_at?: string | null
           completion_reason?: string | null
@@ -178,6 +185,8 @@ export type Database = {
           version?: number
         }
         Update: {
+          bot_paused_at?: string | null
+          bot_paused_by?: string | null
           business_id?: string
           completed_at?: string | null
           completion_reason?: string | null
@@ -216,6 +225,60 @@ export type Database = {
             foreignKeyName: "conversations_lead_id_fkey"
             columns: ["lead_id"]
             isOneToOne: true
+            referencedRelation: "leads"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      lead_events: {
+        Row: {
+          actor_id: string | null
+          actor_name: string | null
+          business_id: string
+          created_at: string
+          field: string
+          from_value: string | null
+          id: number
+          lead_id: string
+          to_value: string | null
+          via: string
+        }
+        Insert: {
+          actor_id?: string | null
+          actor_name?: string | null
+          business_id: string
+          created_at?: string
+          field: string
+          from_value?: string | null
+          id?: never
+          lead_id: string
+          to_value?: string | null
+          via?: string
+        }
+        Update: {
+          actor_id?: string | null
+          actor_name?: string | null
+          business_id?: string
+          created_at?: string
+          field?: string
+          from_value?: string | null
+          id?: never
+          lead_id?: string
+          to_value?: string | null
+          via?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "lead_events_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "lead_events_lead_id_fkey"
+            columns: ["lead_id"]
+            isOneToOne: false
             referencedRelation: "leads"
             referencedColumns: ["id"]
           },
@@ -381,6 +444,8 @@ export type Database = {
           next_attempt_at: string
           send_after: string
           sent_at: string | null
+          sent_by: string | null
+          sent_by_name: string | null
           status: string
           status_reason: string | null
           to_phone: string
@@ -410,6 +475,8 @@ export type Database = {
           next_attempt_at?: string
           send_after?: string
           sent_at?: string | null
+          sent_by?: string | null
+          sent_by_name?: string | null
           status: string
           status_reason?: string | null
           to_phone: string
@@ -439,6 +506,8 @@ export type Database = {
           next_attempt_at?: string
           send_after?: string
           sent_at?: string | null
+          sent_by?: string | null
+          sent_by_name?: string | null
           status?: string
           status_reason?: string | null
           to_phone?: string
@@ -833,6 +902,14 @@ export type Database = {
           twilio_number_sid: string
         }[]
       }
+      business_team: {
+        Args: { p_business_id: string }
+        Returns: {
+          name: string
+          role: string
+          user_id: string
+        }[]
+      }
       claim_due_summaries: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
@@ -885,6 +962,7 @@ export type Database = {
         Returns: boolean
       }
       next_outbox_due_at: { Args: Record<PropertyKey, never>; Returns: string }
+      owner_reply_window: { Args: { p_lead_id: string }; Returns: Json }
       process_inbound_sms: { Args: { p_message_sid: string }; Returns: Json }
       receive_inbound_sms: {
         Args: {
@@ -922,6 +1000,11 @@ export type Database = {
       resend_owner_phone_code: {
         Args: { p_business_id: string }
         Returns: Json
+      }
+      resume_bot: { Args: { p_lead_id: string }; Returns: boolean }
+      send_owner_reply: {
+        Args: { p_body: string; p_lead_id: string }
+        Returns: string
       }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }

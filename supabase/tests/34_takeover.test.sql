@@ -77,7 +77,11 @@ reset role;
 
 -- quiet hours: the reply waits for the sending window, and the composer says when
 delete from public.opt_outs where phone = (select lead_phone from conv);
-update public.businesses set quiet_hours_start = '00:00', quiet_hours_end = '00:01' where id = (select business_a from ids);
+-- The lead's own zone decides: one where it is the middle of the night now.
+update public.leads set timezones = array[(select z from unnest(array['Pacific/Kiritimati', 'Australia/Brisbane', 'Asia/Kolkata', 'Europe/Berlin',
+                                                                       'UTC', 'America/Sao_Paulo', 'America/Chicago', 'Pacific/Honolulu']) z
+                                            where extract(hour from now() at time zone z) between 1 and 5 limit 1)]
+ where id = (select lead_a from ids);
 select pg_temp.as_user((select owner_a from ids));
 select is((select (w ->> 'can_send') || ' ' || (w ->> 'deferred') from public.owner_reply_window((select lead_a from ids)) w), 'true true',
           'owner_reply_window: outside the sending window the reply can be written and will wait');

@@ -19,7 +19,7 @@ select is((select count(*)::int from public.messages m join public.leads l on l.
           'every owner alert was queued to go at once, whatever the summary timing');
 
 -- a reply: due 15 minutes (the default) after it, moved by the next reply
-select public.record_inbound_sms('SM35000000000000000000000000000001', c.lead_phone, b.twilio_number, 'Leaking sink')
+select pg_temp.inbound('SM35000000000000000000000000000001', c.lead_phone, b.twilio_number, 'Leaking sink')
   from public.conversations c, public.businesses b where c.id = (select replied from t) and b.id = (select id from biz);
 select is((select summary_status || ' ' || (summary_due_at - last_inbound_at) from public.conversations where id = (select replied from t)),
           'due 00:15:00', 'a reply makes the summary due 15 minutes after it');

@@ -75,7 +75,8 @@ export function Composer({ lead, conversation }: { lead: Lead; conversation: Con
         </div>
         {replyWindow.data?.can_send && replyWindow.data.deferred && (
           <p className="small" role="status" data-testid="reply-deferred">
-            Quiet hours: will send at {formatSendTime(replyWindow.data)} the lead's time.
+            {replyWindow.data.wait_reason === "state_limit" ? "The lead's state limits texts per day" : "Quiet hours"}: will send at{" "}
+            {formatSendTime(replyWindow.data)} the lead's time.
           </p>
         )}
         <span className="actions">

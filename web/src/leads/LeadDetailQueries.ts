@@ -17,6 +17,9 @@ export interface ReplyWindow {
   refusal: string | null;
   send_at: string | null;
   deferred: boolean;
+  /** Why a deferred reply waits: quiet_hours (the lead's local time) or state_limit (FL/OK/MD texts per 24 h). */
+  wait_reason: "quiet_hours" | "state_limit" | null;
+  /** The lead's time zone. */
   timezone: string;
 }
 export interface PipelineChange { status?: LeadStatus; assigned_to?: string | null; notes?: string | null }
