@@ -30,7 +30,7 @@ export async function ownedBusiness(): Promise<OwnedBusiness> {
 /** Submits a lead and waits for its text-back; returns the lead's phone and id. */
 export async function leadWithTextBack(b: TestBusiness, name = "Maria Lopez", message = "Water heater is leaking in the garage") {
   const phone = randomPhone();
-  await submitLead(b.widgetId, { name, phone, message });
+  await submitLead(b, { name, phone, message });
   await waitForReceived(phone, 1);
   const { rows } = await db().query<{ id: string }>("select id from public.leads where business_id = $1 and phone = $2", [b.id, phone]);
   return { phone, leadId: rows[0].id };
