@@ -310,6 +310,7 @@ export type Database = {
           phone_status: string
           region: string | null
           reported_timezone: string | null
+          short_code: string | null
           sms_consent: boolean
           source_url: string | null
           status: string
@@ -345,6 +346,7 @@ export type Database = {
           phone_status?: string
           region?: string | null
           reported_timezone?: string | null
+          short_code?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
@@ -380,6 +382,7 @@ export type Database = {
           phone_status?: string
           region?: string | null
           reported_timezone?: string | null
+          short_code?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string

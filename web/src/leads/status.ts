@@ -110,6 +110,7 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   inbound: "Lead",
   verification: "Phone code",
   owner_reply: "Reply",
+  owner_notice: "Note to you",
 };
 
 export function messageStatusLabel(
