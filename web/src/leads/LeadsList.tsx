@@ -1,3 +1,4 @@
+import { LeadExportButton } from "./LeadExportButton.tsx";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { useDb } from "../lib/supabase.tsx";
@@ -29,6 +30,7 @@ export function LeadsList() {
     <section aria-labelledby="leads-title">
       <div className="page-head">
         <h1 id="leads-title">Leads</h1>
+        <LeadExportButton businessId={business.id} />
         {rows && rows.length > 0 && (page > 1 || leads.data?.hasOlder) && (
           <span className="muted">{first}–{first + rows.length - 1}, newest first</span>
         )}
