@@ -1,6 +1,6 @@
 // Working a lead in the dashboard (issue 10): status, notes and history on the lead page, the composer
 // with its live segment count, the reply in the thread with its author, and the CSV download from the
-// leads page; both pages usable at 390 px and free of serious axe violations.
+// leads page, a stranger's text under Other texts; every page usable at 390 px and free of serious axe violations.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -64,5 +64,13 @@ test("the owner works a lead from a phone: status, notes, a reply with its segme
   assert.match(text, /^lead_id,received_at,name,phone,/);
   assert.match(text, /,Dana Whitfield,'\+1\d{10},,"'=Leaking, sink",/, "the formula-looking message is neutralised and quoted");
   assert.match(text, /,contacted,,Call back after 5,/);
+
+  // A stranger's text is kept and listed under Other texts.
+  const sid = `SM${crypto.randomUUID().replaceAll("-", "")}`;
+  assert.equal((await own.admin.rpc("receive_inbound_sms", { p_message_sid: sid, p_from: "+13125550142", p_to: own.twilioNumber, p_body: "Is the shop open Saturday?" })).error, null);
+  assert.equal((await own.admin.rpc("process_inbound_sms", { p_message_sid: sid })).error, null);
+  await page.getByRole("link", { name: "Other texts" }).click();
+  await page.getByTestId("other-texts").getByText("Is the shop open Saturday?").waitFor({ timeout: TIMEOUT });
+  await assertUsable(page, "other texts at 390 px");
   await context.close();
 });

@@ -108,6 +108,13 @@ const leadRoute = createRoute({
   notFoundComponent: () => <NotFoundCard what="lead" />,
 });
 
+/** Texts from phones that are no lead of the business. */
+const otherTextsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/other-texts",
+  component: lazyRouteComponent(() => import("./leads/OtherTexts.tsx"), "OtherTexts"),
+});
+
 const settingsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/settings",
@@ -128,7 +135,7 @@ const billingRoute = createRoute({
 
 export const routeTree = rootRoute.addChildren([
   signInRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, settingsRoute, billingRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, otherTextsRoute, settingsRoute, billingRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

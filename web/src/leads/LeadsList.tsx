@@ -31,6 +31,7 @@ export function LeadsList() {
       <div className="page-head">
         <h1 id="leads-title">Leads</h1>
         <LeadExportButton businessId={business.id} />
+        <Link to="/other-texts" className="btn btn-touch btn-ghost">Other texts</Link>
         {rows && rows.length > 0 && (page > 1 || leads.data?.hasOlder) && (
           <span className="muted">{first}–{first + rows.length - 1}, newest first</span>
         )}
