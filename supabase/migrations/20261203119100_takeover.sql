@@ -54,11 +54,14 @@ begin
     when p_business.twilio_number is null then 'no_sending_number'
     when private.is_opted_out(p_business.id, p_lead.phone) then 'opted_out'
     when not private.is_e164(p_lead.phone) then 'invalid_phone'
+    -- Without the form's consent the business may still answer a lead who texted it first.
+    when not p_lead.sms_consent and not exists (
+      select 1 from public.messages m where m.business_id = p_business.id and m.lead_id = p_lead.id and m.direction = 'inbound') then 'no_consent'
     else private.texting_refusal(p_business, p_lead.phone)
   end;
 end
 $$;
-comment on function private.owner_reply_refusal(public.businesses, public.leads) is 'Why an owner reply to the lead cannot be sent: no_sending_number, opted_out, invalid_phone or the pumping guard''s reason; null when it can.';
+comment on function private.owner_reply_refusal(public.businesses, public.leads) is 'Why an owner reply to the lead cannot be sent: no_sending_number, opted_out, invalid_phone, no_consent (no consent on the form and no text from the lead) or the pumping guard''s reason; null when it can.';
 revoke execute on function private.owner_reply_refusal(public.businesses, public.leads) from public;
 
 -- Queues the reply and pauses the bot: shared by send_owner_reply (dashboard) and the owner's SMS

@@ -49,6 +49,8 @@ insert into private.sms_copy (key, locale, audience, asks, body, body_without_na
   ('owner_relay', 'es', 'owner', '{}', E'{name} (cliente, hace {ago}): {message}\nResponder: {code} y su mensaje', null),
   ('owner_command.unknown_code', 'en', 'owner', '{}', 'No lead has the code {code}. Text the 4-digit code from a lead alert and your message (1234 On my way), or the code and CALLED, BOOKED, WON, LOST or SPAM.', null),
   ('owner_command.unknown_code', 'es', 'owner', '{}', 'Ningún cliente tiene el código {code}. Envíe el código de 4 cifras de la alerta y su mensaje (1234 Voy en camino), o el código y CALLED, BOOKED, WON, LOST o SPAM.', null),
+  ('owner_command.empty', 'en', 'owner', '{}', 'Add your text after the code: {code} On my way, or {code} CALLED, BOOKED, WON, LOST or SPAM.', null),
+  ('owner_command.empty', 'es', 'owner', '{}', 'Escriba su mensaje después del código: {code} Voy en camino, o {code} CALLED, BOOKED, WON, LOST o SPAM.', null),
   ('owner_command.status_set', 'en', 'owner', '{}', '{name} ({code}) is now {status}.', null),
   ('owner_command.status_set', 'es', 'owner', '{}', '{name} ({code}) ahora está: {status}.', null),
   ('owner_command.not_sent', 'en', 'owner', '{}', 'Not sent to {name} ({code}): {reason}.', null),
@@ -151,7 +153,8 @@ begin
                       when 'WON' then 'won' when 'LOST' then 'lost' when 'SPAM' then 'spam' when 'NEW' then 'new' end;
 
   if lead.id is null or rest = '' then
-    answer := private.render_sms('owner_command.unknown_code', locale, jsonb_build_object('code', code), '{}', p_business.id);
+    answer := private.render_sms(case when lead.id is null then 'owner_command.unknown_code' else 'owner_command.empty' end,
+                                 locale, jsonb_build_object('code', code), '{}', p_business.id);
   elsif new_status is not null then
     -- The history names the owner and "by text" (private.leads_record_history reads leadloop.actor_id).
     perform set_config('leadloop.actor_id', coalesce(owner_id::text, ''), true);

@@ -2,7 +2,7 @@
 -- the composer's owner_reply_window.
 begin;
 \ir _helpers.psql
-select plan(28);
+select plan(30);
 select pg_temp.two_businesses();
 update auth.users set raw_user_meta_data = '{"full_name": "Sam Staff"}' where id = (select staff_a from ids);
 create temp table conv as select c.id, c.lead_id, c.lead_phone from public.conversations c where c.lead_id = (select lead_a from ids);
@@ -64,6 +64,17 @@ select throws_ok($$select public.send_owner_reply((select lead_a from ids), 'hel
 select pg_temp.as_user((select owner_a from ids));
 select throws_ok($$select public.send_owner_reply((select lead_a from ids), '   ')$$, '22023', null, 'send_owner_reply: an empty reply is refused');
 select throws_ok($$select public.send_owner_reply((select lead_a from ids), repeat('x', 1601))$$, '22023', null, '...and one over 1600 characters');
+select pg_temp.as_postgres();
+create temp table no_consent as select pg_temp.submit((select widget_a from ids), pg_temp.random_phone(), false) as id;
+grant select on no_consent to authenticated;
+select pg_temp.as_user((select owner_a from ids));
+select throws_ok($$select public.send_owner_reply((select id from no_consent), 'hello')$$, '55000', 'this lead cannot be texted: no_consent',
+                 'send_owner_reply: a lead who gave no consent and never texted cannot be texted');
+select pg_temp.as_postgres();
+select pg_temp.inbound('SM34000000000000000000000000000001', (select phone from public.leads where id = (select id from no_consent)),
+                       (select twilio_number from public.businesses where id = (select business_a from ids)), 'Can you call me?');
+select pg_temp.as_user((select owner_a from ids));
+select lives_ok($$select public.send_owner_reply((select id from no_consent), 'Sure, at 3?')$$, '...but once they texted the business, they can be answered');
 select pg_temp.as_postgres();
 insert into public.opt_outs (business_id, phone, source, matched_rule) select business_a, (select lead_phone from conv), 'keyword', 'keyword:STOP' from ids;
 select pg_temp.as_user((select owner_a from ids));

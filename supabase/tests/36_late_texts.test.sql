@@ -2,7 +2,7 @@
 -- "<code> ..." commands from the confirmed owner phone, and texts to a previous sending number.
 begin;
 \ir _helpers.psql
-select plan(25);
+select plan(26);
 create temp table bid as select pg_temp.new_business() as id;
 create temp table biz as select b.* from public.businesses b where b.id = (select id from bid);
 update auth.users set raw_user_meta_data = '{"full_name": "Olivia Owner"}'
@@ -71,6 +71,9 @@ select is(pg_temp.inbound('SM36000000000000000000000000000022', (select owner_ph
                           (select code from unused) || ' hello') ->> 'outcome', 'owner_command_unknown', 'an unknown code...');
 select matches((select body from public.messages where dedupe_key = 'command:SM36000000000000000000000000000022'),
                '^No lead has the code [0-9]{4}\. Text the 4-digit code from a lead alert', '...gets a helpful answer');
+select pg_temp.inbound('SM36000000000000000000000000000025', (select owner_phone from biz), (select twilio_number from biz), (select short_code from lead));
+select matches((select body from public.messages where dedupe_key = 'command:SM36000000000000000000000000000025'),
+               '^Add your text after the code: [0-9]{4} On my way', 'a code alone asks for the text');
 select is(pg_temp.inbound('SM36000000000000000000000000000023', (select phone from public.leads where id = (select id from quiet_lead)), (select twilio_number from biz),
                           (select short_code from lead) || ' called') ->> 'outcome', 'late_reply', 'the same text from any other phone is no command');
 update public.businesses set owner_phone_verified_at = null where id = (select id from biz);

@@ -26,7 +26,7 @@ test("the owner works a lead from a phone: status, notes, a reply with its segme
   const own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
   const lead = uniquePhone();
   const { data: inserted, error } = await own.admin.from("leads")
-    .insert({ widget_id: own.widgetId, name: "Dana Whitfield", phone: lead.e164, message: "=Leaking, sink", sms_consent: false })
+    .insert({ widget_id: own.widgetId, name: "Dana Whitfield", phone: lead.e164, message: "=Leaking, sink", sms_consent: true })
     .select("id").single();
   assert.equal(error, null);
 

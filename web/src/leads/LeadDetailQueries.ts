@@ -94,6 +94,7 @@ export const REFUSALS: Record<string, string> = {
   opted_out: "they opted out (STOP) or are on your do-not-text list",
   no_sending_number: "your business has no texting number yet",
   invalid_phone: "the number is not a valid mobile number",
+  no_consent: "they did not agree to texts on the form and have not texted you",
   premium_rate: "the number is a premium-rate number",
   non_geographic: "the number is toll-free or non-geographic",
   fictional_number: "the number is a fictional 555 number",
