@@ -20,6 +20,13 @@ export const inboundOutcomeSchema = z.enum([
   "ambiguous",
   "reply",
   "no_conversation",
+  // A past lead's text nobody answers: relayed to the owner's phone.
+  "late_reply",
+  // The owner's "<code> ..." texts: an unknown code, a status set, a reply queued, a reply refused.
+  "owner_command_unknown",
+  "owner_command_status",
+  "owner_command_reply",
+  "owner_command_refused",
 ]);
 
 /** receive_inbound_sms: stored is false for a MessageSid seen before; processed tells whether it was applied. */

@@ -143,3 +143,12 @@ Deno.test("malformed input is rejected with a message naming the field", async (
   await assertRejects(() => summarize({ ...base, timezone: "Mars/Olympus" }), /timezone must be an IANA zone/);
   await assertRejects(() => summarize({ ...base, lead: { name: "x" } as never }), /phone/);
 });
+
+Deno.test("a lead who never replied: the summary says so and comes from the form", async () => {
+  const lead = { name: "Maria Lopez", phone: "+15125550123", message: "Water heater leaking in the garage" };
+  const silent = await summarize({ ...base, lead, messages: [{ direction: "outbound", kind: "text_back", body: "Hi Maria, what do you need?" }] });
+  assertEquals(silent.summary.lines.slice(0, 2), ["Lead summary: Maria Lopez", "No reply yet - from the form:"]);
+  assert(silent.summary.text.includes("Water heater"), silent.summary.text);
+  const replied = await summarize({ ...base, lead, messages: [{ direction: "inbound", kind: "inbound", body: "Tomorrow at 9" }] });
+  assert(!replied.summary.text.includes("No reply yet"), replied.summary.text);
+});

@@ -74,6 +74,7 @@ const labels: Record<Locale, Record<string, string>> = {
     call_requested: "Wants a call back",
     not_interested: "Said not interested",
     wrong_number: "Says wrong number",
+    no_reply_yet: "No reply yet — from the form:",
   },
   es: {
     title: "Resumen de cliente",
@@ -90,6 +91,7 @@ const labels: Record<Locale, Record<string, string>> = {
     call_requested: "Pide que lo llamen",
     not_interested: "Dice que ya no le interesa",
     wrong_number: "Dice que es numero equivocado",
+    no_reply_yet: "Sin respuesta aún — del formulario:",
   },
 };
 
@@ -109,6 +111,8 @@ export function composeOwnerLines(
   lead: { name?: string | null; phone: string },
   locale: Locale,
   completionReason?: string | null,
+  /** False when the lead has not texted back: what follows comes from the form alone, and says so. */
+  replied = true,
 ): string[] {
   const l = labels[locale];
   const build = (cap: number) => {
@@ -116,7 +120,8 @@ export function composeOwnerLines(
     const lines: string[] = [];
     const who = clip((lead.name ?? "").trim(), limit(30));
     lines.push(who ? `${l.title}: ${who}` : l.title);
-    if (completionReason && l[completionReason]) lines.push(l[completionReason]);
+    if (!replied) lines.push(l.no_reply_yet);
+    else if (completionReason && l[completionReason]) lines.push(l[completionReason]);
     if (slots.need) lines.push(`${l.need}: ${clip(slots.need, limit(90))}`);
     if (slots.timing) lines.push(`${l.timing}: ${clip(slots.timing, limit(40))}`);
     if (slots.location) lines.push(`${l.location}: ${clip(slots.location, limit(60))}`);
@@ -263,7 +268,8 @@ function finish(slots: ExtractedSlots, input: ParsedInput): Summary {
     constraints: slots.constraints,
     missing,
   };
-  const lines = composeOwnerLines(base, { name: input.lead.name, phone: input.lead.phone }, locale, input.completion_reason);
+  const replied = input.messages.some((m) => m.direction === "inbound");
+  const lines = composeOwnerLines(base, { name: input.lead.name, phone: input.lead.phone }, locale, input.completion_reason, replied);
   return { ...base, text: lines.join("\n"), lines };
 }
 

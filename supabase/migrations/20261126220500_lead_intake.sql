@@ -258,7 +258,10 @@ begin
     'message', coalesce(private.sms_single_line(p_lead.message, 600), private.render_sms('owner_alert.no_message', p_business.default_locale)),
     'source', coalesce(p_lead.source_url, private.render_sms('owner_alert.no_source', p_business.default_locale)),
     'call_link', 'tel:' || p_lead.phone,
-    'text_link', 'sms:' || p_lead.phone), '{}', p_business.id);
+    'text_link', 'sms:' || p_lead.phone), '{}', p_business.id)
+    -- The lead's short code (late_texts migration): the owner answers by texting it back.
+    || coalesce(E'\n' || private.render_sms('owner_alert.reply_hint', p_business.default_locale,
+                                            jsonb_build_object('code', p_lead.short_code), '{}', p_business.id), '');
 end
 $$;
 comment on function private.owner_alert_body(public.businesses, public.leads) is 'The owner alert in the owner''s language: who, the message, the page and one-tap tel:/sms: links (render_sms keeps each on its line).';

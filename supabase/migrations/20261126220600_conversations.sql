@@ -81,8 +81,11 @@ begin
   update public.conversations c
      set status = p_status, completion_reason = p_reason, completed_at = p_at, next_action_at = null,
          version = c.version + 1,
-         summary_status = case when p_status in ('completed', 'no_reply') then 'due' else c.summary_status end,
-         summary_due_at = case when p_status in ('completed', 'no_reply') then p_at else c.summary_due_at end
+         -- Due now (at once if it was waiting for the lead's silence); a summary being written or
+         -- already sent stays as it is.
+         summary_status = case when p_status in ('completed', 'no_reply') and c.summary_status in ('not_due', 'due') then 'due' else c.summary_status end,
+         summary_due_at = case when p_status in ('completed', 'no_reply') and c.summary_status in ('not_due', 'due')
+                               then least(coalesce(c.summary_due_at, p_at), p_at) else c.summary_due_at end
    where c.id = p_conversation_id and c.is_open
      and (p_expected_version is null or c.version = p_expected_version);
   if not found then

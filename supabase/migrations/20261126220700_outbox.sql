@@ -11,7 +11,7 @@ create table public.messages (
   direction text not null check (direction in ('outbound', 'inbound')),
   kind text not null check (kind in (
     'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'opt_in_ack',
-    'clarify', 'inbound', 'verification')),
+    'clarify', 'inbound', 'verification', 'owner_reply', 'owner_notice')),
   to_phone text not null check (length(to_phone) between 3 and 32),
   from_phone text not null check (length(from_phone) between 3 and 32),
   body text not null check (length(body) between 1 and 1600),
@@ -41,7 +41,7 @@ create table public.messages (
     direction = 'inbound' or (private.is_e164(to_phone) and private.is_e164(from_phone))),
   constraint messages_sending_has_lease check ((status = 'sending') = (lease_until is not null)),
   constraint messages_lead_kinds_have_lead check (
-    kind in ('owner_alert', 'owner_summary', 'inbound', 'help', 'opt_out_ack', 'opt_in_ack', 'clarify', 'verification') or lead_id is not null),
+    kind in ('owner_alert', 'owner_summary', 'owner_notice', 'inbound', 'help', 'opt_out_ack', 'opt_in_ack', 'clarify', 'verification') or lead_id is not null),
   constraint messages_conversation_kinds_have_conversation check (
     kind not in ('text_back', 'question', 'nudge', 'closing') or conversation_id is not null),
   constraint messages_inbound_asks_nothing check (direction = 'outbound' or asks = '{}')

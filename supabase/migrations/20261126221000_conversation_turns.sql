@@ -15,7 +15,7 @@ as $$
                                                'created_at', m.created_at)
                             order by m.created_at, m.id), '[]'::jsonb)
     from public.messages m
-   where m.conversation_id = p_conversation_id and m.kind not in ('owner_alert', 'owner_summary')
+   where m.conversation_id = p_conversation_id and m.kind not in ('owner_alert', 'owner_summary', 'owner_notice')
      and m.status not in ('canceled', 'failed')
 $$;
 comment on function private.transcript(uuid) is 'The lead''s thread of a conversation as JSON, oldest first: direction, kind, body, asks, created_at (owner texts and canceled or failed texts left out).';
@@ -94,6 +94,13 @@ begin
   end if;
   if coalesce(p_complete, false) and cardinality(asks) > 0 then
     raise exception 'a completing turn cannot ask a question' using errcode = '22023';
+  end if;
+
+  -- A conversation a member took over (takeover migration) keeps the slots the lead's replies fill,
+  -- but the bot neither asks nor closes.
+  if exists (select 1 from public.conversations c where c.id = p_conversation_id and c.bot_paused_at is not null) then
+    asks := '{}';
+    p_complete := false;
   end if;
 
   update public.conversations c

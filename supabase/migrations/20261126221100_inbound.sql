@@ -134,8 +134,11 @@ begin
       'conversation_id', (select m.conversation_id from public.messages m where m.id = raw.message_id), 'matched_rule', raw.matched_rule);
   end if;
 
-  select * into business from public.businesses b where b.twilio_number = raw.to_phone;
-  if business.id is not null then
+  -- The business's current number, or one it sent from before (late_texts migration).
+  business := private.business_for_number(raw.to_phone);
+  -- The owner texting a lead's code from their confirmed phone (late_texts migration).
+  result := case when business.id is not null then private.apply_owner_command(business, raw) end;
+  if business.id is not null and result is null then
     select * into conversation from public.conversations c
      where c.business_id = business.id and c.lead_phone = raw.from_phone and c.is_open
      order by c.created_at desc limit 1;
@@ -161,7 +164,9 @@ begin
     end if;
   end if;
 
-  if business.id is null then
+  if result is not null then
+    null;  -- an owner command, applied above
+  elsif business.id is null then
     result := 'unknown_number';
   elsif intent in ('opt_out', 'wrong_number', 'not_interested') then
     perform private.inbound_do_not_text(business, raw, intent, rule, classified.carrier_keyword, stored_id, lead_id, conversation.id, locale);
@@ -208,6 +213,10 @@ begin
         p_lead_id => lead_id, p_conversation_id => conversation.id,
         p_dedupe_key => 'clarify:' || coalesce(conversation.id::text, business.id || ':' || raw.from_phone));
       result := 'ambiguous';
+    elsif lead_id is not null and (conversation.id is null or conversation.bot_paused_at is not null) then
+      -- Nobody (no open conversation, or the bot is paused) answers it: the owner hears of it (late_texts migration).
+      perform private.relay_late_text(business, lead_id, stored_id, raw.body);
+      result := case when conversation.id is not null then 'reply' else 'late_reply' end;
     else
       result := case when conversation.id is not null then 'reply' else 'no_conversation' end;
     end if;
@@ -253,7 +262,7 @@ begin
       failure := left(sqlerrm, 1000);
       update private.inbound_sms r set attempts = r.attempts + 1, last_error = failure where r.message_sid = pending.message_sid;
       if pending.attempts + 1 = 5 then
-        select b.id into business_id from public.businesses b where b.twilio_number = pending.to_phone;
+        business_id := (private.business_for_number(pending.to_phone)).id;
         if business_id is not null then
           perform private.notify_owner(business_id, 'inbound.processing_failed', 'inbound:' || pending.message_sid,
             'A text from a lead could not be processed',

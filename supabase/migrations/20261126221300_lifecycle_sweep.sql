@@ -44,7 +44,7 @@ begin
   -- Conversations whose next action is due: one nudge, then idle completion. SKIP LOCKED keeps two
   -- concurrent sweeps apart; the version guard makes a stale decision change nothing.
   for due in
-    select c.id, c.version, c.status, c.nudge_count, c.lead_id, c.lead_phone, c.current_locale, c.business_id,
+    select c.id, c.version, c.status, c.nudge_count, c.lead_id, c.lead_phone, c.current_locale, c.business_id, c.bot_paused_at,
            b.idle_timeout_minutes, l.name as lead_name
       from public.conversations c
       join public.businesses b on b.id = c.business_id
@@ -54,9 +54,14 @@ begin
      limit p_batch_size
      for update of c skip locked
   loop
-    if due.status = 'awaiting_reply' and due.nudge_count = 0 then
+    -- A conversation a member took over (bot_paused_at) gets no nudge: it ends when idle.
+    if due.status = 'awaiting_reply' and due.nudge_count = 0 and due.bot_paused_at is null then
+      -- The lead has not answered within the nudge window: the owner's summary (from the form, labelled
+      -- "no reply yet") is due now rather than when the conversation finally ends.
       update public.conversations c
-         set nudge_count = 1, next_action_at = p_now + make_interval(mins => due.idle_timeout_minutes), version = c.version + 1
+         set nudge_count = 1, next_action_at = p_now + make_interval(mins => due.idle_timeout_minutes), version = c.version + 1,
+             summary_status = case when c.summary_status = 'not_due' then 'due' else c.summary_status end,
+             summary_due_at = case when c.summary_status = 'not_due' then p_now else c.summary_due_at end
        where c.id = due.id and c.version = due.version;
       if not found then
         continue;

@@ -264,7 +264,7 @@ language sql
 immutable
 set search_path = ''
 as $$
-  select p_kind in ('text_back', 'question', 'nudge', 'closing')
+  select p_kind in ('text_back', 'question', 'nudge', 'closing', 'owner_reply')
 $$;
 comment on function private.is_limited_lead_text(text) is 'Kinds that are texts to a lead in its conversation: held to the lead''s texting window and its state''s 24-hour limit.';
 revoke execute on function private.is_limited_lead_text(text) from public;

@@ -106,9 +106,10 @@ create temp table b2 as select pg_temp.new_business() as business;
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select business from b2)), '+15553330001', true, 'Water heater is leaking in the basement') as lead;
 select is((select count(*)::int from public.messages where lead_id = (select lead from l) and kind = 'owner_alert' and status = 'queued'), 1, 'the owner alert is queued at once');
 select is((select body from public.messages where lead_id = (select lead from l) and kind = 'owner_alert'),
-          (select format(E'New lead for %s: %s +15553330001\nWater heater is leaking in the basement\nPage: https://shop.example/contact\nCall: tel:+15553330001\nText: sms:+15553330001', b.name, ld.name)
+          (select format(E'New lead for %s: %s +15553330001\nWater heater is leaking in the basement\nPage: https://shop.example/contact\nCall: tel:+15553330001\nText: sms:+15553330001'
+                         '\nReply from this number: text %s and your message, or %s CALLED', b.name, ld.name, ld.short_code, ld.short_code)
              from public.businesses b, public.leads ld where b.id = (select business from b2) and ld.id = (select lead from l)),
-          'the owner alert says who, what, which page, with tel:/sms: links');
+          'the owner alert says who, what, which page, with tel:/sms: links and the lead''s code to answer by text');
 select is((select to_phone from public.messages where lead_id = (select lead from l) and kind = 'owner_alert'),
           (select owner_phone from public.businesses where id = (select business from b2)), 'the owner alert goes to the owner phone');
 select is((select followup_status from public.leads where id = (select lead from l)), 'started', 'a lead passing every rule is followed up');

@@ -13,7 +13,7 @@ select is(private.first_name(name), expected, format('first name of %s: %s', nam
     ('https://evil.example/x', null), ('evil.example', null), ('+19005551234', null), ('Call', 'Call'),
     ('Dr. Who', null), ('٣٣٣٣', null), ('12345', null), ('', null), (repeat('a', 41), null)) as cases(name, expected);
 
--- the owner alert: five lines, whatever the lead wrote
+-- the owner alert: six lines, whatever the lead wrote
 create temp table b as select pg_temp.new_business() as id;
 grant select on b to anon;
 create temp table forged as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+12124560001') as lead;
@@ -21,10 +21,11 @@ update public.leads set name = E'Eve\nCall: tel:+19004561234', message = E'Hi\r\
  where id = (select lead from forged);
 create temp table alert as
 select private.owner_alert_body(b, l) as body from public.businesses b, public.leads l where b.id = (select id from b) and l.id = (select lead from forged);
-select is(array_length(string_to_array((select body from alert), E'\n'), 1), 5, 'the owner alert has its five lines and no more');
+select is(array_length(string_to_array((select body from alert), E'\n'), 1), 6, 'the owner alert has its six lines and no more');
 select is((select count(*)::int from unnest(string_to_array((select body from alert), E'\n')) line where line ~ '^(Call|Text): '), 2,
           'exactly one Call: and one Text: line...');
-select ok((select body ~ E'\nCall: tel:\\+12124560001\nText: sms:\\+12124560001$' from alert), '...the real ones, last');
+select ok((select body ~ E'\nCall: tel:\\+12124560001\nText: sms:\\+12124560001\nReply from this number: text [0-9]{4} [^\n]*$' from alert),
+          '...the real ones, before the reply hint');
 select ok((select body !~ '[\u2028\u0085\r\u000b]' from alert), 'no look-alike line break survives');
 select ok((select split_part(body, E'\n', 1) ~ '^New lead for .*: Eve Call: tel:\+19004561234 \+12124560001$' from alert),
           'the forged line in the name stays inside the first line');

@@ -31,7 +31,8 @@ test("a name or message that tries to add a Call: line to the owner's alert stay
   });
   const [alert] = await waitForReceived(b.ownerPhone, 1);
   const lines = alert.body.split("\n");
-  assert.equal(lines.length, 5, alert.body);
+  assert.equal(lines.length, 6, alert.body);
+  assert.match(lines[5], /^Reply from this number: text \d{4} and your message/, "the last line is leadloop's own reply hint");
   assert.deepEqual(lines.filter((l) => /^(Call|Text|Llamar|Mensaje):/.test(l)), [`Call: tel:${lead}`, `Text: sms:${lead}`]);
   assert.doesNotMatch(alert.body, /[\u2028\u202e\r]/);
 });

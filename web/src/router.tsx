@@ -112,6 +112,13 @@ const leadRoute = createRoute({
   notFoundComponent: () => <NotFoundCard what="lead" />,
 });
 
+/** Texts from phones that are no lead of the business. */
+const otherTextsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/other-texts",
+  component: lazyRouteComponent(() => import("./leads/OtherTexts.tsx"), "OtherTexts"),
+});
+
 const settingsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/settings",
@@ -180,7 +187,7 @@ const joinRoute = createRoute({
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   joinRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, reportsRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute]),
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, otherTextsRoute, reportsRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

@@ -9,6 +9,8 @@ import { NotFoundCard } from "../shell/RouteStates.tsx";
 import { useMembership } from "../shell/membership.tsx";
 import { Chip } from "../ui/Chip.tsx";
 import { ErrorBox, Loading } from "../ui/States.tsx";
+import { Composer } from "./LeadDetailComposer.tsx";
+import { PipelineCard } from "./LeadDetailPipeline.tsx";
 import { leadQueries } from "./queries.ts";
 import { completionDetail, leadStatusChip, MESSAGE_KIND_LABELS, messageStatusLabel, NOT_TEXTED_REASONS } from "./status.ts";
 import { readOwnerSummary } from "./summary.ts";
@@ -54,6 +56,7 @@ export function LeadDetail() {
       <div className="detail-grid">
         <div className="stack">
           <LeadCard lead={l} />
+          <PipelineCard lead={l} />
           <ConsentCard lead={l} />
         </div>
         <div className="stack">
@@ -64,8 +67,9 @@ export function LeadDetail() {
             <h2 id="thread-title">SMS thread</h2>
             {messages.isPending && <Loading what="messages" />}
             {messages.error && <ErrorBox error={messages.error} onRetry={() => void messages.refetch()} />}
-            {messages.data && <Thread messages={messages.data} business={business} />}
+            {messages.data && <Thread messages={messages.data} business={business} leadName={l.name} />}
           </section>
+          <Composer lead={l} conversation={conversation.data ?? null} />
         </div>
       </div>
     </article>
@@ -170,7 +174,7 @@ function SummaryCard({ conversation }: { conversation: Conversation | null }) {
       <h2 id="summary-title">Owner summary</h2>
       {!summary ? (
         <p className="muted">
-          {conversation.summary_status === "not_due" ? "Written when the conversation ends." : "Being written…"}
+          {conversation.summary_status === "not_due" ? "Sent when the questions are answered, a while after the lead's last reply, or once the nudge has gone unanswered." : "Being written…"}
         </p>
       ) : (
         <>
@@ -188,7 +192,14 @@ function SummaryCard({ conversation }: { conversation: Conversation | null }) {
   );
 }
 
-function Thread({ messages, business }: { messages: Message[]; business: Business }) {
+/** Who wrote a text: the lead, a member (owner replies carry their name), or the bot. */
+function author(m: Message, leadName: string, toOwner: boolean): string {
+  if (m.direction === "inbound") return leadName;
+  if (m.kind === "owner_reply") return m.sent_by_name ?? "Your team";
+  return toOwner ? "leadloop · to you" : "Bot";
+}
+
+function Thread({ messages, business, leadName }: { messages: Message[]; business: Business; leadName: string }) {
   if (messages.length === 0) return <p className="muted">No texts yet.</p>;
   return (
     <ol className="thread" data-testid="sms-thread">
@@ -199,7 +210,10 @@ function Thread({ messages, business }: { messages: Message[]; business: Busines
         return (
           <li key={m.id} className={`bubble bubble-${side}`}>
             <div className="bubble-head">
-              <span>{MESSAGE_KIND_LABELS[m.kind] ?? m.kind}{toOwner ? " · to you" : ""}</span>
+              <span>
+                <span className="bubble-author">{author(m, leadName, toOwner)}</span>
+                {m.direction === "outbound" && ` · ${MESSAGE_KIND_LABELS[m.kind] ?? m.kind}`}
+              </span>
               <time dateTime={m.created_at}>{formatDateTime(m.created_at)}</time>
             </div>
             <p className="pre">{m.body}</p>

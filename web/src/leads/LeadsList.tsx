@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { useDb } from "../lib/supabase.tsx";
+import { LeadExportButton } from "./LeadExportButton.tsx";
 import { formatRelative } from "../lib/format.ts";
 import { usePhoneFormat } from "../lib/usePhoneFormat.ts";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
@@ -52,6 +53,8 @@ export function LeadsList() {
             {counts.data.open_notifications} open {counts.data.open_notifications === 1 ? "notification" : "notifications"}
           </Link>
         )}
+        <LeadExportButton businessId={business.id} />
+        <Link to="/other-texts" className="btn btn-touch btn-ghost">Other texts</Link>
       </div>
       <LeadsFilters search={search} counts={counts.data} />
       <p className="visually-hidden" role="status" aria-live="polite">

@@ -120,7 +120,7 @@ export const leadQueries = {
       queryFn: async (): Promise<Message[]> => {
         let query = db
           .from("messages")
-          .select("id, lead_id, conversation_id, direction, kind, to_phone, from_phone, body, status, status_reason, error_code, error_message, send_after, sent_at, delivered_at, created_at");
+          .select("id, lead_id, conversation_id, direction, kind, to_phone, from_phone, body, status, status_reason, error_code, error_message, send_after, sent_at, delivered_at, created_at, sent_by_name");
         query = conversationId
           ? query.or(`lead_id.eq.${leadId},conversation_id.eq.${conversationId}`)
           : query.eq("lead_id", leadId);

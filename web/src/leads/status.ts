@@ -111,6 +111,8 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   clarify: "STOP question",
   inbound: "Lead",
   verification: "Phone code",
+  owner_reply: "Reply",
+  owner_notice: "Note to you",
 };
 
 export function messageStatusLabel(

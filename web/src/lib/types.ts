@@ -95,13 +95,13 @@ export type Conversation = Pick<
   ConversationRow,
   | "id" | "status" | "completion_reason" | "question_count" | "last_inbound_at" | "lead_id" | "current_locale" | "slots"
   | "turn_count" | "nudge_count" | "next_action_at" | "summary_status" | "summary" | "summary_completed_at" | "completed_at"
-  | "created_at"
+  | "created_at" | "bot_paused_at"
 >;
 
 export type Message = Pick<
   Narrow<Tables<"messages">, { direction: (typeof MESSAGE_DIRECTIONS)[number]; status: MessageStatus }>,
   | "id" | "lead_id" | "conversation_id" | "direction" | "kind" | "to_phone" | "from_phone" | "body" | "status"
-  | "status_reason" | "error_code" | "error_message" | "send_after" | "sent_at" | "delivered_at" | "created_at"
+  | "status_reason" | "error_code" | "error_message" | "send_after" | "sent_at" | "delivered_at" | "created_at" | "sent_by_name"
 >;
 
 export type Plan = Pick<
