@@ -826,6 +826,15 @@ export type Database = {
         Args: { p_business_id: string; p_code: string }
         Returns: boolean
       }
+      create_business: {
+        Args: {
+          p_locale?: string
+          p_name: string
+          p_owner_phone: string
+          p_timezone: string
+        }
+        Returns: string
+      }
       get_conversation_context: {
         Args: { p_conversation_id: string }
         Returns: Json
