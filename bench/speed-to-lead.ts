@@ -34,7 +34,7 @@ async function burst(b: TestBusiness, count: number, inserts: number[] = [], aft
     leads.map(async (phone) => {
       const alert = events.next((e) => e.type === "message.created" && e.message?.to === b.ownerPhone && e.message.body.includes(phone), 60_000);
       const started = performance.now();
-      await submitLead(b.widgetId, { name: "Bench Lead", phone, message: "Water heater leaking in the garage" }, client);
+      await submitLead(b, { name: "Bench Lead", phone, message: "Water heater leaking in the garage" }, client);
       const inserted = performance.now();
       inserts.push(inserted - started);
       await alert;

@@ -23,9 +23,9 @@ async function addHistory(client: pg.Client, businessId: string, widgetId: strin
   await client.query("set local session_replication_role = replica");
   await client.query(
     `with new_leads as (
-       insert into public.leads (widget_id, business_id, name, phone, message, sms_consent, consent_text, consent_at,
+       insert into public.leads (widget_id, business_id, name, phone, message, sms_consent, consent_text, consent_at, locale,
                                  followup_status, owner_alert_status, created_at)
-       select $2, $1, 'History ' || n, '+1' || (2000000000 + n)::text, 'Old request', true, 'consent', now() - make_interval(days => $4),
+       select $2, $1, 'History ' || n, '+1' || (2000000000 + n)::text, 'Old request', true, 'consent', now() - make_interval(days => $4), 'en',
               'started', 'delivered', now() - make_interval(days => $4) + n * interval '1 millisecond'
          from generate_series(1, $3::int) as n
        returning id, phone)

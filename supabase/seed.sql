@@ -34,7 +34,7 @@ on conflict (business_id) do nothing;
 
 -- The widget demo page is served beside the API, at its port + 2 (local/config.ts): allow that origin
 -- for whatever LEADLOOP_PORT_BASE the instance runs on, as well as the default dev and test ports.
-insert into public.widgets (id, business_id, name, allowed_origins, consent_text, max_leads_per_ip_per_hour)
+insert into public.widgets (id, business_id, name, allowed_origins, consent_text, consent_texts, max_leads_per_ip_per_hour)
 select '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001', 'Website form',
         array(select distinct o from unnest(array['http://127.0.0.1:54323', 'http://localhost:54323', 'http://127.0.0.1:54423',
                                                     'http://localhost:54423']
@@ -42,6 +42,7 @@ select '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-00000000
                                                              from (select substring(s.decrypted_secret from '^https?://[^/:]+:([0-9]+)')::int as port
                                                                      from vault.decrypted_secrets s where s.name = 'project_url') api
                                                             where port is not null), '{}')) as o order by o),
-        'I agree to receive text messages from Demo Plumbing Co about my service request. Msg & data rates may apply. Reply STOP to opt out.',
+        'I agree to receive text messages from Demo Plumbing Co about my service request. Msg & data rates may apply. Reply STOP to opt out, HELP for help.',
+        jsonb_build_object('es', 'Acepto recibir mensajes de texto de Demo Plumbing Co sobre mi solicitud de servicio. Pueden aplicarse tarifas de mensajes y datos. Responda STOP para cancelar, HELP para ayuda.'),
         60
 on conflict (id) do nothing;

@@ -53,7 +53,7 @@ export const leadSchema = z.object({
 
 export const timezoneSchema = z.string().refine(isValidTimeZone, "timezone must be an IANA zone such as America/Chicago");
 
-/** get_conversation_context, and the `context` of record_inbound_sms. */
+/** get_conversation_context, and the `context` of process_inbound_sms. */
 export const conversationContextSchema = z.object({
   conversation_id: z.string().uuid(),
   ...({
@@ -87,8 +87,10 @@ export const claimedMessageSchema = z.object({
   from_phone: z.string(),
   body: z.string(),
   attempts: z.number().int(),
+  /** An earlier attempt whose outcome is unknown began then: look for it in Twilio before sending again. */
+  unknown_attempt_at: z.string().nullish().transform((v) => v ?? null),
 } satisfies Columns<Tables<"messages">>);
-export type ClaimedMessage = z.infer<typeof claimedMessageSchema>;
+export type ClaimedMessage = z.output<typeof claimedMessageSchema>;
 
 /** A row of claim_due_summaries: a leased conversation for summarize, with its whole thread. */
 export const claimedSummarySchema = z.object({

@@ -95,10 +95,6 @@ for (
   const [text, reason] of [
     ["just call me", "call_requested"],
     ["Can you call me instead? 512-555-0101", "call_requested"],
-    ["Not interested anymore, we hired someone", "not_interested"],
-    ["wrong number", "wrong_number"],
-    ["Número equivocado", "wrong_number"],
-    ["no gracias, ya no lo necesito", "not_interested"],
     ["llámeme por favor", "call_requested"],
   ] as const
 ) {
@@ -107,6 +103,16 @@ for (
     assertEquals(d.complete, true);
     assertEquals(d.completionReason, reason);
     assertEquals(d.ask, null);
+  });
+}
+
+// "Wrong number" and "not interested" also put the number on the do-not-text list, so the database
+// decides them (private.inbound_keyword_rules) before the engine runs; the engine never ends a
+// conversation for them on its own.
+for (const text of ["Not interested anymore, we hired someone", "wrong number", "no gracias, ya no lo necesito"]) {
+  Deno.test(`leaves "${text}" to the database's keyword rules`, () => {
+    const d = decideTurn(withReply(makeContext(), text), text, now);
+    assert(!["not_interested", "wrong_number"].includes(String(d.completionReason)), `closed as ${d.completionReason}`);
   });
 }
 

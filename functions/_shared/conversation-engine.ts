@@ -3,9 +3,9 @@
 // conversation is done and why. The database renders the wording (private.sms_copy) in the
 // conversation's language and records what the text asks. Pure: no I/O, the clock is a parameter.
 import type { ConversationContext } from "./contracts.ts";
-import { detectIntent, extractConversation, type Intent, missingSlots, type SlotName, type Slots } from "./extract.ts";
+import { detectIntent, extractConversation, missingSlots, type SlotName, type Slots } from "./extract.ts";
 
-export type ClosingReason = "slots_filled" | "max_questions" | Intent;
+export type ClosingReason = "slots_filled" | "max_questions" | "call_requested";
 
 export interface TurnDecision {
   slots: Slots;
@@ -46,8 +46,10 @@ export function decideTurn(context: ConversationContext, inboundBody: string, no
     completionReason: reason,
   });
 
-  const intent = detectIntent(inboundBody);
-  if (intent) return close(intent);
+  // "Wrong number" and "not interested" put the number on the do-not-text list, so the database's
+  // keyword rules decide them before the engine runs (process_inbound_sms); the engine only ends a
+  // conversation for a lead who asks to be called.
+  if (detectIntent(inboundBody) === "call_requested") return close("call_requested");
 
   const missing = missingSlots(slots);
   if (missing.length === 0) return close("slots_filled");

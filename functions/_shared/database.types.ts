@@ -141,6 +141,7 @@ export type Database = {
           slots: NonNullable<Json>
           status: string
           summary: Json | null
+          summary_attempts: number
           summary_completed_at: string | null
           summary_due_at: string | null
           summary_lease_until: string | null
@@ -167,6 +168,7 @@ export type Database = {
           slots?: NonNullable<Json>
           status?: string
           summary?: Json | null
+          summary_attempts?: number
           summary_completed_at?: string | null
           summary_due_at?: string | null
           summary_lease_until?: string | null
@@ -193,6 +195,7 @@ export type Database = {
           slots?: NonNullable<Json>
           status?: string
           summary?: Json | null
+          summary_attempts?: number
           summary_completed_at?: string | null
           summary_due_at?: string | null
           summary_lease_until?: string | null
@@ -242,12 +245,17 @@ export type Database = {
           owner_alert_status: string
           phone: string
           phone_status: string
+          region: string | null
+          reported_timezone: string | null
           sms_consent: boolean
           source_url: string | null
           status: string
+          timezone_source: string
+          timezones: string[]
           unread_count: number
           user_agent: string | null
           widget_id: string | null
+          zip: string | null
         }
         Insert: {
           assigned_to?: string | null
@@ -264,7 +272,7 @@ export type Database = {
           ip?: unknown
           is_duplicate?: boolean
           last_inbound_at?: string | null
-          locale?: string
+          locale: string
           message?: string | null
           name: string
           not_texted_reason?: string | null
@@ -272,12 +280,17 @@ export type Database = {
           owner_alert_status?: string
           phone: string
           phone_status?: string
+          region?: string | null
+          reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
+          timezone_source?: string
+          timezones?: string[]
           unread_count?: number
           user_agent?: string | null
           widget_id?: string | null
+          zip?: string | null
         }
         Update: {
           assigned_to?: string | null
@@ -302,12 +315,17 @@ export type Database = {
           owner_alert_status?: string
           phone?: string
           phone_status?: string
+          region?: string | null
+          reported_timezone?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
+          timezone_source?: string
+          timezones?: string[]
           unread_count?: number
           user_agent?: string | null
           widget_id?: string | null
+          zip?: string | null
         }
         Relationships: [
           {
@@ -356,6 +374,7 @@ export type Database = {
           from_phone: string
           id: string
           kind: string
+          last_attempt_at: string | null
           lead_id: string | null
           lease_until: string | null
           max_attempts: number
@@ -366,6 +385,7 @@ export type Database = {
           status_reason: string | null
           to_phone: string
           twilio_sid: string | null
+          unknown_attempt_at: string | null
           updated_at: string
         }
         Insert: {
@@ -383,6 +403,7 @@ export type Database = {
           from_phone: string
           id?: string
           kind: string
+          last_attempt_at?: string | null
           lead_id?: string | null
           lease_until?: string | null
           max_attempts?: number
@@ -393,6 +414,7 @@ export type Database = {
           status_reason?: string | null
           to_phone: string
           twilio_sid?: string | null
+          unknown_attempt_at?: string | null
           updated_at?: string
         }
         Update: {
@@ -410,6 +432,7 @@ export type Database = {
           from_phone?: string
           id?: string
           kind?: string
+          last_attempt_at?: string | null
           lead_id?: string | null
           lease_until?: string | null
           max_attempts?: number
@@ -420,6 +443,7 @@ export type Database = {
           status_reason?: string | null
           to_phone?: string
           twilio_sid?: string | null
+          unknown_attempt_at?: string | null
           updated_at?: string
         }
         Relationships: [
@@ -449,6 +473,7 @@ export type Database = {
       opt_outs: {
         Row: {
           business_id: string
+          confirmation_message_id: string | null
           created_at: string
           inbound_message_id: string | null
           matched_rule: string
@@ -457,6 +482,7 @@ export type Database = {
         }
         Insert: {
           business_id: string
+          confirmation_message_id?: string | null
           created_at?: string
           inbound_message_id?: string | null
           matched_rule?: string
@@ -465,6 +491,7 @@ export type Database = {
         }
         Update: {
           business_id?: string
+          confirmation_message_id?: string | null
           created_at?: string
           inbound_message_id?: string | null
           matched_rule?: string
@@ -477,6 +504,13 @@ export type Database = {
             columns: ["business_id"]
             isOneToOne: false
             referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "opt_outs_confirmation_message_id_fkey"
+            columns: ["confirmation_message_id"]
+            isOneToOne: false
+            referencedRelation: "messages"
             referencedColumns: ["id"]
           },
           {
@@ -719,6 +753,7 @@ export type Database = {
           allowed_origins: string[]
           business_id: string
           consent_text: string
+          consent_texts: NonNullable<Json>
           created_at: string
           default_country: string
           fields: NonNullable<Json>
@@ -733,6 +768,7 @@ export type Database = {
           allowed_origins: string[]
           business_id: string
           consent_text: string
+          consent_texts?: NonNullable<Json>
           created_at?: string
           default_country?: string
           fields?: NonNullable<Json>
@@ -747,6 +783,7 @@ export type Database = {
           allowed_origins?: string[]
           business_id?: string
           consent_text?: string
+          consent_texts?: NonNullable<Json>
           created_at?: string
           default_country?: string
           fields?: NonNullable<Json>
@@ -812,6 +849,7 @@ export type Database = {
           kind: string
           lead_id: string
           to_phone: string
+          unknown_attempt_at: string
         }[]
       }
       complete_conversation_summary: {
@@ -846,6 +884,7 @@ export type Database = {
           p_error_code: string
           p_error_message: string
           p_message_id: string
+          p_outcome_unknown?: boolean
           p_retryable: boolean
         }
         Returns: string
@@ -854,7 +893,9 @@ export type Database = {
         Args: { p_message_id: string; p_twilio_sid: string }
         Returns: boolean
       }
-      record_inbound_sms: {
+      next_outbox_due_at: { Args: Record<PropertyKey, never>; Returns: string }
+      process_inbound_sms: { Args: { p_message_sid: string }; Returns: Json }
+      receive_inbound_sms: {
         Args: {
           p_body: string
           p_from: string

@@ -26,6 +26,9 @@ export function emptySlots(): ExtractedSlots {
 }
 
 // ---------- intents ----------
+// What a reply says beyond the slots. The conversation engine acts only on call_requested: "wrong
+// number" and "not interested" are decided by the database's keyword rules (they also put the number on
+// the do-not-text list); here they only keep such a message from being read as a job description.
 
 const intentPatterns: [Intent, RegExp][] = [
   [

@@ -15,9 +15,15 @@ export const inboundOutcomeSchema = z.enum([
   "opted_out",
   "opted_in",
   "help",
+  "wrong_number",
+  "not_interested",
+  "ambiguous",
   "reply",
   "no_conversation",
 ]);
+
+/** receive_inbound_sms: stored is false for a MessageSid seen before; processed tells whether it was applied. */
+export const receivedInboundSchema = z.object({ stored: z.boolean(), processed: z.boolean() });
 
 export const inboundResultSchema = z.object({
   outcome: inboundOutcomeSchema,
@@ -53,13 +59,25 @@ export interface TurnArgs {
   completionReason: string | null;
 }
 
+export interface InboundSms {
+  messageSid: string;
+  from: string;
+  to: string;
+  body: string;
+  optOutType: string | null;
+}
+
 export interface LeadloopRpc {
   claimOutboundMessages(batchSize: number, leaseSeconds: number): Promise<ClaimedMessage[]>;
   markMessageSent(messageId: string, twilioSid: string): Promise<boolean>;
-  markMessageFailed(messageId: string, code: string, message: string, retryable: boolean): Promise<string>;
-  recordInboundSms(
-    args: { messageSid: string; from: string; to: string; body: string; optOutType: string | null },
-  ): Promise<InboundResult>;
+  /** outcomeUnknown: the request may have reached Twilio; the next attempt looks for it first. */
+  markMessageFailed(messageId: string, code: string, message: string, retryable: boolean, outcomeUnknown?: boolean): Promise<string>;
+  /** When a queued text is next due or a lease in flight expires (null: nothing waits). */
+  nextOutboxDueAt(): Promise<Date | null>;
+  /** Stores an inbound SMS raw, once per MessageSid (step one: nothing else can fail with it). */
+  receiveInboundSms(sms: InboundSms): Promise<z.infer<typeof receivedInboundSchema>>;
+  /** Applies a received SMS once (step two); a repeat answers duplicate. */
+  processInboundSms(messageSid: string): Promise<InboundResult>;
   getConversationContext(conversationId: string): Promise<ConversationContext | null>;
   applyConversationTurn(args: TurnArgs): Promise<{ applied: boolean; version: number | null }>;
   recordMessageStatus(
@@ -96,24 +114,34 @@ export function typedRpc(call: RawRpc): LeadloopRpc {
         await call("mark_message_sent", { p_message_id: messageId, p_twilio_sid: twilioSid }),
       );
     },
-    async markMessageFailed(messageId, code, message, retryable) {
+    async markMessageFailed(messageId, code, message, retryable, outcomeUnknown = false) {
       const data = await call("mark_message_failed", {
         p_message_id: messageId,
         p_error_code: code,
         p_error_message: message,
         p_retryable: retryable,
+        p_outcome_unknown: outcomeUnknown,
       });
       return parse("mark_message_failed", z.string(), data);
     },
-    async recordInboundSms(a) {
-      const data = await call("record_inbound_sms", {
+    async nextOutboxDueAt() {
+      const data = await call("next_outbox_due_at", {});
+      const at = parse("next_outbox_due_at", z.string().nullable(), data ?? null);
+      return at === null ? null : new Date(at);
+    },
+    async receiveInboundSms(a) {
+      const data = await call("receive_inbound_sms", {
         p_message_sid: a.messageSid,
         p_from: a.from,
         p_to: a.to,
         p_body: a.body,
         ...(a.optOutType === null ? {} : { p_opt_out_type: a.optOutType }),
       });
-      return parse("record_inbound_sms", inboundResultSchema, data);
+      return parse("receive_inbound_sms", receivedInboundSchema, data);
+    },
+    async processInboundSms(messageSid) {
+      const data = await call("process_inbound_sms", { p_message_sid: messageSid });
+      return parse("process_inbound_sms", inboundResultSchema, data);
     },
     async getConversationContext(conversationId) {
       const data = await call("get_conversation_context", { p_conversation_id: conversationId });

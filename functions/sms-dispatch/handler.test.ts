@@ -23,6 +23,7 @@ function message(n: number, kind = "owner_alert") {
     from_phone: "+15005550006",
     body: `message ${n}`,
     attempts: 1,
+    unknown_attempt_at: null as string | null,
   };
 }
 
@@ -32,6 +33,7 @@ function rpcWith(batches: ReturnType<typeof message>[][], failedStatus = "queued
     claim_outbound_messages: (_a, i) => batches[i] ?? [],
     mark_message_sent: () => true,
     mark_message_failed: (a) => (a.p_retryable ? failedStatus : "failed"),
+    next_outbox_due_at: () => null,
   });
 }
 
@@ -40,9 +42,13 @@ const created = (sid: string) => new Response(JSON.stringify({ sid, status: "que
 const twilioError = (status: number, code: number, message = "error") =>
   new Response(JSON.stringify({ code, message, status }), { status });
 
+/** One invocation; the background retry keeper it leaves is awaited too, so no test leaks a timer. */
 async function run(deps: DispatchDeps) {
-  const res = await createDispatchHandler(deps)(post());
-  return { status: res.status, body: await res.json() };
+  const background: Promise<unknown>[] = [];
+  const res = await createDispatchHandler({ waitUntil: (p) => background.push(p), ...deps })(post());
+  const body = await res.json();
+  await Promise.all(background);
+  return { status: res.status, body };
 }
 
 Deno.test("sends every claimed message with Twilio's API shape and drains until a claim is empty", async () => {
@@ -51,7 +57,7 @@ Deno.test("sends every claimed message with Twilio's API shape and drains until 
   const f = fakeFetch(() => created(`SM${++n}`));
   const { status, body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch });
   assertEquals(status, 200);
-  assertEquals(body, { claimed: 3, sent: 3, retried: 0, failed: 0 });
+  assertEquals(body, { claimed: 3, sent: 3, reconciled: 0, retried: 0, failed: 0 });
   assertEquals(r.callsTo("claim_outbound_messages").length, 3, "claims again until empty");
   assertEquals(f.calls[0].url, `http://twilio.test/2010-04-01/Accounts/${twilio.TWILIO_ACCOUNT_SID}/Messages.json`);
   const headers = new Headers(f.calls[0].init.headers);
@@ -79,7 +85,8 @@ for (
     ["21614 landline", () => twilioError(400, 21614), "21614", false],
     ["30007 filtered", () => twilioError(400, 30007), "30007", false],
     ["HTTP 401 without body", () => new Response("", { status: 401 }), "http_401", false],
-    ["201 without a sid", () => new Response("{}", { status: 201 }), "invalid_response", false],
+    // Twilio took something it did not name: retried, but looked up first.
+    ["201 without a sid", () => new Response("{}", { status: 201 }), "invalid_response", true],
   ] as const
 ) {
   Deno.test(`Twilio ${name} -> mark_message_failed(code ${code}, retryable ${retryable})`, async () => {
@@ -88,30 +95,149 @@ for (
     const [call] = r.callsTo("mark_message_failed");
     assertEquals(call.args.p_error_code, code);
     assertEquals(call.args.p_retryable, retryable);
-    assertEquals(body, { claimed: 1, sent: 0, retried: retryable ? 1 : 0, failed: retryable ? 0 : 1 });
+    assertEquals(body, { claimed: 1, sent: 0, reconciled: 0, retried: retryable ? 1 : 0, failed: retryable ? 0 : 1 });
   });
 }
 
-Deno.test("a timeout and a network error are retryable", async () => {
-  const r = rpcWith([[message(1), message(2)]]);
+Deno.test("a timeout, a reset connection, a gateway 504 and a 2xx without a sid leave the outcome unknown; a refused connection or Twilio's 500 do not", async () => {
+  const r = rpcWith([[message(1), message(2), message(3), message(4), message(5), message(6)]]);
+  const answers: Array<(url: string, init: RequestInit) => Promise<Response>> = [
+    (url, init) => hangingFetch(url, init),
+    () => Promise.reject(new TypeError("error sending request: connection reset by peer")),
+    () => Promise.resolve(new Response("", { status: 504 })),
+    () => Promise.resolve(new Response("{}", { status: 201 })),
+    () => Promise.reject(new TypeError("error sending request: tcp connect error: Connection refused")),
+    () => Promise.resolve(twilioError(500, 20500)),
+  ];
   let i = 0;
-  const fetchFn =
-    ((url: string, init: RequestInit) =>
-      i++ === 0 ? hangingFetch(url, init) : Promise.reject(new TypeError("connection reset"))) as typeof fetch;
+  const fetchFn = ((url: string, init: RequestInit) => answers[i++](url, init)) as typeof fetch;
   const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fetchFn, concurrency: 1 });
-  const calls = r.callsTo("mark_message_failed").map((c) => [c.args.p_error_code, c.args.p_retryable]);
-  assertEquals(calls, [["timeout", true], ["network", true]]);
-  assertEquals(body.retried, 2);
+  const calls = r.callsTo("mark_message_failed").map((c) => [c.args.p_error_code, c.args.p_retryable, c.args.p_outcome_unknown]);
+  assertEquals(calls, [
+    ["timeout", true, true],
+    ["network", true, true],
+    ["http_504", true, true],
+    ["invalid_response", true, true],
+    ["network", true, false],
+    ["20500", true, false],
+  ]);
+  assertEquals(body.retried, 6);
+});
+
+Deno.test("an attempt of unknown outcome found in Twilio's list is recorded as sent, not sent again", async () => {
+  const since = "2026-12-01T10:00:00.000Z";
+  const r = rpcWith([[{ ...message(1), unknown_attempt_at: since }]]);
+  const f = fakeFetch(() =>
+    Response.json({
+      messages: [
+        { sid: "SMother", body: "another text", date_created: "Tue, 01 Dec 2026 10:00:03 +0000" },
+        { sid: "SMfound", body: "message 1", date_created: "Tue, 01 Dec 2026 10:00:02 +0000" },
+      ],
+    })
+  );
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch });
+  assertEquals(f.calls.length, 1, "one lookup, no send");
+  assertEquals(f.calls[0].init.method, "GET");
+  const url = new URL(f.calls[0].url);
+  assertEquals(url.pathname, `/2010-04-01/Accounts/${twilio.TWILIO_ACCOUNT_SID}/Messages.json`);
+  assertEquals(url.searchParams.get("To"), "+15125550001");
+  assertEquals(url.searchParams.get("From"), "+15005550006");
+  assertEquals(url.searchParams.get("DateSent>"), "2026-12-01T09:59:00.000Z");
+  assertEquals(r.callsTo("mark_message_sent")[0].args, { p_message_id: message(1).id, p_twilio_sid: "SMfound" });
+  assertEquals(body, { claimed: 1, sent: 0, reconciled: 1, retried: 0, failed: 0 });
+});
+
+Deno.test("the lookup pages through Twilio's list (many texts to one owner) within a window around the attempt", async () => {
+  const r = rpcWith([[{ ...message(1), unknown_attempt_at: "2026-12-01T10:00:00.000Z" }]]);
+  const f = fakeFetch((call) =>
+    new URL(call.url).searchParams.get("PageToken")
+      ? Response.json({ messages: [{ sid: "SMpage2", body: "message 1", date_created: "Tue, 01 Dec 2026 10:00:01 +0000" }], next_page_uri: null })
+      : Response.json({
+        messages: [{ sid: "SMother", body: "message 9", date_created: "Tue, 01 Dec 2026 10:00:09 +0000" }],
+        next_page_uri: `/2010-04-01/Accounts/${twilio.TWILIO_ACCOUNT_SID}/Messages.json?To=%2B15125550001&PageSize=1000&Page=1&PageToken=PA1`,
+      })
+  );
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch });
+  assertEquals(f.calls.length, 2);
+  assertEquals(new URL(f.calls[0].url).searchParams.get("DateSent<"), "2026-12-01T10:05:00.000Z");
+  assertEquals(new URL(f.calls[1].url).origin, "http://twilio.test", "the next page is asked of the same API");
+  assertEquals(r.callsTo("mark_message_sent")[0].args.p_twilio_sid, "SMpage2");
+  assertEquals(body.reconciled, 1);
+});
+
+Deno.test("an attempt of unknown outcome not in Twilio's list is sent; one from before it does not count", async () => {
+  const r = rpcWith([[{ ...message(1), unknown_attempt_at: "2026-12-01T10:00:00.000Z" }]]);
+  const f = fakeFetch((call) =>
+    call.init.method === "GET"
+      ? Response.json({ messages: [{ sid: "SMold", body: "message 1", date_created: "Tue, 01 Dec 2026 09:50:00 +0000" }] })
+      : created("SMnew")
+  );
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch });
+  assertEquals(f.calls.map((c) => c.init.method), ["GET", "POST"]);
+  assertEquals(r.callsTo("mark_message_sent")[0].args.p_twilio_sid, "SMnew");
+  assertEquals(body.sent, 1);
+});
+
+Deno.test("when Twilio's list cannot be read, nothing is sent: retried later, still of unknown outcome", async () => {
+  const r = rpcWith([[{ ...message(1), unknown_attempt_at: "2026-12-01T10:00:00.000Z" }]]);
+  const f = fakeFetch(() => new Response("down", { status: 503 }));
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch });
+  assertEquals(f.calls.map((c) => c.init.method), ["GET"]);
+  const [call] = r.callsTo("mark_message_failed");
+  assertEquals([call.args.p_error_code, call.args.p_retryable, call.args.p_outcome_unknown], ["reconcile_failed", true, true]);
+  assertEquals(body.retried, 1);
+});
+
+Deno.test("a retry due within the horizon is woken at its own time by the same invocation", async () => {
+  let dueAt: Date | null = new Date(Date.now() + 40);
+  const r = fakeRpc({
+    claim_outbound_messages: (_a, i) => (i === 1 ? [message(2)] : []),
+    mark_message_sent: () => true,
+    next_outbox_due_at: () => {
+      const answer = dueAt;
+      dueAt = null;
+      return answer?.toISOString() ?? null;
+    },
+  });
+  const started = Date.now();
+  const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SM2")).fetch, retryHorizonMs: 1000 });
+  assertEquals(body.claimed, 0, "the response does not wait for the retry");
+  assert(Date.now() - started >= 40, "the keeper slept until the retry was due");
+  assertEquals(r.callsTo("mark_message_sent").map((c) => c.args.p_twilio_sid), ["SM2"], "and then sent it");
+});
+
+Deno.test("a message due but not claimable does not make the keeper spin", async () => {
+  const r = fakeRpc({
+    claim_outbound_messages: () => [],
+    next_outbox_due_at: () => new Date(Date.now() - 1000).toISOString(),
+  });
+  await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SM1")).fetch, keepAliveMs: 1500 });
+  const claims = r.callsTo("claim_outbound_messages").length;
+  assert(claims >= 2 && claims <= 4, `${claims} claims in 1.5 s`);
+});
+
+Deno.test("a retry due later than the horizon is left to the minute sweep", async () => {
+  const r = fakeRpc({
+    claim_outbound_messages: () => [],
+    next_outbox_due_at: () => new Date(Date.now() + 5 * 60_000).toISOString(),
+  });
+  await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SM1")).fetch, retryHorizonMs: 1000 });
+  assertEquals(r.callsTo("claim_outbound_messages").length, 1);
+  assertEquals(r.callsTo("next_outbox_due_at").length, 1);
 });
 
 Deno.test("the last attempt of a retryable error counts as failed (the database dead-letters it)", async () => {
   const r = rpcWith([[message(1)]], "failed");
   const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => new Response("", { status: 500 })).fetch });
-  assertEquals(body, { claimed: 1, sent: 0, retried: 0, failed: 1 });
+  assertEquals(body, { claimed: 1, sent: 0, reconciled: 0, retried: 0, failed: 1 });
 });
 
 Deno.test("a message whose lease expired before mark_message_sent still counts as sent", async () => {
-  const r = fakeRpc({ claim_outbound_messages: (_a, i) => (i === 0 ? [message(1)] : []), mark_message_sent: () => false });
+  const r = fakeRpc({
+    claim_outbound_messages: (_a, i) => (i === 0 ? [message(1)] : []),
+    mark_message_sent: () => false,
+    next_outbox_due_at: () => null,
+  });
   const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SM1")).fetch });
   assertEquals(body.sent, 1);
 });
@@ -123,15 +249,16 @@ Deno.test("a failure recording one message does not stop the others (its lease h
       if (a.p_twilio_sid === "SM1") throw new Error("connection lost");
       return true;
     },
+    next_outbox_due_at: () => null,
   });
   let n = 0;
   const { status, body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created(`SM${++n}`)).fetch, concurrency: 1 });
   assertEquals(status, 200);
-  assertEquals(body, { claimed: 2, sent: 1, retried: 0, failed: 0 });
+  assertEquals(body, { claimed: 2, sent: 1, reconciled: 0, retried: 0, failed: 0 });
 });
 
 Deno.test("one invocation is bounded by maxBatches", async () => {
-  const r = fakeRpc({ claim_outbound_messages: (_a, i) => [message(i)], mark_message_sent: () => true });
+  const r = fakeRpc({ claim_outbound_messages: (_a, i) => [message(i)], mark_message_sent: () => true, next_outbox_due_at: () => null });
   const { body } = await run({ rpc: r.rpc, credentials, twilio, fetch: fakeFetch(() => created("SMx")).fetch, maxBatches: 3 });
   assertEquals(body.claimed, 3);
   assertEquals(r.callsTo("claim_outbound_messages").length, 3);

@@ -17,6 +17,12 @@ function handlerWith(script: RpcScript) {
   return { ...r, handler: createInboundHandler({ rpc: r.rpc, env: webhookEnv, now }) };
 }
 
+/** The two steps: the message is stored, then processed into `outcome`. */
+const received = (outcome: () => unknown): RpcScript => ({
+  receive_inbound_sms: () => ({ stored: true, processed: false }),
+  process_inbound_sms: outcome,
+});
+
 const replyOutcome = (body = fields.Body) => ({
   outcome: "reply",
   message_id: "44444444-4444-4444-8444-444444444444",
@@ -30,19 +36,21 @@ const replyOutcome = (body = fields.Body) => ({
 
 Deno.test("a reply runs the engine, applies the turn and answers empty TwiML", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => replyOutcome(),
+    ...received(() => replyOutcome()),
     apply_conversation_turn: () => ({ applied: true, version: 4 }),
   });
   const res = await t.handler(await signedTwilioRequest("twilio-inbound", fields));
   assertEquals(res.status, 200);
   assertEquals(res.headers.get("content-type"), "text/xml");
   assertMatch(await res.text(), /<Response\/>$/);
-  assertEquals(t.callsTo("record_inbound_sms")[0].args, {
+  // Stored first, then processed: two calls.
+  assertEquals(t.callsTo("receive_inbound_sms")[0].args, {
     p_message_sid: fields.MessageSid,
     p_from: fields.From,
     p_to: fields.To,
     p_body: fields.Body,
   });
+  assertEquals(t.callsTo("process_inbound_sms")[0].args, { p_message_sid: fields.MessageSid });
   const [apply] = t.callsTo("apply_conversation_turn");
   // The engine says what to ask; the database words it in the conversation's language.
   assertEquals(apply.args, {
@@ -57,7 +65,7 @@ Deno.test("a reply runs the engine, applies the turn and answers empty TwiML", a
 
 Deno.test("a version conflict re-reads the context and retries once", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => replyOutcome(),
+    ...received(() => replyOutcome()),
     apply_conversation_turn: (_a, i) => ({ applied: i > 0, version: 5 }),
     get_conversation_context: () => ({ ...replyOutcome().context, version: 5 }),
   });
@@ -70,7 +78,7 @@ Deno.test("a version conflict re-reads the context and retries once", async () =
 
 Deno.test("two conflicts in a row give up without a third try, still 200", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => replyOutcome(),
+    ...received(() => replyOutcome()),
     apply_conversation_turn: () => ({ applied: false, version: 9 }),
     get_conversation_context: () => ({ ...replyOutcome().context, version: 9 }),
   });
@@ -81,7 +89,7 @@ Deno.test("two conflicts in a row give up without a third try, still 200", async
 
 Deno.test("a conversation closed meanwhile is not touched on retry", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => replyOutcome(),
+    ...received(() => replyOutcome()),
     apply_conversation_turn: () => ({ applied: false, version: 6 }),
     get_conversation_context: () => ({ ...replyOutcome().context, version: 6, status: "completed" }),
   });
@@ -91,7 +99,7 @@ Deno.test("a conversation closed meanwhile is not touched on retry", async () =>
 
 Deno.test("an engine/apply failure after the message is stored still answers 200 (a retry would be a duplicate)", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => replyOutcome(),
+    ...received(() => replyOutcome()),
     apply_conversation_turn: () => {
       throw new Error("db gone");
     },
@@ -102,7 +110,7 @@ Deno.test("an engine/apply failure after the message is stored still answers 200
 
 Deno.test("a reply without context in the result reads it with get_conversation_context", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => ({ ...replyOutcome(), context: null }),
+    ...received(() => ({ ...replyOutcome(), context: null })),
     get_conversation_context: () => replyOutcome().context,
     apply_conversation_turn: () => ({ applied: true, version: 4 }),
   });
@@ -111,24 +119,26 @@ Deno.test("a reply without context in the result reads it with get_conversation_
   assertEquals(t.callsTo("apply_conversation_turn").length, 1);
 });
 
-for (const outcome of ["duplicate", "unknown_number", "opted_out", "opted_in", "help", "no_conversation"]) {
+for (
+  const outcome of ["duplicate", "unknown_number", "opted_out", "opted_in", "help", "wrong_number", "not_interested", "ambiguous", "no_conversation"]
+) {
   Deno.test(`outcome ${outcome}: no engine turn, empty TwiML`, async () => {
     const t = handlerWith({
-      record_inbound_sms: () => ({ outcome, message_id: null, business_id: null, conversation_id: null }),
+      ...received(() => ({ outcome, message_id: null, business_id: null, conversation_id: null })),
     });
     const res = await t.handler(await signedTwilioRequest("twilio-inbound", { ...fields, Body: "STOP", OptOutType: "STOP" }));
     assertEquals(res.status, 200);
     assertMatch(await res.text(), /<Response\/>/);
-    assertEquals(t.calls.map((c) => c.name), ["record_inbound_sms"]);
+    assertEquals(t.calls.map((c) => c.name), ["receive_inbound_sms", "process_inbound_sms"]);
   });
 }
 
 Deno.test("OptOutType from Twilio Advanced Opt-Out is passed through", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => ({ outcome: "opted_out", message_id: null, business_id: null, conversation_id: null }),
+    ...received(() => ({ outcome: "opted_out", message_id: null, business_id: null, conversation_id: null })),
   });
   await t.handler(await signedTwilioRequest("twilio-inbound", { ...fields, Body: "stop", OptOutType: "STOP" }));
-  assertEquals(t.callsTo("record_inbound_sms")[0].args.p_opt_out_type, "STOP");
+  assertEquals(t.callsTo("receive_inbound_sms")[0].args.p_opt_out_type, "STOP");
 });
 
 for (
@@ -150,7 +160,7 @@ for (
 
 Deno.test("the query string is part of the signed URL", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => ({ outcome: "duplicate", message_id: null, business_id: null, conversation_id: null }),
+    ...received(() => ({ outcome: "duplicate", message_id: null, business_id: null, conversation_id: null })),
   });
   const ok = await t.handler(await signedTwilioRequest("twilio-inbound", fields, { query: "?source=sms" }));
   assertEquals(ok.status, 200);
@@ -195,10 +205,23 @@ Deno.test("non-form bodies are 415 and non-POST is 405", async () => {
 
 Deno.test("a database failure while storing answers 5xx so Twilio retries", async () => {
   const t = handlerWith({
-    record_inbound_sms: () => {
+    receive_inbound_sms: () => {
       throw new Error("db down");
     },
   });
   const res = await t.handler(await signedTwilioRequest("twilio-inbound", fields));
   assert(res.status >= 500);
+  assertEquals(t.calls.map((c) => c.name), ["receive_inbound_sms"], "nothing is processed before it is stored");
+});
+
+Deno.test("a failure while processing a stored STOP answers 200: it is kept, and the sweep applies it", async () => {
+  const t = handlerWith({
+    ...received(() => {
+      throw new Error("canceling statement due to lock timeout");
+    }),
+  });
+  const res = await t.handler(await signedTwilioRequest("twilio-inbound", { ...fields, Body: "STOP" }));
+  assertEquals(res.status, 200);
+  assertMatch(await res.text(), /<Response\/>/);
+  assertEquals(t.calls.map((c) => c.name), ["receive_inbound_sms", "process_inbound_sms"]);
 });

@@ -1,13 +1,17 @@
-// Twilio's inbound SMS webhook. The database stores the message once per MessageSid and
-// handles STOP/START/HELP (answers go through the outbox); for a reply in an open
-// conversation this runs the conversation engine and applies the turn (the database words
-// the next text, in the language of the reply).
+// Twilio's inbound SMS webhook, raw first: the message is stored once per MessageSid before
+// anything else happens (a failure there answers 5xx, so Twilio retries: the number's webhook URL
+// carries the retry overrides, see README "Deployment"). Then the database applies it (STOP/START/HELP,
+// wrong number, not interested, the ambiguous question; answers go through the outbox), and for a
+// reply in an open conversation this runs the conversation engine and applies the turn (the
+// database words the next text, in the language of the reply). Once stored, a failure later is
+// logged and answered 200: the sweep processes what was not processed, and a Twilio retry would
+// only be a duplicate.
 import { z } from "zod";
 import { emptyTwiml, type Handler, withErrors } from "../_shared/http.ts";
 import { readSignedTwilioForm } from "../_shared/twilio-webhook.ts";
 import type { ConversationContext } from "../_shared/contracts.ts";
 import { decideTurn } from "../_shared/conversation-engine.ts";
-import type { LeadloopRpc } from "../_shared/rpc.ts";
+import type { InboundResult, LeadloopRpc } from "../_shared/rpc.ts";
 import type { TwilioWebhookEnv } from "../_shared/env.ts";
 
 export const inboundFormSchema = z.object({
@@ -60,17 +64,22 @@ export async function runConversationTurn(
 export function createInboundHandler(deps: InboundDeps): Handler {
   return withErrors("twilio-inbound", async (req) => {
     const form = inboundFormSchema.parse(await readSignedTwilioForm(req, deps.env, "twilio-inbound"));
-    // A failure here answers 5xx so Twilio retries; nothing was stored yet.
-    const result = await deps.rpc.recordInboundSms({
+    // Step one, the only one whose failure Twilio must see: keep the message.
+    await deps.rpc.receiveInboundSms({
       messageSid: form.MessageSid,
       from: form.From,
       to: form.To,
       body: form.Body,
       optOutType: form.OptOutType ?? null,
     });
+    let result: InboundResult;
+    try {
+      result = await deps.rpc.processInboundSms(form.MessageSid);
+    } catch (err) {
+      console.error(`[twilio-inbound] ${form.MessageSid} stored, not processed yet (the sweep retries): ${(err as Error)?.message ?? err}`);
+      return emptyTwiml();
+    }
     if (result.outcome === "reply" && result.conversation_id) {
-      // The message is stored; a Twilio retry would only be a duplicate, so engine
-      // failures are logged (the idle sweep still completes the conversation).
       try {
         const turn = await runConversationTurn(
           deps.rpc,
@@ -81,6 +90,7 @@ export function createInboundHandler(deps: InboundDeps): Handler {
         );
         if (!turn.applied) console.warn(`[twilio-inbound] turn not applied for ${result.conversation_id}: ${turn.reason}`);
       } catch (err) {
+        // The reply is applied to the conversation; without a turn the idle sweep completes it.
         console.error(`[twilio-inbound] conversation ${result.conversation_id}: ${(err as Error)?.message ?? err}`);
       }
     }

@@ -109,7 +109,22 @@ export async function createMessageRoute(store: EmulatorStore, req: IncomingMess
     if (fault.mode === "http500") return sendTwilioError(res, new TwilioApiError(fault.code ?? 20500, undefined, 500));
     if (fault.mode === "http429") return sendTwilioError(res, new TwilioApiError(fault.code ?? 20429, undefined, 429));
     if (fault.mode === "timeout") {
-      // Hold the request past the client's patience; nothing is created, like a request lost on the way.
+      // Hold the request past the client's patience: nothing is created, like a request lost on the way,
+      // or (accepted) the message is created first, like an answer lost on the way back.
+      if (fault.accepted) {
+        try {
+          createOutbound(store, {
+            to: form.get("To") ?? undefined,
+            from: form.get("From") ?? undefined,
+            messagingServiceSid: form.get("MessagingServiceSid") ?? undefined,
+            body: form.get("Body") ?? undefined,
+            statusCallback: form.get("StatusCallback") ?? undefined,
+            direction: "outbound-api",
+          }, null);
+        } catch (error) {
+          if (!(error instanceof TwilioApiError)) throw error;
+        }
+      }
       await store.later(fault.hangMs);
       if (res.destroyed) return;
       if (fault.afterHang === "close") res.socket?.destroy();

@@ -95,7 +95,7 @@ export class TwilioEmulatorControl {
   redeliver(sid: string) {
     return this.call<{ sid: string }>("POST", `/emulator/messages/${sid}/redeliver`);
   }
-  fault(fault: { mode: "http500" | "http429" | "timeout" | "error"; code?: number; count?: number; rate?: number; hangMs?: number; afterHang?: "504" | "close"; seed?: number }) {
+  fault(fault: { mode: "http500" | "http429" | "timeout" | "error"; code?: number; count?: number; rate?: number; hangMs?: number; afterHang?: "504" | "close"; accepted?: boolean; seed?: number }) {
     return this.call<{ id: number }>("POST", "/emulator/faults", fault);
   }
   clearFaults() {

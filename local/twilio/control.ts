@@ -137,9 +137,12 @@ export async function handleControl(store: EmulatorStore, req: IncomingMessage, 
     if (afterHang !== "504" && afterHang !== "close") throw new HttpError(400, 'afterHang must be "504" or "close"');
     const seed = input.seed;
     if (seed !== undefined && !Number.isInteger(seed)) throw new HttpError(400, "seed must be an integer");
+    const accepted = input.accepted ?? false;
+    if (typeof accepted !== "boolean") throw new HttpError(400, "accepted must be a boolean");
+    if (accepted && mode !== "timeout") throw new HttpError(400, 'accepted applies to mode "timeout" only');
     const rule: FaultRule = {
       id: ++store.faultIds, mode, code: code as number | null, remaining: count as number | null, rate,
-      hangMs: hangMs as number, afterHang, triggered: 0,
+      hangMs: hangMs as number, afterHang, accepted, triggered: 0,
       random: seed !== undefined ? seededRandom(seed as number) : Math.random,
     };
     store.faults.push(rule);

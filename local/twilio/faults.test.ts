@@ -73,6 +73,18 @@ describe("fault injection", () => {
     assert.equal((await send(lead)).status, 201);
   });
 
+  test("timeout with accepted creates the message and then holds the answer, as an answer lost on the way back", async () => {
+    await emu.control.fault({ mode: "timeout", count: 1, hangMs: 600, accepted: true });
+    const impatient = emulatorTwilioClient(emu.url, emu.accountSid, emu.authToken, 200);
+    const lead = newPhone();
+    await assert.rejects(impatient.messages.create({ to: lead, from: business, body: "taken anyway" }), /timeout/i);
+    const [taken] = await emu.control.messages(lead);
+    assert.equal(taken.body, "taken anyway", "Twilio has it although the client never heard");
+    const listed = await emu.client.messages.list({ to: lead, from: business, dateSentAfter: new Date(Date.now() - 60_000) });
+    assert.deepEqual(listed.map((m) => m.sid), [taken.sid], "and lists it, so a careful client finds it before sending again");
+    await assert.rejects(emu.control.fault({ mode: "http500", accepted: true } as never), /accepted applies to mode .*timeout.* only/);
+  });
+
   test("error with an API code answers 400 with that code", async () => {
     await emu.control.fault({ mode: "error", code: 21611, count: 1 });
     const result = await send();

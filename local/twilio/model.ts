@@ -88,6 +88,8 @@ export interface FaultRule {
   hangMs: number;
   /** What a held request finally gets: a 504 answer, or its connection closed with no answer. */
   afterHang: "504" | "close";
+  /** timeout only: the message is created before the request is held (Twilio took it; the answer is lost). */
+  accepted: boolean;
   triggered: number;
   random: () => number;
 }

@@ -155,6 +155,6 @@ export class EmulatorStore {
   }
 
   faultView(rule: FaultRule) {
-    return { id: rule.id, mode: rule.mode, code: rule.code, remaining: rule.remaining, rate: rule.rate, hangMs: rule.hangMs, afterHang: rule.afterHang, triggered: rule.triggered };
+    return { id: rule.id, mode: rule.mode, code: rule.code, remaining: rule.remaining, rate: rule.rate, hangMs: rule.hangMs, afterHang: rule.afterHang, accepted: rule.accepted, triggered: rule.triggered };
   }
 }

@@ -60,6 +60,29 @@ comment on function private.is_valid_timezone(text) is 'True when Postgres knows
 revoke execute on function private.is_valid_timezone(text) from public;
 grant execute on function private.is_valid_timezone(text) to anon, authenticated, service_role;
 
+-- A time zone a visitor's browser may report that says nothing about where they are: privacy-hardened
+-- browsers report UTC, and the Etc/ zones are offsets, not places.
+-- (Self-contained: CHECK constraints run it as anon, which may not look inside the private schema.)
+create or replace function private.is_place_timezone(p_timezone text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_timezone is null or length(p_timezone) > 64 or p_timezone ~* '^(etc/|utc$|uct$|gmt|zulu$|universal$|greenwich$|factory$)' then
+    return false;
+  end if;
+  perform now() at time zone p_timezone;
+  return true;
+exception when others then
+  return false;
+end
+$$;
+comment on function private.is_place_timezone(text) is 'True for an IANA zone that names a place (America/Chicago), false for UTC, GMT, Etc/* and invalid names.';
+revoke execute on function private.is_place_timezone(text) from public;
+grant execute on function private.is_place_timezone(text) to anon, authenticated, service_role;
+
 create or replace function private.is_valid_origin(p_origin text)
 returns boolean
 language sql
@@ -113,6 +136,26 @@ $$;
 comment on function private.next_allowed_send_time(timestamptz, text, time, time) is
   'Earliest instant >= p_at inside [window_start, window_end) local time in p_timezone (DST-correct).';
 revoke execute on function private.next_allowed_send_time(timestamptz, text, time, time) from public;
+
+-- The widest window anyone may text a lead in: 08:00-21:00 in the lead's local time (47 CFR
+-- 64.1200(c)(1)). An owner may narrow it (and states narrow it further: state_texting_rules), never
+-- widen it. One place says so: the businesses CHECK constraint and its clear error both call this.
+create or replace function private.texting_window_problem(p_start time, p_end time)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when p_start is null or p_end is null then 'Set both the time texting starts and the time it ends.'
+    when p_start < '08:00' then 'Texts to leads may start at 08:00 at the earliest (the federal rule): choose 08:00 or later.'
+    when p_end > '21:00' then 'Texts to leads must end by 21:00 at the latest (the federal rule): choose 21:00 or earlier.'
+    when p_end - p_start < interval '1 hour' then 'Texting must end at least an hour after it starts (same day).'
+  end
+$$;
+comment on function private.texting_window_problem(time, time) is 'Why an owner''s texting window is not allowed (outside 08:00-21:00, or under an hour long), or null when it is.';
+revoke execute on function private.texting_window_problem(time, time) from public;
+grant execute on function private.texting_window_problem(time, time) to authenticated, service_role;
 
 create or replace function private.touch_updated_at()
 returns trigger

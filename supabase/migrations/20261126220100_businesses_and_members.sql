@@ -22,18 +22,41 @@ create table public.businesses (
   sending_problem_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint businesses_quiet_hours_order check (quiet_hours_start < quiet_hours_end)
+  constraint businesses_quiet_hours_allowed check (private.texting_window_problem(quiet_hours_start, quiet_hours_end) is null)
 );
 comment on table public.businesses is 'A customer of leadloop: its owner phone, Twilio sending number (routes inbound SMS), follow-up settings and quiet hours. The wording of its texts is private.sms_copy.';
 comment on column public.businesses.default_locale is 'The owner''s language (owner alert and summary) and the first guess for a lead whose form message says nothing.';
-comment on column public.businesses.quiet_hours_start is 'Texts to leads go out only from this local time (business timezone)...';
-comment on column public.businesses.quiet_hours_end is '...until this local time; outside the window they are deferred.';
+comment on column public.businesses.quiet_hours_start is 'Texts to leads go out only from this time in the lead''s own zone (08:00 at the earliest)...';
+comment on column public.businesses.quiet_hours_end is '...until this time (21:00 at the latest); outside the window, and outside a stricter state''s, they are deferred.';
+comment on column public.businesses.timezone is 'The business''s zone: the summary''s clock, and a lead''s zone when neither the lead''s device, a ZIP nor the area code tells it.';
 comment on column public.businesses.opt_out_confirmation_by is 'Who sends the one opt-out confirmation: leadloop, or twilio when the number uses Advanced Opt-Out (then leadloop stays silent).';
 comment on column public.businesses.allowed_calling_codes is 'Country calling codes leads may be texted at (SMS pumping guard).';
 comment on column public.businesses.sending_problem is 'Owner-visible account problem reported by Twilio (30034/30032 unregistered number).';
 
 create trigger businesses_touch_updated_at before update on public.businesses
   for each row execute function private.touch_updated_at();
+
+-- The CHECK constraint above is the guarantee; this says what is wrong in words the dashboard shows.
+create or replace function private.businesses_check_texting_window()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  problem text := private.texting_window_problem(new.quiet_hours_start, new.quiet_hours_end);
+begin
+  if problem is not null then
+    raise exception using errcode = '23514', message = problem,
+      detail = 'field: ' || case when new.quiet_hours_start < '08:00' then 'quiet_hours_start' else 'quiet_hours_end' end;
+  end if;
+  return new;
+end
+$$;
+comment on function private.businesses_check_texting_window() is 'BEFORE INSERT/UPDATE on businesses: refuses a texting window outside 08:00-21:00 (or under an hour) with a clear message.';
+revoke execute on function private.businesses_check_texting_window() from public;
+
+create trigger businesses_check_texting_window before insert or update of quiet_hours_start, quiet_hours_end on public.businesses
+  for each row execute function private.businesses_check_texting_window();
 
 create table public.business_members (
   business_id uuid not null references public.businesses (id) on delete cascade,

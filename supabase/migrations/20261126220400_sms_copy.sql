@@ -90,7 +90,15 @@ insert into private.sms_copy (key, locale, audience, asks, body, body_without_na
   ('opt_out_ack', 'en', 'lead', '{}', '{business}: you are unsubscribed and will receive no more texts. Reply START to resubscribe.', null),
   ('opt_out_ack', 'es', 'lead', '{}', '{business}: se ha dado de baja y no recibirá más mensajes. Responda START para volver a suscribirse.', null),
   ('opt_in_ack', 'en', 'lead', '{}', '{business}: you are subscribed again. Msg & data rates may apply. Reply STOP to opt out.', null),
-  ('opt_in_ack', 'es', 'lead', '{}', '{business}: está suscrito de nuevo. Pueden aplicarse tarifas de mensajes y datos. Responda STOP para darse de baja (Reply STOP to opt out).', null);
+  ('opt_in_ack', 'es', 'lead', '{}', '{business}: está suscrito de nuevo. Pueden aplicarse tarifas de mensajes y datos. Responda STOP para darse de baja (Reply STOP to opt out).', null),
+  -- The one question for a text that may mean "stop" ("can you stop", "who is this?").
+  ('clarify_opt_out', 'en', 'lead', '{}', '{business} here, about your service request. Reply STOP to stop texts from {business}.', null),
+  ('clarify_opt_out', 'es', 'lead', '{}', 'Le escribe {business} sobre su solicitud de servicio. Responda STOP para no recibir más mensajes de {business} (Reply STOP to opt out).', null),
+  -- The summary the owner gets when the summarizer keeps failing: what the conversation holds, plainly.
+  ('owner_summary_fallback', 'en', 'owner', '{}', E'Lead summary for {business} (automatic summary unavailable): {name} {phone}\nNeed: {need}\nWhen: {timing}\nWhere: {location}\nCall tel:{phone}\nText sms:{phone}', null),
+  ('owner_summary_fallback', 'es', 'owner', '{}', E'Resumen del cliente para {business} (resumen automático no disponible): {name} {phone}\nNecesita: {need}\nCuándo: {timing}\nDónde: {location}\nLlamar tel:{phone}\nMensaje sms:{phone}', null),
+  ('owner_summary_fallback.unknown', 'en', 'owner', '{}', '(not said)', null),
+  ('owner_summary_fallback.unknown', 'es', 'owner', '{}', '(no lo dijo)', null);
 
 -- The copy row to use. p_business_id is the hook for per-business wording: an override table joins
 -- here (override first, default second) and every caller of render_sms gets it unchanged.
@@ -249,7 +257,7 @@ $$;
 comment on function private.render_sms(text, text, jsonb, text[], uuid) is 'The one SMS renderer: the wording of p_key in p_locale that asks p_asks, its {placeholders} filled from p_vars cleaned by private.sms_var (the no-name form when first_name is not a usable first name). Unknown copy or a missing placeholder is an error (22023).';
 revoke execute on function private.render_sms(text, text, jsonb, text[], uuid) from public;
 
--- The one language detector, for the form message at intake and for every reply (record_inbound_sms
+-- The one language detector, for the form message at intake and for every reply (process_inbound_sms
 -- stores the reply's locale on the conversation, and the next text is rendered in it). Cue words
 -- decide, so two-word replies ("sí, mañana") work; a text with no language signal ("78704", "👍")
 -- keeps the current locale.

@@ -23,7 +23,14 @@ create table public.leads (
   consent_at timestamptz,
   ip inet,  -- null when the platform gave no parseable client address (limited as the 'unknown' address)
   user_agent text check (user_agent is null or length(user_agent) <= 512),
-  locale text not null default 'en' check (locale in ('en', 'es')),
+  -- The form's language as the widget sent it (no default: the intake trigger needs to see it was not
+  -- sent); the trigger then stores the language of the lead's own words (private.detect_locale).
+  locale text not null check (locale in ('en', 'es')),
+  reported_timezone text check (reported_timezone is null or private.is_place_timezone(reported_timezone)),
+  zip text check (zip is null or zip ~ '^[0-9]{5}$'),
+  timezones text[] not null default '{}' check (cardinality(timezones) <= 4),
+  timezone_source text not null default 'business' check (timezone_source in ('device', 'zip', 'area_code', 'business')),
+  region text check (region is null or region ~ '^[A-Z]{2}$'),
   is_duplicate boolean not null default false,
   duplicate_of uuid references public.leads (id) on delete set null,
   owner_alert_status text not null default 'queued'
@@ -44,6 +51,13 @@ create table public.leads (
 );
 comment on table public.leads is 'One website form submission. Saved first, whatever happens next; business_id and the consent evidence (text, time, IP, user agent) are set by the intake trigger, never by the client.';
 comment on column public.leads.not_texted_reason is 'Why the lead was not texted back (shown to the owner).';
+comment on column public.leads.locale is 'The language texts to the lead start in: its form message''s (private.detect_locale), else the language of the form it filled.';
+comment on column public.leads.consent_text is 'The exact consent text the lead was shown (the widget''s text in the form''s language) when it ticked the box.';
+comment on column public.leads.reported_timezone is 'The time zone the visitor''s browser reported with the form (kept only when it names a place).';
+comment on column public.leads.zip is 'A US ZIP code found in the form message, if any.';
+comment on column public.leads.timezones is 'The zones whose local time decides when the lead may be texted (every one of them must be inside the window); empty: the business''s.';
+comment on column public.leads.timezone_source is 'Which signal gave timezones: device (the browser), zip, area_code, or business (none of them known).';
+comment on column public.leads.region is 'The lead''s state or province from its ZIP or area code, for state texting rules (FL, OK, MD).';
 -- conversation_open: the phone already has an open conversation with the business (see private.leads_before_insert).
 comment on column public.leads.is_duplicate is 'Same phone for the same business within its duplicate window: stored, but alerts nobody again.';
 comment on column public.leads.owner_alert_status is 'queued -> sent -> delivered | failed; skipped_duplicate (a recent lead already alerted), awaiting_verification (held until the owner confirms their phone), skipped_suspicious (a premium-rate, fictional or impossible number: not worth waking the owner), skipped_daily_cap (the business''s daily SMS cap was reached).';
@@ -58,7 +72,7 @@ create index leads_duplicate_of_idx on public.leads (duplicate_of) where duplica
 
 alter table public.leads enable row level security;
 revoke all on public.leads from anon, authenticated;
-grant insert (widget_id, name, phone, email, message, source_url, sms_consent, honeypot) on public.leads to anon;
+grant insert (widget_id, name, phone, email, message, source_url, sms_consent, honeypot, locale, reported_timezone) on public.leads to anon;
 grant select on public.leads to authenticated;
 grant all on public.leads to service_role;
 
@@ -174,6 +188,20 @@ end
 $$;
 comment on function private.message_states_timing(text) is 'True when the form message already says when (today, tomorrow morning, Friday, 3pm, Dec 5, mañana, el lunes...), so the text-back does not ask again. Conservative: a false hit would skip the question.';
 
+-- A US ZIP in a form message: five digits standing alone, not a price, a part of a longer number or a
+-- quantity (12000 BTU). The first one found, or null.
+create or replace function private.form_zip(p_message text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select (regexp_match(lower(p_message), '(?:^|[^$0-9.,/-])([0-9]{5})(?:-[0-9]{4})?(?![0-9]|[.,/][0-9]|-[0-9]'
+        || '|\s*(?:btu|dollars|usd|bucks|sq|square|sqft|ft|feet|miles|mi|lbs|pounds|gal|gallons|k|watts|w|psi|rpm|cc)\M)'))[1]
+$$;
+comment on function private.form_zip(text) is 'The first US ZIP code standing alone in a form message (not a price, quantity or part of a longer number), or null.';
+revoke execute on function private.form_zip(text) from public;
+
 create or replace function private.message_states_location(p_message text)
 returns boolean
 language plpgsql
@@ -183,9 +211,7 @@ as $$
 begin
   return (
   select coalesce(
-    -- a US ZIP: five digits standing alone, not a price, a part of a longer number or a quantity (12000 BTU)
-    lower(p_message) ~ ('(^|[^$0-9.,/-])[0-9]{5}(-[0-9]{4})?(?![0-9]|[.,/][0-9]|-[0-9]'
-        || '|\s*(btu|dollars|usd|bucks|sq|square|sqft|ft|feet|miles|mi|lbs|pounds|gal|gallons|k|watts|w|psi|rpm|cc)\M)')
+    private.form_zip(p_message) is not null
     -- a street address: a house number, one to four name words (not little words: "2 doors on the way"), a street type
     or lower(p_message) ~ ('\m[0-9]{1,6}[a-z]?\s+((?!(the|a|an|on|in|of|to|and|or|for|my|our|your|is|are|at|by|with|from|this|that|all|each|per)\M)[a-z0-9.''-]+\s+){1,4}'
         || '(st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|hwy|highway'
@@ -257,6 +283,8 @@ declare
   known_phone_status text;
   texted_today boolean;
   number_refusal text;
+  form_locale text;
+  locality record;
   send_at timestamptz;
   reason text;
 begin
@@ -302,6 +330,9 @@ begin
   if length(new.message) > 2000 then
     perform private.raise_intake_error('message', 'message: keep the message under 2000 characters.');
   end if;
+  if new.locale is not null and new.locale not in ('en', 'es') then
+    perform private.raise_intake_error('locale', 'locale: the form language must be en or es.');
+  end if;
   new.source_url := nullif(btrim(coalesce(new.source_url, '')), '');
   if new.source_url is not null and (length(new.source_url) > 2048 or new.source_url !~ '^https?://') then
     perform private.raise_intake_error('source_url', 'source_url: must be the http(s) address of the page (at most 2048 characters).');
@@ -314,10 +345,19 @@ begin
   new.business_id := widget.business_id;
   new.created_at := now();
   new.ip := case when address <> 'unknown' then address::inet end;
-  new.consent_text := case when new.sms_consent then widget.consent_text end;
+  -- The consent evidence is the text in the language the form was shown in.
+  form_locale := coalesce(new.locale, business.default_locale);
+  new.consent_text := case when new.sms_consent then private.widget_consent_text(widget, form_locale) end;
   new.consent_at := case when new.sms_consent then now() end;
   new.user_agent := left(headers ->> 'user-agent', 512);
-  new.locale := private.detect_locale(new.message, business.default_locale);
+  new.locale := private.detect_locale(new.message, form_locale);
+  -- Where the lead is, for its quiet hours: a browser zone that is no place is dropped, not refused.
+  new.reported_timezone := case when private.is_place_timezone(btrim(new.reported_timezone)) then btrim(new.reported_timezone) end;
+  new.zip := private.form_zip(new.message);
+  select * into locality from private.lead_locality(new.phone, new.zip, new.reported_timezone, business.timezone);
+  new.timezones := locality.timezones;
+  new.timezone_source := locality.timezone_source;
+  new.region := locality.region;
   new.is_duplicate := false;
   new.duplicate_of := null;
   new.delivery_problem := null;
@@ -358,7 +398,7 @@ begin
 
   -- The rules for texting the lead back, first failing rule wins. The billing gate comes last, at
   -- commit, because it locks the subscription row (see the header).
-  send_at := private.next_send_time(business, now());
+  send_at := (select n.send_at from private.next_lead_send_time(business, new, now()) n);
   if not new.sms_consent then
     reason := 'no_consent';
   elsif not business.followup_enabled then
@@ -383,7 +423,7 @@ begin
   return new;
 end
 $$;
-comment on function private.leads_before_insert() is 'Intake rules: widget active, Origin allowed, a lock-free look at the rate limits (PT429), honeypot, sizes, E.164, numbers never texted, duplicate window, then the text-back decision recorded on the lead (the billing gate follows at commit, private.leads_settle_at_commit).';
+comment on function private.leads_before_insert() is 'Intake rules: widget active, Origin allowed, a lock-free look at the rate limits (PT429), honeypot, sizes, E.164, numbers never texted, duplicate window, the consent text in the form''s language, where the lead is (quiet hours), then the text-back decision recorded on the lead (the billing gate follows at commit, private.leads_settle_at_commit).';
 revoke execute on function private.leads_before_insert() from public;
 
 create or replace function private.leads_after_insert()
@@ -429,7 +469,7 @@ begin
   return null;
 end
 $$;
-comment on function private.leads_after_insert() is 'Writes what intake decided: the owner alert at once, and the conversation with its text-back (queued, or deferred to the quiet-hours window); the billing gate settles it at commit.';
+comment on function private.leads_after_insert() is 'Writes what intake decided: the owner alert at once, and the conversation with its text-back (queued, or deferred to the lead''s texting window); the billing gate settles it at commit.';
 revoke execute on function private.leads_after_insert() from public;
 
 -- At commit (see the header): the widget's and business's hourly counts, then the billing gate and the quota. The lead's

@@ -25,6 +25,7 @@ create table public.conversations (
   summary_status text not null default 'not_due' check (summary_status in ('not_due', 'due', 'claimed', 'done')),
   summary_due_at timestamptz,
   summary_lease_until timestamptz,
+  summary_attempts integer not null default 0 check (summary_attempts >= 0),
   summary jsonb,
   summary_completed_at timestamptz,
   last_inbound_at timestamptz,
@@ -40,6 +41,7 @@ comment on table public.conversations is 'The SMS follow-up with one lead: the s
 comment on column public.conversations.is_open is 'pending, awaiting_reply or active: the conversation may still text and be texted.';
 comment on column public.conversations.current_locale is 'The language of the lead''s latest text (private.detect_locale); every text to the lead is rendered in it.';
 comment on column public.conversations.next_action_at is 'When the sweep must act (nudge or idle completion); null when nothing is scheduled.';
+comment on column public.conversations.summary_attempts is 'How often summarize has taken the summary; at the limit (or 30 minutes overdue) the sweep sends the owner the plain fallback summary instead (private.send_fallback_summaries).';
 comment on column public.conversations.version is 'Optimistic lock: every transition increments it and is guarded by the value read.';
 create index conversations_business_id_created_at_idx on public.conversations (business_id, created_at desc);
 create index conversations_lead_phone_open_idx on public.conversations (business_id, lead_phone) where is_open;

@@ -10,7 +10,8 @@ create table public.messages (
   conversation_id uuid references public.conversations (id) on delete cascade,
   direction text not null check (direction in ('outbound', 'inbound')),
   kind text not null check (kind in (
-    'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'inbound', 'verification')),
+    'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'opt_in_ack',
+    'clarify', 'inbound', 'verification')),
   to_phone text not null check (length(to_phone) between 3 and 32),
   from_phone text not null check (length(from_phone) between 3 and 32),
   body text not null check (length(body) between 1 and 1600),
@@ -22,7 +23,9 @@ create table public.messages (
   error_code text check (error_code is null or length(error_code) <= 16),
   error_message text check (error_message is null or length(error_message) <= 1000),
   attempts integer not null default 0 check (attempts >= 0),
-  max_attempts integer not null default 5 check (max_attempts between 1 and 20),
+  max_attempts integer not null default 30 check (max_attempts between 1 and 50),
+  last_attempt_at timestamptz,
+  unknown_attempt_at timestamptz,
   next_attempt_at timestamptz not null default now(),
   send_after timestamptz not null default now(),
   lease_until timestamptz,
@@ -38,15 +41,18 @@ create table public.messages (
     direction = 'inbound' or (private.is_e164(to_phone) and private.is_e164(from_phone))),
   constraint messages_sending_has_lease check ((status = 'sending') = (lease_until is not null)),
   constraint messages_lead_kinds_have_lead check (
-    kind in ('owner_alert', 'owner_summary', 'inbound', 'help', 'opt_out_ack', 'verification') or lead_id is not null),
+    kind in ('owner_alert', 'owner_summary', 'inbound', 'help', 'opt_out_ack', 'opt_in_ack', 'clarify', 'verification') or lead_id is not null),
   constraint messages_conversation_kinds_have_conversation check (
     kind not in ('text_back', 'question', 'nudge', 'closing') or conversation_id is not null),
   constraint messages_inbound_asks_nothing check (direction = 'outbound' or asks = '{}')
 );
 comment on table public.messages is 'Transcript and outbox in one: every SMS in or out. Outbound rows move queued|deferred -> sending (leased) -> sent -> delivered, or failed (dead letter) / canceled.';
 comment on column public.messages.asks is 'What this outbound text asks the lead for (need, timing, location, constraints), set by whoever composed it from private.sms_copy. The conversation engine learns what was asked from it, never from the body.';
-comment on column public.messages.send_after is 'Quiet hours: a deferred message becomes queued when this time comes.';
-comment on column public.messages.next_attempt_at is 'Exponential backoff: a retried message is not claimed before this time.';
+comment on column public.messages.send_after is 'Quiet hours: a deferred message becomes queued when this time comes (and is checked again when claimed).';
+comment on column public.messages.next_attempt_at is 'Backoff: a retried message is not claimed before this time (seconds at first, hours in an outage: private.retry_delay).';
+comment on column public.messages.max_attempts is 'A safety cap on attempts; retries normally end at the kind''s delivery deadline (private.delivery_deadline).';
+comment on column public.messages.last_attempt_at is 'When the latest attempt was claimed (its lease began).';
+comment on column public.messages.unknown_attempt_at is 'The earliest attempt whose outcome is unknown (timed out after the request left, or its worker vanished): sms-dispatch looks for it in Twilio''s message list before sending again.';
 comment on column public.messages.dedupe_key is 'Makes a message exactly-once (owner_summary:<conversation>, owner_alert:<lead>, ...).';
 create index messages_business_id_created_at_idx on public.messages (business_id, created_at desc);
 create index messages_conversation_id_created_at_idx on public.messages (conversation_id, created_at) where conversation_id is not null;
@@ -90,19 +96,6 @@ $$;
 comment on function private.is_sendable_now(public.messages, timestamptz) is 'A message sms-dispatch may claim at p_at: queued, past its quiet-hours deferral and its retry backoff.';
 revoke execute on function private.is_sendable_now(public.messages, timestamptz) from public;
 
-create or replace function private.next_send_time(p_business public.businesses, p_at timestamptz)
-returns timestamptz
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return private.next_allowed_send_time(p_at, p_business.timezone, p_business.quiet_hours_start, p_business.quiet_hours_end);
-end
-$$;
-comment on function private.next_send_time(public.businesses, timestamptz) is 'When a text to a lead of this business composed at p_at may go out (its quiet hours).';
-revoke execute on function private.next_send_time(public.businesses, timestamptz) from public;
-
 -- sms-compliance: at most 3 unsolicited texts (text-backs and nudges; replies to the lead's own
 -- messages are not unsolicited) to one phone per 24 hours, across businesses. Deferred texts wait in
 -- the future, so the texts within 24 hours either side of p_at are counted: then no 24-hour window
@@ -138,8 +131,9 @@ $$;
 comment on function private.may_text_unsolicited(text, timestamptz) is 'The frequency cap: true while fewer than 3 unsolicited texts to the phone fall within 24 hours of p_at.';
 revoke execute on function private.may_text_unsolicited(text, timestamptz) from public;
 
--- The one way an outbound text is written. Texts in a conversation with a lead wait for the business's
--- sending window (deferred until then); owner texts and the answers to STOP/START/HELP go at once.
+-- The one way an outbound text is written. Texts in a conversation with a lead wait for the lead's
+-- texting window (private.next_lead_send_time: its zones, the owner's hours, its state's rules), deferred
+-- until then with the reason; owner texts and the answers to STOP/START/HELP go at once.
 -- Null when p_dedupe_key was already used (the text exists).
 create or replace function private.enqueue_outbound(
   p_business public.businesses, p_kind text, p_to text, p_body text,
@@ -150,14 +144,21 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  send_at timestamptz := case when p_kind in ('text_back', 'question', 'nudge', 'closing')
-                              then private.next_send_time(p_business, p_at) else p_at end;
+  lead public.leads;
+  slot record;
   message_id uuid;
 begin
+  if private.is_limited_lead_text(p_kind) then
+    select * into lead from public.leads l where l.id = p_lead_id;
+    select * into slot from private.next_lead_send_time(p_business, lead, p_at);
+  else
+    select p_at as send_at, null::text as reason into slot;
+  end if;
   insert into public.messages (business_id, lead_id, conversation_id, direction, kind, to_phone, from_phone, body, asks,
-                               status, send_after, next_attempt_at, dedupe_key)
+                               status, status_reason, send_after, next_attempt_at, dedupe_key)
   values (p_business.id, p_lead_id, p_conversation_id, 'outbound', p_kind, p_to, p_business.twilio_number, p_body,
-          coalesce(p_asks, '{}'), case when send_at > p_at then 'deferred' else 'queued' end, send_at, send_at, p_dedupe_key)
+          coalesce(p_asks, '{}'), case when slot.send_at > p_at then 'deferred' else 'queued' end,
+          case when slot.send_at > p_at then slot.reason end, slot.send_at, slot.send_at, p_dedupe_key)
   on conflict (dedupe_key) do nothing
   returning id into message_id;
   -- Issue 12 (outbound_guards migration): owner texts wait for a confirmed owner phone, numbers leadloop
@@ -168,7 +169,7 @@ begin
   return message_id;
 end
 $$;
-comment on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) is 'Writes one outbound text from the business''s number: queued, or deferred to the sending window for texts in a lead conversation. Returns its id, or null when p_dedupe_key already exists.';
+comment on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) is 'Writes one outbound text from the business''s number: queued, or (a conversation text to a lead) deferred to the lead''s texting window with status_reason quiet_hours or state_limit. Returns its id, or null when p_dedupe_key already exists.';
 revoke execute on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) from public;
 
 -- Waking the edge functions, coalesced.
@@ -176,8 +177,10 @@ revoke execute on function private.enqueue_outbound(public.businesses, text, tex
 -- pending, new sendable messages need no wake of their own: the claim that clears the flag takes
 -- the same row lock, so it waits for every transaction that decided to skip, and then sees their
 -- messages. The decision runs at commit (deferred constraint trigger) so the lock is held for an
--- instant. A wake older than 30 seconds that no claim answered is treated as lost and re-posted;
--- the minute sweep also wakes dispatch whenever due messages wait.
+-- instant. A wake older than 5 seconds that no claim answered is treated as lost (a function that
+-- crashed or was redeployed mid-request; a cold start answers within that) and re-posted, so a lost
+-- wake holds new owner alerts for seconds, not half a minute; the minute sweep also wakes dispatch
+-- whenever due messages wait.
 create table private.dispatch_wake_state (
   singleton boolean primary key default true check (singleton),
   wake_pending boolean not null default false,
@@ -235,7 +238,7 @@ declare
   state private.dispatch_wake_state;
 begin
   select * into state from private.dispatch_wake_state where singleton for update;
-  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '30 seconds' then
+  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '5 seconds' then
     return false;
   end if;
   if private.post_to_edge_function('sms-dispatch') is null then

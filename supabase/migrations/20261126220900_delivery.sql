@@ -3,17 +3,27 @@
 -- service_role only; each Twilio error code's consequences for the number, lead and account are in
 -- apply_error_side_effects.
 
--- The claim first cancels every due text to an opted-out number (SKIP LOCKED, so concurrent claims
--- never wait on each other) and then leases a batch of what can really be sent. A batch made only of
--- suppressed texts would come back empty, which tells sms-dispatch "drained" while sendable
--- messages still wait behind it.
+-- The claim takes due texts in order (owner alerts first, then oldest), SKIP LOCKED so concurrent claims
+-- never wait on each other, and checks each against the current state before leasing it: a text the
+-- opt-out state no longer allows is canceled (private.suppression_reason), a conversation text outside
+-- the lead's texting window now (a retry, a recovered lease, an outage that ran into the evening) goes
+-- back to deferred with its reason. It keeps going until it has a batch, so texts it set aside never
+-- make the batch look drained while sendable ones wait behind them. Expired leases are released first.
 create or replace function public.claim_outbound_messages(p_batch_size int default 25, p_lease_seconds int default 60)
 returns table (id uuid, business_id uuid, lead_id uuid, conversation_id uuid, kind text, to_phone text,
-               from_phone text, body text, attempts int)
+               from_phone text, body text, attempts int, unknown_attempt_at timestamptz)
 language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  candidate public.messages;
+  leased public.messages;
+  business public.businesses;
+  lead public.leads;
+  slot record;
+  reason text;
+  taken integer := 0;
 begin
   if p_batch_size is null or p_batch_size < 1 or p_batch_size > 500 then
     raise exception 'p_batch_size must be between 1 and 500' using errcode = '22023';
@@ -22,42 +32,49 @@ begin
     raise exception 'p_lease_seconds must be between 5 and 3600' using errcode = '22023';
   end if;
   -- Answering the pending wake first: a transaction that skipped its own wake holds this row until
-  -- it commits, so the claim below sees its messages.
-  update private.dispatch_wake_state set wake_pending = false, last_claim_at = now() where singleton;
+  -- it commits, so the claim below sees its messages. Without a pending wake nobody skipped one, and
+  -- concurrent claims need not queue on the row.
+  update private.dispatch_wake_state set wake_pending = false, last_claim_at = now() where singleton and wake_pending;
+  perform private.release_expired_leases(now(), 100);
 
-  -- The send-time opt-out check: due texts to a number the business may no longer text are canceled.
-  with suppressed as (
-    select m.id from public.messages m
-     where m.status = 'queued' and private.is_sendable_now(m) and m.kind <> 'opt_out_ack'
-       and private.is_opted_out(m.business_id, m.to_phone)
-     for update of m skip locked
-  )
-  update public.messages m set status = 'canceled', status_reason = 'opted_out'
-    from suppressed where m.id = suppressed.id;
-
-  return query
-  with due as (
-    select m.id
-      from public.messages m
+  for candidate in
+    select m.* from public.messages m
      where m.status = 'queued' and private.is_sendable_now(m)
-       and (m.kind = 'opt_out_ack' or not private.is_opted_out(m.business_id, m.to_phone))
      order by (m.kind = 'owner_alert') desc, m.created_at
-     limit p_batch_size
      for update of m skip locked
-  ), leased as (
+  loop
+    reason := private.suppression_reason(candidate);
+    if reason is not null then
+      update public.messages m set status = 'canceled', status_reason = reason where m.id = candidate.id;
+      continue;
+    end if;
+    if private.is_limited_lead_text(candidate.kind) then
+      select * into business from public.businesses b where b.id = candidate.business_id;
+      select * into lead from public.leads l where l.id = candidate.lead_id;
+      select * into slot from private.next_lead_send_time(business, lead, now(), candidate.id);
+      if slot.send_at > now() then
+        update public.messages m
+           set status = 'deferred', send_after = slot.send_at, next_attempt_at = slot.send_at, status_reason = slot.reason
+         where m.id = candidate.id;
+        continue;
+      end if;
+    end if;
     update public.messages m
-       set status = 'sending',
-           lease_until = now() + make_interval(secs => p_lease_seconds), attempts = m.attempts + 1
-      from due
-     where m.id = due.id
-    returning m.id, m.business_id, m.lead_id, m.conversation_id, m.kind, m.to_phone, m.from_phone, m.body, m.attempts, m.created_at
-  )
-  select l.id, l.business_id, l.lead_id, l.conversation_id, l.kind, l.to_phone, l.from_phone, l.body, l.attempts
-    from leased l
-   order by (l.kind = 'owner_alert') desc, l.created_at;
+       set status = 'sending', lease_until = now() + make_interval(secs => p_lease_seconds),
+           attempts = m.attempts + 1, last_attempt_at = now()
+     where m.id = candidate.id
+    returning * into leased;
+    id := leased.id; business_id := leased.business_id; lead_id := leased.lead_id;
+    conversation_id := leased.conversation_id; kind := leased.kind; to_phone := leased.to_phone;
+    from_phone := leased.from_phone; body := leased.body; attempts := leased.attempts;
+    unknown_attempt_at := leased.unknown_attempt_at;
+    return next;
+    taken := taken + 1;
+    exit when taken >= p_batch_size;
+  end loop;
 end
 $$;
-comment on function public.claim_outbound_messages(int, int) is 'sms-dispatch: cancel due texts to opted-out numbers, then lease due queued messages (owner alerts first, then oldest) with FOR UPDATE SKIP LOCKED.';
+comment on function public.claim_outbound_messages(int, int) is 'sms-dispatch: lease due queued messages (owner alerts first, then oldest; SKIP LOCKED), checking each at send time: canceled when the opt-out state forbids it, deferred again when outside the lead''s texting window. unknown_attempt_at set: look the text up in Twilio before sending.';
 revoke execute on function public.claim_outbound_messages(int, int) from public, anon, authenticated;
 grant execute on function public.claim_outbound_messages(int, int) to service_role;
 
@@ -136,8 +153,11 @@ begin
   perform private.lock_twilio_sid(p_twilio_sid);
   update public.messages m
      set status = 'sent', twilio_sid = coalesce(m.twilio_sid, p_twilio_sid), sent_at = now(), lease_until = null,
-         error_code = null, error_message = null
-   where m.id = p_message_id and m.status = 'sending'
+         error_code = null, error_message = null, unknown_attempt_at = null
+   where m.id = p_message_id
+     -- sending: ours; queued without a SID: our lease expired and it waits to go again, but it went
+     -- (sending it again would text twice); deferred or canceled since: it went all the same.
+     and (m.status = 'sending' or (m.status in ('queued', 'deferred', 'canceled') and m.twilio_sid is null and m.attempts > 0))
   returning * into message;
   if message.id is null then
     update public.messages m set twilio_sid = p_twilio_sid where m.id = p_message_id and m.twilio_sid is null
@@ -154,7 +174,7 @@ begin
   return true;
 end
 $$;
-comment on function public.mark_message_sent(uuid, text) is 'sms-dispatch: Twilio accepted the message. False when it was no longer sending (lease expired); the SID is still kept. Status callbacks that arrived before the SID was recorded are applied now.';
+comment on function public.mark_message_sent(uuid, text) is 'sms-dispatch: Twilio accepted the message. A message whose lease expired meanwhile and waits to go again is recorded as sent too (it went). False when it had already been settled with another SID or status; the SID is kept if none was. Status callbacks that arrived before the SID was recorded are applied now.';
 revoke execute on function public.mark_message_sent(uuid, text) from public, anon, authenticated;
 grant execute on function public.mark_message_sent(uuid, text) to service_role;
 
@@ -166,7 +186,11 @@ security definer
 set search_path = ''
 as $$
 begin
-  if p_error_code in ('21610', '30005', '30006') then
+  -- A carrier opt-out about a text that left before the number opted back in (START) is stale.
+  if p_error_code in ('21610', '30005', '30006') and not exists (
+       select 1 from private.opt_ins i
+        where i.business_id = p_message.business_id and i.phone = p_message.to_phone
+          and i.opted_in_at > coalesce(p_message.sent_at, p_message.last_attempt_at, p_message.created_at)) then
     insert into public.opt_outs (business_id, phone, source, matched_rule)
     values (p_message.business_id, p_message.to_phone, 'carrier', 'carrier:' || p_error_code)
     on conflict do nothing;
@@ -188,10 +212,15 @@ begin
   end if;
 end
 $$;
-comment on function private.apply_error_side_effects(public.messages, text) is 'A Twilio error''s consequences: 21610/30005/30006 opt the number out, 21211 invalid, 21614/21635/30006 landline, 30007 filtered (shown on the lead), 30032/30034 unregistered sender (shown on the business).';
+comment on function private.apply_error_side_effects(public.messages, text) is 'A Twilio error''s consequences, applied once per state change by the caller: 21610/30005/30006 opt the number out (unless it opted back in after the text left), 21211 invalid, 21614/21635/30006 landline, 30007 filtered (shown on the lead), 30032/30034 unregistered sender (shown on the business).';
 revoke execute on function private.apply_error_side_effects(public.messages, text) from public;
 
-create or replace function public.mark_message_failed(p_message_id uuid, p_error_code text, p_error_message text, p_retryable boolean)
+-- A failed send. Permanent errors and anything past its delivery deadline are dead-lettered; the rest
+-- wait private.retry_delay and go again. p_outcome_unknown: the request may have reached Twilio (a
+-- timeout after it left): the next attempt looks for it first. The error's side effects apply once,
+-- here, on the move out of sending.
+create or replace function public.mark_message_failed(
+  p_message_id uuid, p_error_code text, p_error_message text, p_retryable boolean, p_outcome_unknown boolean default false)
 returns text
 language plpgsql
 security definer
@@ -200,50 +229,44 @@ as $$
 declare
   message public.messages;
   attempt_limit integer;
-  permanent boolean;
+  retry_at timestamptz;
 begin
   select * into message from public.messages m where m.id = p_message_id for update;
   if message.id is null then
     raise exception 'message % not found', p_message_id using errcode = 'P0002';
   end if;
-  if message.status not in ('sending', 'queued') then
-    return message.status;  -- already settled (sent, delivered, canceled, failed): nothing to undo
+  if message.status <> 'sending' then
+    return message.status;  -- not ours any more (settled, or its lease expired and it was requeued): nothing to undo
   end if;
   attempt_limit := case
     when p_error_code = '30008' then least(message.max_attempts, 2)   -- unknown: retry once
     when p_error_code = '30003' then least(message.max_attempts, 3)   -- unreachable: retry sparingly
     else message.max_attempts end;
-  permanent := not coalesce(p_retryable, false)
-    or p_error_code in ('21211', '21408', '21610', '21612', '21614', '21635', '30005', '30006', '30007', '30032', '30034')
-    or message.attempts >= attempt_limit;
+  retry_at := now() + private.retry_delay(message.attempts);
 
   update public.messages m
-     set status = case when permanent then 'failed' else 'queued' end,
-         lease_until = null,
-         error_code = left(p_error_code, 16),
-         error_message = left(p_error_message, 1000),
-         status_reason = case when permanent and message.attempts >= attempt_limit and coalesce(p_retryable, false)
-                              then 'dead_letter: gave up after ' || message.attempts || ' attempts' else m.status_reason end,
-         -- 30 s, 60 s, 120 s, ... capped at one hour
-         next_attempt_at = case when permanent then m.next_attempt_at
-                                else now() + least(interval '1 hour', interval '30 seconds' * power(2, greatest(message.attempts - 1, 0))) end
+     set status = 'queued', lease_until = null,
+         error_code = left(p_error_code, 16), error_message = left(p_error_message, 1000),
+         next_attempt_at = retry_at, status_reason = 'retrying',
+         unknown_attempt_at = case when coalesce(p_outcome_unknown, false) then coalesce(m.unknown_attempt_at, m.last_attempt_at) end
    where m.id = message.id
   returning * into message;
-
   perform private.apply_error_side_effects(message, p_error_code);
-  if permanent then
-    if message.kind = 'owner_alert' then
-      update public.leads set owner_alert_status = 'failed' where id = message.lead_id;
-    elsif message.kind in ('text_back', 'question', 'nudge') and message.conversation_id is not null then
-      perform private.close_conversation(message.conversation_id, 'failed', 'send_failed');
-    end if;
+
+  if not coalesce(p_retryable, false)
+     or p_error_code in ('21211', '21408', '21610', '21612', '21614', '21635', '30005', '30006', '30007', '30032', '30034') then
+    message := private.dead_letter(message, format('Twilio refused it for good (%s)', p_error_code));
+  elsif message.attempts >= attempt_limit then
+    message := private.dead_letter(message, format('gave up after %s attempts', message.attempts));
+  elsif retry_at > message.created_at + private.delivery_deadline(message.kind) then
+    message := private.dead_letter(message, format('still failing %s after it was written', private.delivery_deadline(message.kind)));
   end if;
   return message.status;
 end
 $$;
-comment on function public.mark_message_failed(uuid, text, text, boolean) is 'sms-dispatch: a send failed. Returns queued (retry with exponential backoff) or failed (permanent or dead letter), applying the Twilio error side effects.';
-revoke execute on function public.mark_message_failed(uuid, text, text, boolean) from public, anon, authenticated;
-grant execute on function public.mark_message_failed(uuid, text, text, boolean) to service_role;
+comment on function public.mark_message_failed(uuid, text, text, boolean, boolean) is 'sms-dispatch: a send failed. Returns queued (retried after private.retry_delay; p_outcome_unknown: looked up in Twilio first) or failed (permanent error, attempts exhausted or past private.delivery_deadline: dead-lettered, owner told). Error side effects apply once.';
+revoke execute on function public.mark_message_failed(uuid, text, text, boolean, boolean) from public, anon, authenticated;
+grant execute on function public.mark_message_failed(uuid, text, text, boolean, boolean) to service_role;
 
 create or replace function private.twilio_status_rank(p_status text)
 returns integer
@@ -285,14 +308,15 @@ begin
     elsif message.kind = 'owner_alert' and p_new_status in ('undelivered', 'failed') then
       update public.leads set owner_alert_status = 'failed' where id = message.lead_id;
     end if;
-  end if;
-  if p_error_code is not null then
-    perform private.apply_error_side_effects(message, p_error_code);
+    -- Once, on the change: a replayed or late callback changes no status and so re-applies nothing.
+    if p_error_code is not null then
+      perform private.apply_error_side_effects(message, p_error_code);
+    end if;
   end if;
   return message;
 end
 $$;
-comment on function private.apply_message_status(public.messages, text, text) is 'Applies one Twilio delivery status to a locked message (never backwards) with its error side effects; shared by record_message_status and mark_message_sent.';
+comment on function private.apply_message_status(public.messages, text, text) is 'Applies one Twilio delivery status to a locked message (never backwards) and, only when the status changed, its error side effects; shared by record_message_status and mark_message_sent.';
 revoke execute on function private.apply_message_status(public.messages, text, text) from public;
 
 -- The callbacks that beat mark_message_sent, applied in rank order (sent before delivered, whatever

@@ -14,26 +14,21 @@ declare
   completed integer := 0;
   early_statuses_purged integer := 0;
   limit_counters_purged integer := 0;
+  inbound_processed integer := 0;
+  fallback_summaries integer := 0;
   due record;
   business public.businesses;
+  lead public.leads;
   summaries_due boolean;
   dispatch_due boolean;
   dispatch_woken boolean := false;
   summarize_woken boolean := false;
 begin
-  -- Sends whose worker vanished: back to the queue, or dead letter when out of attempts.
-  with expired as (
-    select m.id from public.messages m
-     where m.status = 'sending' and m.lease_until < p_now
-     order by m.lease_until limit p_batch_size
-     for update skip locked
-  )
-  update public.messages m
-     set status = case when m.attempts >= m.max_attempts then 'failed' else 'queued' end,
-         status_reason = case when m.attempts >= m.max_attempts then 'dead_letter: lease expired on the last attempt' else 'lease_expired' end,
-         lease_until = null, next_attempt_at = p_now
-    from expired where m.id = expired.id;
-  get diagnostics leases_released = row_count;
+  -- Texts received but not processed (the function failed or stopped between storing and applying).
+  inbound_processed := private.process_pending_inbound(p_now);
+
+  -- Sends whose worker vanished: back to the queue, looked up in Twilio before they go again.
+  leases_released := private.release_expired_leases(p_now, p_batch_size);
 
   -- Quiet hours over: deferred texts become sendable (the commit trigger wakes dispatch).
   with ready as (
@@ -42,7 +37,7 @@ begin
      order by m.send_after limit p_batch_size
      for update skip locked
   )
-  update public.messages m set status = 'queued'
+  update public.messages m set status = 'queued', status_reason = null
     from ready where m.id = ready.id;
   get diagnostics deferred_released = row_count;
 
@@ -67,8 +62,9 @@ begin
         continue;
       end if;
       select * into business from public.businesses b where b.id = due.business_id;
+      select * into lead from public.leads l where l.id = due.lead_id;
       if private.is_opted_out(business.id, due.lead_phone)
-         or not private.may_text_unsolicited(due.lead_phone, private.next_send_time(business, p_now)) then
+         or not private.may_text_unsolicited(due.lead_phone, (select n.send_at from private.next_lead_send_time(business, lead, p_now) n)) then
         nudges_skipped := nudges_skipped + 1;
       else
         perform private.enqueue_outbound(business, 'nudge', due.lead_phone,
@@ -96,6 +92,9 @@ begin
   get diagnostics early_statuses_purged = row_count;
   limit_counters_purged := private.purge_limit_counters(p_now);
 
+  fallback_summaries := private.send_fallback_summaries(p_now);
+  delete from private.inbound_sms r where r.processed_at < p_now - interval '30 days';
+
   summaries_due := exists (
     select 1 from public.conversations c
      where c.summary_status in ('due', 'claimed') and private.summary_is_claimable(c, p_now));
@@ -113,11 +112,12 @@ begin
     'leases_released', leases_released, 'deferred_released', deferred_released,
     'nudges_queued', nudges_queued, 'nudges_skipped', nudges_skipped, 'completed', completed,
     'early_statuses_purged', early_statuses_purged, 'limit_counters_purged', limit_counters_purged,
+    'inbound_processed', inbound_processed, 'fallback_summaries', fallback_summaries,
     'summaries_due', summaries_due, 'summarize_woken', summarize_woken,
     'dispatch_due', dispatch_due, 'dispatch_woken', dispatch_woken);
 end
 $$;
-comment on function private.lifecycle_sweep(timestamptz, int) is 'pg_cron, every minute: expired leases, deferred texts now due, one nudge, idle completion (version-guarded), summary and dispatch wakes, purge of early status callbacks older than a day and of old limit counters.';
+comment on function private.lifecycle_sweep(timestamptz, int) is 'pg_cron, every minute: inbound texts not processed yet, expired leases, deferred texts now due, one nudge, idle completion (version-guarded), fallback summaries, summary and dispatch wakes, purge of early status callbacks older than a day, of old limit counters and of processed inbound rows older than 30 days.';
 revoke execute on function private.lifecycle_sweep(timestamptz, int) from public;
 
 select cron.schedule('leadloop-lifecycle-sweep', '* * * * *', 'select private.lifecycle_sweep()');

@@ -8,7 +8,8 @@ select pg_temp.two_businesses();
 select pg_temp.as_user((select staff_a from ids));
 select is((select count(*)::int from public.widgets), 1, 'widgets/select: members read their widgets');
 select throws_ok($$insert into public.widgets (business_id, allowed_origins, consent_text) select business_a, '{https://x.example}',
-                   'Texts from Test Co about your request. Msg & data rates may apply. Reply STOP to opt out.' from ids$$, '42501', null,
+                   format('Texts from %s about your request. Msg & data rates may apply. Reply STOP to opt out, HELP for help.', b.name)
+                   from ids join public.businesses b on b.id = business_a$$, '42501', null,
                  'widgets/insert: staff cannot create widgets');
 update public.widgets set active = false;
 select pg_temp.as_postgres();
@@ -16,10 +17,12 @@ select ok((select active from public.widgets where business_id = (select busines
 select pg_temp.as_user((select owner_a from ids));
 select is((select count(*)::int from public.widgets where business_id = (select business_b from ids)), 0, 'widgets/select: not another business''s widgets');
 select lives_ok($$insert into public.widgets (business_id, allowed_origins, consent_text) select business_a, '{https://x.example}',
-                  'Texts from Test Co about your request. Msg & data rates may apply. Reply STOP to opt out.' from ids$$,
+                  format('Texts from %s about your request. Msg & data rates may apply. Reply STOP to opt out, HELP for help.', b.name)
+                  from ids join public.businesses b on b.id = business_a$$,
                 'widgets/insert: owner creates a widget');
+-- (The consent check cannot read another business's name, so it neither refuses nor names it: RLS refuses.)
 select throws_ok($$insert into public.widgets (business_id, allowed_origins, consent_text) select business_b, '{https://x.example}',
-                   'Texts from Test Co about your request. Msg & data rates may apply. Reply STOP to opt out.' from ids$$, '42501', null,
+                   'Texts from Test Co about your request. Msg & data rates may apply. Reply STOP to opt out, HELP for help.' from ids$$, '42501', null,
                  'widgets/insert: not for another business');
 select lives_ok($$update public.widgets set allowed_origins = '{https://x.example,https://y.example}' where allowed_origins = '{https://x.example}'$$,
                 'widgets/update: owner changes a widget...');

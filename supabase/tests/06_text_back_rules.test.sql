@@ -55,19 +55,16 @@ select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'text
 update public.leads set created_at = created_at - interval '1 day' where phone = '+15554440040';
 select is(pg_temp.reason_for((select id from open_again), '+15554440040'), 'started', '...and the next day a new submission starts a new conversation');
 
--- quiet hours at intake: choose a window that excludes the current local time
-create temp table q as
-select (now() at time zone 'America/New_York')::time < '12:00' as morning;
-update public.businesses
-   set quiet_hours_start = case when (select morning from q) then '12:00'::time else '00:00'::time end,
-       quiet_hours_end = case when (select morning from q) then '23:59'::time else '11:59'::time end
- where id = (select id from b);
-select is(pg_temp.reason_for((select id from b), '+15554440030'), 'deferred', 'outside quiet hours the follow-up is deferred');
-select is((select status from public.messages where to_phone = '+15554440030' and kind = 'text_back'), 'deferred', 'the text-back waits as deferred');
+-- quiet hours at intake, in the lead's own time: a lead whose browser says it is 03:00 there
+create temp table night as select pg_temp.zone_where_it_is('03:00') as zone;
+create temp table night_lead as
+select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15554440030', p_timezone => (select zone from night)) as id;
+select is((select followup_status from public.leads where id = (select id from night_lead)), 'deferred', 'outside the lead''s texting window the follow-up is deferred');
+select is((select status || ' ' || status_reason from public.messages where to_phone = '+15554440030' and kind = 'text_back'), 'deferred quiet_hours',
+          'the text-back waits as deferred, and says why');
 select is((select send_after from public.messages where to_phone = '+15554440030' and kind = 'text_back'),
-          private.next_allowed_send_time(now(), 'America/New_York', (select quiet_hours_start from public.businesses where id = (select id from b)),
-                                         (select quiet_hours_end from public.businesses where id = (select id from b))),
-          'it is due at the next allowed minute');
+          private.next_allowed_send_time(now(), (select zone from night), '08:00', '21:00'),
+          'it is due at 08:00 the lead''s time');
 select ok((select send_after > now() from public.messages where to_phone = '+15554440030' and kind = 'text_back'), 'which is in the future');
 select is((select m.status from public.messages m join public.leads l on l.id = m.lead_id where l.phone = '+15554440030' and m.kind = 'owner_alert'), 'queued',
           'the owner alert is not held by the lead''s quiet hours');
@@ -87,8 +84,8 @@ select is(private.next_allowed_send_time('2026-06-01 23:59:00+00', 'America/New_
           '19:59 local is still inside the window');
 select is(private.next_allowed_send_time('2026-06-02 00:00:00+00', 'America/New_York', '08:00', '20:00'), '2026-06-02 12:00:00+00'::timestamptz,
           '20:00 local is outside the window (end is exclusive)');
-select throws_ok($$update public.businesses set quiet_hours_start = '21:00', quiet_hours_end = '08:00' where id = (select id from b)$$, '23514', null,
-                 'a window that ends before it starts is rejected');
+select throws_ok($$update public.businesses set quiet_hours_start = '21:00', quiet_hours_end = '08:00' where id = (select id from b)$$, '23514',
+                 'Texting must end at least an hour after it starts (same day).', 'a window that ends before it starts is rejected');
 
 
 -- The text-back asks only for what the form message leaves out (what, when, where).

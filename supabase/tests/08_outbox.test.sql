@@ -23,22 +23,21 @@ reset role;
 
 -- enqueue_outbound: the one writer, quiet hours by kind
 create temp table b as select pg_temp.new_business() as id;
-create temp table q as select (now() at time zone 'America/New_York')::time < '12:00' as morning;
-update public.businesses
-   set quiet_hours_start = case when (select morning from q) then '12:00'::time else '00:00'::time end,
-       quiet_hours_end = case when (select morning from q) then '23:59'::time else '11:59'::time end
- where id = (select id from b);
 create temp table biz as select * from public.businesses where id = (select id from b);
 create function pg_temp.biz() returns public.businesses
 language sql as $$ select bz from public.businesses bz where bz.id = (select id from b) $$;
 create temp table conv as select c.id, c.lead_id from public.conversations c where c.lead_id = (select lead_a from ids);
+-- the lead is where it is 03:00 now
+create temp table night as select pg_temp.zone_where_it_is('03:00') as zone;
+update public.leads set timezones = array[(select zone from night)], timezone_source = 'device' where id = (select lead_id from conv);
 create temp table e as select
   private.enqueue_outbound(pg_temp.biz(), 'question', '+15556661000', 'When?', (select lead_id from conv), (select id from conv), '{timing}') as question,
   private.enqueue_outbound(pg_temp.biz(), 'owner_alert', (select owner_phone from biz), 'New lead', p_dedupe_key => 'test:alert') as alert;
 select is((select status || ' ' || (send_after > now()) from public.messages where id = (select question from e)), 'deferred true',
           'a text to a lead outside the sending window is deferred to it');
-select is((select send_after from public.messages where id = (select question from e)), private.next_send_time(pg_temp.biz(), now()),
-          '...until the window opens');
+select is((select send_after || ' ' || status_reason from public.messages where id = (select question from e)),
+          private.next_allowed_send_time(now(), (select zone from night), '08:00', '21:00') || ' quiet_hours',
+          '...until the window opens in the lead''s zone, and says why');
 select is((select status from public.messages where id = (select alert from e)), 'queued', 'an owner text goes at once, whatever the lead''s quiet hours');
 select is((select asks || array[from_phone] from public.messages where id = (select question from e)), array['timing', (select twilio_number from biz)],
           'the text records what it asks and goes from the business''s number');
@@ -67,7 +66,6 @@ select ok(not private.may_text_unsolicited('+15556662000', now()), 'three do not
 -- coalesced wakes
 delete from net.http_request_queue where url like 'http://functions.test/%';
 update private.dispatch_wake_state set wake_pending = false, last_wake_at = null;
-update public.businesses set quiet_hours_start = '00:00', quiet_hours_end = '23:59:59.999999' where id = (select id from b);
 set constraints all immediate;
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660030');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'a sendable message wakes sms-dispatch');
@@ -78,10 +76,10 @@ select count(*) from public.claim_outbound_messages(500, 60);
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 2, 'after a claim answered the wake, the next message wakes again');
-update private.dispatch_wake_state set last_wake_at = now() - interval '31 seconds';
+update private.dispatch_wake_state set last_wake_at = now() - interval '6 seconds';
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
-select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 30 s is treated as lost and posted again');
+select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 5 s is treated as lost and posted again');
 
 select * from finish();
 rollback;

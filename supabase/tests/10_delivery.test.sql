@@ -2,7 +2,7 @@
 -- delivery status (also before the SID is known), and the sweep's lease release.
 begin;
 \ir _helpers.psql
-select plan(77);
+select plan(79);
 
 create temp table b as select pg_temp.new_business() as id;
 create temp table l as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660001') as lead;
@@ -20,21 +20,27 @@ select is((select count(*)::int from public.claim_outbound_messages(500, 60) whe
 select throws_ok($$select * from public.claim_outbound_messages(0, 60)$$, '22023', 'p_batch_size must be between 1 and 500', 'a bad batch size is refused');
 
 -- a backlog of texts to an opted-out number does not hide what can be sent behind it
-create temp table stopped as select '+15556669999'::text as phone;
 insert into public.opt_outs (business_id, phone, source, matched_rule) values ((select id from b), '+15556669999', 'keyword', 'keyword:STOP');
 insert into public.messages (business_id, direction, kind, to_phone, from_phone, body, status, created_at)
-select (select id from b), 'outbound', 'help', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'help ' || n, 'queued',
+select (select id from b), 'outbound', 'clarify', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'clarify ' || n, 'queued',
        '1999-01-01'::timestamptz + n * interval '1 second'
   from generate_series(1, 3) n;
 insert into public.messages (business_id, direction, kind, to_phone, from_phone, body, status, created_at)
-values ((select id from b), 'outbound', 'opt_out_ack', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'ack', 'queued', '1999-06-01'),
+values ((select id from b), 'outbound', 'opt_out_ack', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'old ack', 'queued', '1999-05-01'),
+       ((select id from b), 'outbound', 'opt_out_ack', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'ack', 'queued', '1999-06-01'),
+       ((select id from b), 'outbound', 'help', '+15556669999', (select twilio_number from public.businesses where id = (select id from b)), 'help', 'queued', '1999-07-01'),
        ((select id from b), 'outbound', 'help', '+15556668888', (select twilio_number from public.businesses where id = (select id from b)), 'sendable', 'queued', '2000-01-01');
+update public.opt_outs set confirmation_message_id = (select id from public.messages where body = 'ack' and to_phone = '+15556669999')
+ where business_id = (select id from b) and phone = '+15556669999';
 create temp table claim0 as select * from public.claim_outbound_messages(1, 60);
-select ok((select count(*) = 1 and bool_and(body !~ '^help ') from claim0), 'a batch of one skips the oldest texts, to an opted-out number, and still returns a sendable one');
-select is((select count(*)::int from public.messages where to_phone = '+15556669999' and kind = 'help' and status = 'canceled' and status_reason = 'opted_out'), 3,
+select ok((select count(*) = 1 and bool_and(body = 'ack') from claim0), 'a batch of one skips the oldest texts, to an opted-out number, and still returns a sendable one');
+select is((select count(*)::int from public.messages where to_phone = '+15556669999' and kind = 'clarify' and status = 'canceled' and status_reason = 'opted_out'), 3,
           'the texts to the opted-out number are canceled at send time');
+select is((select status || ' ' || status_reason from public.messages where to_phone = '+15556669999' and body = 'old ack'), 'canceled superseded',
+          'an opt-out confirmation that is not this opt-out''s is canceled');
 select count(*) from public.claim_outbound_messages(500, 60);
-select is((select status from public.messages where to_phone = '+15556669999' and kind = 'opt_out_ack'), 'sending', 'the opt-out confirmation is still sent');
+select is((select string_agg(kind || ' ' || status, ', ' order by created_at) from public.messages where to_phone = '+15556669999' and kind in ('opt_out_ack', 'help') and body <> 'old ack'),
+          'opt_out_ack sending, help sending', 'the opt-out''s own confirmation and a HELP answer are still sent');
 
 -- sent
 create temp table tb as select id from claim1 where kind = 'text_back';
@@ -53,20 +59,27 @@ create temp table l2 as select pg_temp.submit(pg_temp.widget_of((select id from 
 create temp table claim2 as select * from public.claim_outbound_messages(500, 60) where business_id = (select id from b);
 update public.messages set lease_until = now() - interval '1 second' where id in (select id from claim2);
 select ok((private.lifecycle_sweep(now()) ->> 'leases_released')::int >= 2, 'the sweep puts expired leases back in the queue');
-select ok((select bool_and(status = 'queued' and lease_until is null) from public.messages where id in (select id from claim2)), 'they are queued again');
-select is(public.mark_message_sent((select id from claim2 where kind = 'text_back'), 'SM00000000000000000000000000000003'), false,
-          'a worker whose lease expired gets false');
-select is((select twilio_sid from public.messages where id = (select id from claim2 where kind = 'text_back')), 'SM00000000000000000000000000000003', 'but its SID is recorded');
+select ok((select bool_and(status = 'queued' and lease_until is null and unknown_attempt_at = last_attempt_at) from public.messages where id in (select id from claim2)),
+          'they are queued again, their last attempt''s outcome unknown');
+select is(public.mark_message_sent((select id from claim2 where kind = 'text_back'), 'SM00000000000000000000000000000003'), true,
+          'a worker whose lease expired still records its send...');
+select is((select status || ' ' || twilio_sid || ' ' || (unknown_attempt_at is null) from public.messages where id = (select id from claim2 where kind = 'text_back')),
+          'sent SM00000000000000000000000000000003 true', '...so the text is not sent a second time');
+select is(public.mark_message_sent((select id from claim2 where kind = 'text_back'), 'SM00000000000000000000000000000004'), false,
+          'a second SID for a settled message gets false');
 
 -- failures: backoff, dead letter
 create temp table claim3 as select * from public.claim_outbound_messages(500, 60) where business_id = (select id from b);
 create temp table ow2 as select id from claim3 where kind = 'owner_alert';
 select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'queued', 'a retryable failure is queued again');
-select is((select next_attempt_at from public.messages where id = (select id from ow2)), now() + interval '60 seconds',
-          'with exponential backoff (second attempt waits 60 s)');
+select ok((select next_attempt_at - now() between interval '0.8 seconds' * power(2, attempts - 1) and interval '1.2 seconds' * power(2, attempts - 1)
+                    and next_attempt_at < now() + interval '10 seconds'
+             from public.messages where id = (select id from ow2)),
+          'the first retries come within seconds (1 s, 2 s, ... +-20%)');
 select is((select count(*)::int from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), 0, 'it is not claimed before its backoff');
 update public.messages set next_attempt_at = now(), attempts = max_attempts - 1 where id = (select id from ow2);
-select is((select attempts from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), 5, 'claimed for its last attempt');
+select is((select attempts from public.claim_outbound_messages(500, 60) where id = (select id from ow2)), (select max_attempts from public.messages where id = (select id from ow2)),
+          'claimed for its last attempt');
 select is(public.mark_message_failed((select id from ow2), '20429', 'Too many requests', true), 'failed', 'the last attempt''s failure is final');
 select matches((select status_reason from public.messages where id = (select id from ow2)), '^dead_letter', 'and is recorded as a dead letter');
 select is((select owner_alert_status from public.leads where id = (select lead from l2)), 'failed', 'the lead shows the owner alert failed');
@@ -162,7 +175,7 @@ select is((select owner_alert_status from public.leads where phone = '+155566600
 create temp table e4 as select pg_temp.claim_for_new_lead('+15556660043', 'text_back') as id;
 update public.messages set status = 'queued', lease_until = null where id = (select id from e4);
 select public.record_message_status('SM000000000000000000000000000e0004', 'failed', '21610');
-select is(public.mark_message_sent((select id from e4), 'SM000000000000000000000000000e0004'), false, 'a late worker still gets false');
+select is(public.mark_message_sent((select id from e4), 'SM000000000000000000000000000e0004'), true, 'a late worker records its send');
 select is((select source || ' ' || matched_rule from public.opt_outs where business_id = (select id from b) and phone = '+15556660043'), 'carrier carrier:21610',
           'but the early 21610 recorded for its SID still suppresses the number');
 

@@ -11,7 +11,7 @@ language sql as $$ select version from public.conversations where id = p_convers
 
 create temp table c as select pg_temp.started((select id from b), '+15558880001') as id;
 select is(pg_temp.state((select id from c)), 'awaiting_reply', 'pending -> awaiting_reply when the text-back is sent');
-select x.inbound_result from (select public.record_inbound_sms('SM20000000000000000000000000000001', '+15558880001', (select twilio_number from biz), 'A leaking pipe') as inbound_result) x;
+select x.inbound_result from (select pg_temp.inbound('SM20000000000000000000000000000001', '+15558880001', (select twilio_number from biz), 'A leaking pipe') as inbound_result) x;
 select is(pg_temp.state((select id from c)), 'active', 'awaiting_reply -> active when the lead replies');
 
 -- the context
@@ -64,17 +64,16 @@ select is(public.apply_conversation_turn((select id from c), pg_temp.version((se
 update public.businesses set max_questions = 3 where id = (select id from b);
 create temp table es as select pg_temp.started((select id from b), '+15558880009', 'Hola, tengo una fuga de agua') as id;
 select is((select current_locale from public.conversations where id = (select id from es)), 'es', 'a Spanish form message starts a Spanish conversation');
-select public.record_inbound_sms('SM20000000000000000000000000000009', '+15558880009', (select twilio_number from biz), 'mañana por la tarde');
+select pg_temp.inbound('SM20000000000000000000000000000009', '+15558880009', (select twilio_number from biz), 'mañana por la tarde');
 select is((public.apply_conversation_turn((select id from es), pg_temp.version((select id from es)), '{"need": "fuga", "timing": "mañana"}', '{location}',
            true, false, null) ->> 'applied'), 'true', 'a Spanish turn is applied');
 select is((select body from public.messages where conversation_id = (select id from es) and kind = 'question'),
           '¡Gracias! ¿Cuál es la dirección o el código postal del trabajo?', 'its question is in Spanish');
-select public.record_inbound_sms('SM20000000000000000000000000000010', '+15558880009', (select twilio_number from biz), 'not interested anymore, thanks');
-select is((select current_locale from public.conversations where id = (select id from es)), 'en', 'a reply in English switches the conversation to English');
-select is((public.apply_conversation_turn((select id from es), pg_temp.version((select id from es)), '{"need": "fuga"}', '{}', false, true, 'not_interested')
-           ->> 'applied'), 'true', 'the lead''s "not interested" completes it');
-select is((select body from public.messages where conversation_id = (select id from es) and kind = 'closing'),
-          'Understood, thanks for letting us know. We won''t text you about this request again.', '...with the closing in English');
+create temp table ni as select pg_temp.inbound('SM20000000000000000000000000000010', '+15558880009', (select twilio_number from biz), 'not interested anymore, thanks') as result;
+select is((select result ->> 'outcome' from ni), 'not_interested', 'the lead''s "not interested" is decided by the database, before any engine turn');
+select is(pg_temp.state((select id from es)), 'completed/not_interested', 'it completes the conversation');
+select is((select body from public.messages where conversation_id = (select id from es) and kind = 'opt_out_ack'),
+          'Understood, thanks for letting us know. We won''t text you about this request again.', '...with the closing in English, the language of that reply');
 
 set local role authenticated;
 select throws_ok($$select public.get_conversation_context(gen_random_uuid())$$, '42501', null, 'users cannot read a conversation context');

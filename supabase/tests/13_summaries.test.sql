@@ -7,7 +7,7 @@ select plan(17);
 create temp table b as select pg_temp.new_business() as id;
 create temp table biz as select * from public.businesses where id = (select id from b);
 create temp table c as select pg_temp.started((select id from b), '+15558880001') as id;
-select public.record_inbound_sms('SM20000000000000000000000000000001', '+15558880001', (select twilio_number from biz), 'Tomorrow 9am at 12 Oak St');
+select pg_temp.inbound('SM20000000000000000000000000000001', '+15558880001', (select twilio_number from biz), 'Tomorrow 9am at 12 Oak St');
 select public.apply_conversation_turn((select id from c), (select version from public.conversations where id = (select id from c)),
   '{"need": "leaking pipe", "timing": "tomorrow 9am", "location": "12 Oak St", "constraints": []}', '{}', false, true, 'slots_filled');
 

@@ -27,13 +27,14 @@ select is((select summary_status from public.conversations where id = (select id
 
 -- active and idle -> completed
 create temp table idle as select pg_temp.started((select id from b), '+15558880003') as id;
-select public.record_inbound_sms('SM20000000000000000000000000000003', '+15558880003', (select twilio_number from biz), 'Need a quote');
+select pg_temp.inbound('SM20000000000000000000000000000003', '+15558880003', (select twilio_number from biz), 'Need a quote');
 select is((private.lifecycle_sweep(now() + interval '1441 minutes') ->> 'completed')::int >= 1, true, 'an active conversation left idle is completed by the sweep');
 select is(pg_temp.state((select id from idle)), 'completed/idle_timeout', 'active -> completed (idle_timeout)');
 
 -- nudge deferred by quiet hours across a DST change, and the 3-per-24h cap
 create temp table dst as select pg_temp.started((select id from b), '+15558880004') as id;
 update public.businesses set quiet_hours_start = '08:00', quiet_hours_end = '20:00' where id = (select id from b);
+update public.leads set timezones = '{America/New_York}', timezone_source = 'area_code' where phone = '+15558880004';
 update public.conversations set next_action_at = '2026-03-08 02:30:00+00' where id = (select id from dst);
 select private.lifecycle_sweep('2026-03-08 02:30:00+00');
 select is((select status || ' ' || send_after from public.messages where conversation_id = (select id from dst) and kind = 'nudge'),

@@ -72,7 +72,9 @@ select is(pg_temp.anon_lead('{"cf-connecting-ip": "203.0.113.61"}'),
 create temp table w2 as
 with made as (
   insert into public.widgets (business_id, allowed_origins, consent_text)
-  select business_id, '{https://shop.example}', 'I agree to receive texts from Test Co about my request. Msg & data rates may apply. Reply STOP to opt out.' from t
+  select t.business_id, '{https://shop.example}',
+         format('I agree to receive texts from %s about my request. Msg & data rates may apply. Reply STOP to opt out, HELP for help.', b.name)
+    from t join public.businesses b on b.id = t.business_id
   returning id)
 select id from made;
 update public.businesses set max_leads_per_hour =

@@ -65,20 +65,17 @@ reset role;
 select is((select source_url from public.leads where phone = '+12124560005'), 'https://shop.example/contact', 'source_url loses its query string and fragment');
 
 -- the first text a lead ever gets carries the opt-out wording, whichever path sends it
-create temp table q2 as select (now() at time zone 'America/New_York')::time < '12:00' as morning;
-update public.businesses
-   set quiet_hours_start = case when (select morning from q2) then '12:00'::time else '00:00'::time end,
-       quiet_hours_end = case when (select morning from q2) then '23:59'::time else '11:59'::time end,
-       duplicate_window_minutes = 0
- where id = (select id from b);
-create temp table early as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+12124560010', true, 'Hi') as lead;
+update public.businesses set duplicate_window_minutes = 0 where id = (select id from b);
+-- a lead whose browser says it is night where they are: the text-back waits for their morning
+create temp table early as select pg_temp.submit(pg_temp.widget_of((select id from b)), '+12124560010', true, 'Hi', p_timezone => pg_temp.zone_where_it_is('03:00')) as lead;
 select is((select status from public.messages where lead_id = (select lead from early) and kind = 'text_back'), 'deferred', 'the text-back waits for quiet hours to end');
-create temp table inbound as
-select public.record_inbound_sms('SM' || md5('early-reply'), '+12124560010', (select twilio_number from public.businesses where id = (select id from b)),
-                                 'hello? I need my sink fixed') as result;
+select public.receive_inbound_sms('SM' || md5('early-reply'), '+12124560010', (select twilio_number from public.businesses where id = (select id from b)),
+                                  'hello? I need my sink fixed');
+create temp table inbound as select public.process_inbound_sms('SM' || md5('early-reply')) as result;
 select is((select status || ' ' || status_reason from public.messages where lead_id = (select lead from early) and kind = 'text_back'), 'canceled lead_replied',
           'the lead wrote first: the text-back is canceled');
-update public.businesses set quiet_hours_start = '00:00', quiet_hours_end = '23:59:59.999999' where id = (select id from b);
+-- the lead's morning came: their questions may go
+update public.leads set timezones = array[pg_temp.daytime_zone()] where id = (select lead from early);
 select public.apply_conversation_turn((result ->> 'conversation_id')::uuid, (result #>> '{context,version}')::int,
   '{"need": "sink fixed", "timing": null, "location": null, "constraints": []}', '{timing}', true, false) from inbound;
 select is((select body from public.messages where lead_id = (select lead from early) and kind = 'question'),

@@ -58,9 +58,12 @@ insert into public.business_members (business_id, user_id, role) select business
 -- unread: every inbound text tied to the lead raises the marker
 create temp table biz_a as select * from public.businesses where id = (select business_a from ids);
 create temp table phone_a as select phone from public.leads where id = (select lead_a from ids);
-select public.record_inbound_sms('SM30000000000000000000000000000001', (select phone from phone_a), (select twilio_number from biz_a), 'Tomorrow at 9 works');
-select public.record_inbound_sms('SM30000000000000000000000000000002', (select phone from phone_a), (select twilio_number from biz_a), 'HELP');
-select public.record_inbound_sms('SM30000000000000000000000000000001', (select phone from phone_a), (select twilio_number from biz_a), 'Tomorrow at 9 works');
+select public.receive_inbound_sms('SM30000000000000000000000000000001', (select phone from phone_a), (select twilio_number from biz_a), 'Tomorrow at 9 works');
+select public.process_inbound_sms('SM30000000000000000000000000000001');
+select public.receive_inbound_sms('SM30000000000000000000000000000002', (select phone from phone_a), (select twilio_number from biz_a), 'HELP');
+select public.process_inbound_sms('SM30000000000000000000000000000002');
+select public.receive_inbound_sms('SM30000000000000000000000000000001', (select phone from phone_a), (select twilio_number from biz_a), 'Tomorrow at 9 works');
+select public.process_inbound_sms('SM30000000000000000000000000000001');
 select is((select unread_count from public.leads where id = (select lead_a from ids)), 2,
           'each inbound text from the lead counts once (a replayed MessageSid does not)');
 select is((select last_inbound_at from public.leads where id = (select lead_a from ids)),

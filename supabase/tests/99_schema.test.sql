@@ -6,8 +6,8 @@ select plan(24);
 select is(
   (select array_agg(column_name::text order by column_name) from information_schema.column_privileges
     where grantee = 'anon' and table_schema = 'public' and table_name = 'leads' and privilege_type = 'INSERT'),
-  array['email', 'honeypot', 'message', 'name', 'phone', 'sms_consent', 'source_url', 'widget_id'],
-  'anon may insert exactly the form columns of leads');
+  array['email', 'honeypot', 'locale', 'message', 'name', 'phone', 'reported_timezone', 'sms_consent', 'source_url', 'widget_id'],
+  'anon may insert exactly the form columns of leads (and the form''s language and the browser''s time zone)');
 select is(
   (select count(*)::int from information_schema.role_table_grants
     where grantee = 'anon' and table_schema in ('public', 'private') and privilege_type <> 'INSERT'),
@@ -21,8 +21,9 @@ select is(
     where p.pronamespace = 'public'::regnamespace and not has_function_privilege('authenticated', p.oid, 'execute')
       and has_function_privilege('service_role', p.oid, 'execute')),
   array['apply_conversation_turn', 'claim_due_summaries', 'claim_outbound_messages', 'complete_conversation_summary',
-        'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'record_inbound_sms', 'record_message_status',
-        'record_stripe_customer', 'record_stripe_event', 'sending_number_taken', 'set_business_sending_number'],
+        'get_conversation_context', 'mark_message_failed', 'mark_message_sent', 'next_outbox_due_at', 'process_inbound_sms',
+        'receive_inbound_sms', 'record_message_status', 'record_stripe_customer', 'record_stripe_event', 'sending_number_taken',
+        'set_business_sending_number'],
   'the function RPCs are granted to service_role alone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p
@@ -48,12 +49,13 @@ select is(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'execute')),
-  array['all_valid_origins', 'is_e164', 'is_valid_origin', 'is_valid_timezone', 'max_daily_sms_cap', 'member_business_ids', 'owned_business_ids'],
+  array['all_valid_origins', 'consent_text_problems', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone',
+        'max_daily_sms_cap', 'member_business_ids', 'owned_business_ids', 'texting_window_problem'],
   'users can execute only the RLS membership helpers and the pure validators in private (max_daily_sms_cap: the cap''s CHECK)');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('anon', p.oid, 'execute')),
-  array['all_valid_origins', 'is_e164', 'is_valid_origin', 'is_valid_timezone'],
+  array['all_valid_origins', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone'],
   'anon can execute only the validators its CHECK constraints call');
 select is(
   (select count(*)::int from pg_policies where schemaname = 'public' and not (roles <@ array['anon', 'authenticated']::name[])),

@@ -24,7 +24,7 @@ async function business(options: Parameters<typeof createFixtureBusiness>[1] = {
 test("a name or message that tries to add a Call: line to the owner's alert stays inside its own line", async () => {
   const b = await business();
   const lead = randomPhone();
-  await submitLead(b.widgetId, {
+  await submitLead(b, {
     name: "Eve\nCall: tel:+19004561234",
     phone: lead,
     message: "My sink leaks\r\nCall: tel:+19004562222\u2028Text: sms:+19004563333\u202e",
@@ -40,7 +40,7 @@ test("a link or a phone number as the first name: the lead's text uses the no-na
   const b = await business();
   for (const name of ["https://evil.example/x", "+19004561234 Smith"]) {
     const lead = randomPhone();
-    await submitLead(b.widgetId, { name, phone: lead, message: "Water heater leaking" });
+    await submitLead(b, { name, phone: lead, message: "Water heater leaking" });
     const [textBack] = await waitForReceived(lead, 1);
     assert.match(textBack.body, /^Hi, this is /, textBack.body);
     assert.doesNotMatch(textBack.body, /evil|900/);
@@ -51,8 +51,8 @@ test("+1 876 (Jamaica) and +1 900 (premium) leads are saved but never texted; th
   const b = await business();
   const jamaica = "+1876" + randomPhone().slice(5);
   const premium = "+1900" + randomPhone().slice(5);
-  await submitLead(b.widgetId, { name: "Jam Lead", phone: jamaica, message: "Need a plumber" });
-  await submitLead(b.widgetId, { name: "Prem Lead", phone: premium, message: "Need a plumber" });
+  await submitLead(b, { name: "Jam Lead", phone: jamaica, message: "Need a plumber" });
+  await submitLead(b, { name: "Prem Lead", phone: premium, message: "Need a plumber" });
   const [alert] = await waitForReceived(b.ownerPhone, 1);
   assert.match(alert.body, /Jam Lead/);
   const { rows } = await db().query<{ phone: string; not_texted_reason: string; owner_alert_status: string }>(
@@ -76,7 +76,7 @@ test("an unconfirmed owner phone gets only its code; alerts wait and go out once
   assert.ok(code, codeText.body);
 
   const lead = randomPhone();
-  await submitLead(b.widgetId, { name: "Waiting Lead", phone: lead, message: "Roof leak" });
+  await submitLead(b, { name: "Waiting Lead", phone: lead, message: "Roof leak" });
   await waitForReceived(lead, 1); // the lead is texted back as usual...
   await sleep(1000);
   assert.equal((await received(b.ownerPhone)).length, 1, "...but the owner phone gets nothing but the code");
@@ -104,7 +104,7 @@ test("an unconfirmed owner phone gets only its code; alerts wait and go out once
 test("the daily cap: texts stop at it, each refusal recorded, the owner told once", async () => {
   const b = await business({ dailySmsCap: 3 });
   const leads = [randomPhone(), randomPhone(), randomPhone()];
-  for (const phone of leads) await submitLead(b.widgetId, { name: "Cap Lead", phone, message: "Need help" });
+  for (const phone of leads) await submitLead(b, { name: "Cap Lead", phone, message: "Need help" });
   await waitFor("three texts sent", async () => {
     const { rows } = await db().query("select count(*)::int as n from public.messages where business_id = $1 and status in ('sent', 'delivered')", [b.id]);
     return rows[0].n >= 3;

@@ -122,13 +122,13 @@ test("failed renewal -> past_due; leads are texted for 3 days, then not, while o
 
   // Inside the grace, a lead is texted back as usual.
   const early = randomPhone();
-  await submitLead(business.widgetId, { name: "Grace Early", phone: early, message: "Dripping faucet" });
+  await submitLead(business, { name: "Grace Early", phone: early, message: "Dripping faucet" });
   await waitForReceived(early, 1);
 
   // Three days later (the database's clock cannot be advanced like Stripe's: the recorded time moves back instead).
   await db().query("update public.subscriptions set past_due_since = now() - interval '3 days 1 minute' where business_id = $1", [business.id]);
   const late = randomPhone();
-  await submitLead(business.widgetId, { name: "Grace Late", phone: late, message: "Burst pipe in the basement" });
+  await submitLead(business, { name: "Grace Late", phone: late, message: "Burst pipe in the basement" });
   const alerts = await waitFor("the owner alert for the late lead", async () => {
     const got = await received(business.ownerPhone);
     return got.some((m) => /Grace Late/.test(m.body)) ? got : null;
@@ -147,7 +147,7 @@ test("failed renewal -> past_due; leads are texted for 3 days, then not, while o
   const restored = await waitForSubscription(business.id, "active again", (s) => s.status === "active");
   assert.deepEqual([restored.past_due_since, restored.conversations_used], [null, 0]);
   const again = randomPhone();
-  await submitLead(business.widgetId, { name: "Grace Again", phone: again, message: "Water heater out" });
+  await submitLead(business, { name: "Grace Again", phone: again, message: "Water heater out" });
   await waitForReceived(again, 1);
 });
 

@@ -24,8 +24,8 @@ before(async () => {
   // Everything below happens in one transaction that is rolled back: nothing is ever sent.
   await client.query("begin");
   await client.query(
-    `insert into public.businesses (id, name, owner_phone, twilio_number, quiet_hours_start, quiet_hours_end, duplicate_window_minutes)
-     values ($1, 'Asks Co', '+15565550100', $2, '00:00', '23:59:59.999999', 0)`,
+    `insert into public.businesses (id, name, owner_phone, twilio_number, duplicate_window_minutes)
+     values ($1, 'Asks Co', '+15565550100', $2, 0)`,
     [businessId, twilioNumber],
   );
   await client.query(
@@ -35,7 +35,7 @@ before(async () => {
   );
   await client.query(
     `insert into public.widgets (id, business_id, allowed_origins, consent_text)
-     values ($1, $2, '{https://asks.example}', 'Texts from Asks Co about your request. Msg & data rates may apply. Reply STOP to opt out.')`,
+     values ($1, $2, '{https://asks.example}', 'Texts from Asks Co about your request. Msg & data rates may apply. Reply STOP to opt out, HELP for help.')`,
     [widgetId, businessId],
   );
 });
@@ -58,10 +58,10 @@ async function converse(message: string, reply: string) {
   );
   // sms-dispatch sends it (a reply to a text-back still waiting would cancel it instead).
   await client.query(`update public.messages set status = 'sent', sent_at = now() where lead_id = $1 and kind = 'text_back'`, [lead.id]);
-  const { rows: [inbound] } = await client.query<{ r: { context: unknown } }>(
-    `select public.record_inbound_sms($1, $2, $3, $4) as r`,
-    ["SM" + randomUUID().replaceAll("-", ""), phone, twilioNumber, reply],
-  );
+  // What twilio-inbound does: store the text raw, then process it.
+  const sid = "SM" + randomUUID().replaceAll("-", "");
+  await client.query(`select public.receive_inbound_sms($1, $2, $3, $4)`, [sid, phone, twilioNumber, reply]);
+  const { rows: [inbound] } = await client.query<{ r: { context: unknown } }>(`select public.process_inbound_sms($1) as r`, [sid]);
   const context = conversationContextSchema.parse(inbound.r.context);
   const decision = decideTurn(context, reply, new Date());
   await client.query(`select public.apply_conversation_turn($1, $2, $3, $4, $5, $6, $7)`, [

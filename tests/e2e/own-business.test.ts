@@ -154,11 +154,13 @@ test("the lead page follows the conversation live: reply, closing text, summary"
   const thread = page.getByTestId("sms-thread");
   await thread.getByText("Owner alert").waitFor({ timeout: TIMEOUT });
 
-  // What twilio-inbound does with a webhook: the RPC stores the reply and moves the conversation.
-  const inbound = await own.admin.rpc("record_inbound_sms", {
-    p_message_sid: `SM${Date.now()}${Math.random().toString(16).slice(2, 12)}`.slice(0, 34),
-    p_from: phone.e164, p_to: own.twilioNumber, p_body: "Tomorrow after 3pm, 12 Oak St",
+  // What twilio-inbound does with a webhook: store the reply raw, then process it (moving the conversation).
+  const messageSid = `SM${Date.now()}${Math.random().toString(16).slice(2, 12)}`.slice(0, 34);
+  const received = await own.admin.rpc("receive_inbound_sms", {
+    p_message_sid: messageSid, p_from: phone.e164, p_to: own.twilioNumber, p_body: "Tomorrow after 3pm, 12 Oak St",
   });
+  assert.equal(received.error, null);
+  const inbound = await own.admin.rpc("process_inbound_sms", { p_message_sid: messageSid });
   assert.equal(inbound.error, null);
   assert.equal((inbound.data as { outcome: string }).outcome, "reply");
   await thread.locator(".bubble-in", { hasText: "Tomorrow after 3pm, 12 Oak St" }).waitFor({ timeout: TIMEOUT });

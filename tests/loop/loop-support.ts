@@ -10,6 +10,7 @@ import {
   randomPhone,
   registerTwilioNumber,
   type TestBusiness,
+  zoneWhereItIs as fixtureZoneWhereItIs,
 } from "../support/fixtures.ts";
 import { loadStack, type Stack } from "../support/stack.ts";
 import { type EmulatorMessage, TwilioEmulatorControl } from "../../local/twilio/client.ts";
@@ -41,6 +42,11 @@ export async function closeDb(): Promise<void> {
 
 export { randomPhone, type TestBusiness };
 
+/** A zone where the local time now is nearest `local` (e.g. "02:00" for a lead who must not be texted now). */
+export function zoneWhereItIs(local: string): Promise<string> {
+  return fixtureZoneWhereItIs(db(), local);
+}
+
 /** A business the stack can text from: the shared fixture, allowed on this file's origin, number bought on the emulator. */
 export async function createBusiness(options: { maxQuestions?: number; timezone?: string; name?: string } = {}): Promise<TestBusiness> {
   // No duplicate-lead window: every submission does the full intake work.
@@ -59,12 +65,20 @@ export interface LeadInput {
   message?: string;
   email?: string | null;
   sms_consent?: boolean;
+  /** The form's language, as the widget sends it (left out: not sent). */
+  locale?: "en" | "es";
+  /** The zone the lead's browser reports; default: the business's daytime zone, so the lead is texted at once. */
+  reported_timezone?: string | null;
 }
 
 /** Inserts a lead exactly as the widget does: anon insert, no representation asked back. */
-export async function submitLead(widgetId: string, lead: LeadInput, client = widgetClient()): Promise<void> {
+export async function submitLead(
+  business: Pick<TestBusiness, "widgetId" | "leadTimezone">,
+  lead: LeadInput,
+  client = widgetClient(),
+): Promise<void> {
   const { error, status } = await client.from("leads").insert({
-    widget_id: widgetId,
+    widget_id: business.widgetId,
     name: lead.name ?? "Test Lead",
     phone: lead.phone,
     email: lead.email ?? null,
@@ -72,6 +86,8 @@ export async function submitLead(widgetId: string, lead: LeadInput, client = wid
     source_url: `${origin}/contact`,
     sms_consent: lead.sms_consent ?? true,
     honeypot: "",
+    ...(lead.locale ? { locale: lead.locale } : {}),
+    reported_timezone: lead.reported_timezone === undefined ? business.leadTimezone : lead.reported_timezone,
   });
   if (error) throw new Error(`lead insert failed (${status}): ${error.message}`);
 }
@@ -114,6 +130,19 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+/**
+ * Waits until nothing is being sent or due now (other tests' texts included): a fault injected after
+ * this hits the texts the test makes next, not leftovers from earlier ones.
+ */
+export function waitForOutboxIdle(timeoutMs?: number): Promise<true> {
+  return waitFor("the outbox to be idle", async () => {
+    const { rows } = await db().query(
+      "select count(*)::int as n from public.messages where status = 'sending' or (status = 'queued' and next_attempt_at <= now() and send_after <= now())",
+    );
+    return rows[0].n === 0 || null;
+  }, timeoutMs);
 }
 
 /** Waits until `phone` has received at least `count` messages; returns them. */

@@ -51,7 +51,7 @@ async function conversationOf(businessId: string, leadPhone: string) {
 /** Submits a lead and waits for the text-back on the lead's phone. */
 async function leadWithTextBack(b: TestBusiness, message: string, name = "Dana Whitfield") {
   const phone = randomPhone();
-  await submitLead(b.widgetId, { name, phone, message });
+  await submitLead(b, { name, phone, message });
   const [textBack] = await waitForReceived(phone, 1);
   return { phone, textBack };
 }
@@ -73,7 +73,7 @@ const isSummary = (body: string) => /^Lead summary/.test(body);
 test("a submitted lead puts the owner alert on the owner's emulated phone", async () => {
   const b = await business();
   const lead = randomPhone();
-  await submitLead(b.widgetId, { name: "Maria Lopez", phone: lead, message: "AC blowing warm air" });
+  await submitLead(b, { name: "Maria Lopez", phone: lead, message: "AC blowing warm air" });
   const [alert] = await waitForReceived(b.ownerPhone, 1);
   assert.equal(alert.from, b.twilioNumber);
   assert.match(alert.body, /Maria Lopez/);
@@ -196,7 +196,7 @@ test("Twilio 500s are retried until the message is sent", async () => {
   // rule is global on the emulator, so it is removed right after (others just retry too).
   await twilio.fault({ mode: "http500" });
   try {
-    await submitLead(b.widgetId, { name: "Retry Test", phone: lead, message: "Furnace not turning on" });
+    await submitLead(b, { name: "Retry Test", phone: lead, message: "Furnace not turning on" });
     const failedOnce = await waitFor("a 500 recorded on this business's messages", async () => {
       const { rows } = await db().query(
         "select error_code, error_message from public.messages where business_id = $1 and error_code is not null and status = 'queued'",
@@ -231,7 +231,7 @@ test("a permanent error ends failed with its reason visible", async () => {
   // +1 500 test numbers cannot stand in here: leadloop never texts non-geographic numbers (SMS pumping).
   const landline = randomPhone();
   await twilio.setPhone({ phone: landline, lineType: "landline" });
-  await submitLead(b.widgetId, { name: "Landline Phone", phone: landline, message: "Need a deep clean" });
+  await submitLead(b, { name: "Landline Phone", phone: landline, message: "Need a deep clean" });
   const failed = await waitFor("the text-back to fail", async () => {
     const { rows } = await db().query(
       "select status, error_code, attempts from public.messages where business_id = $1 and kind = 'text_back'",
@@ -300,7 +300,7 @@ test("overlapping dispatch invocations send every message exactly once", async (
   const leads = Array.from({ length: 12 }, () => randomPhone());
   // The inserts wake sms-dispatch themselves; three more invocations overlap with those.
   await Promise.all([
-    ...leads.map((phone, i) => submitLead(b.widgetId, { name: `Overlap ${i}`, phone, message: "Need a quote for a new water heater" })),
+    ...leads.map((phone, i) => submitLead(b, { name: `Overlap ${i}`, phone, message: "Need a quote for a new water heater" })),
     invokeFunction("sms-dispatch"),
     invokeFunction("sms-dispatch"),
     invokeFunction("sms-dispatch"),

@@ -49,6 +49,8 @@ export interface TestBusiness {
   name: string;
   ownerPhone: string;
   twilioNumber: string;
+  /** A zone where it is early afternoon now (pg_temp.daytime_zone): submit leads with it as the zone their browser reported to have them texted at once. */
+  leadTimezone: string;
 }
 
 /** Creates the business on `db` (committed unless the caller has a transaction open). */
@@ -63,12 +65,31 @@ export async function createBusiness(db: pg.ClientBase | pg.Pool, options: Busin
       return `${parameter} => $${i + 1}`;
     });
     await client.query(fixtureSql);
-    const { rows } = await client.query<{ business_id: string; widget_id: string; name: string; owner_phone: string; twilio_number: string }>(
+    const { rows } = await client.query<{ business_id: string; widget_id: string; name: string; owner_phone: string; twilio_number: string; lead_timezone: string }>(
       `select * from pg_temp.fixture_business(${args.join(", ")})`,
       given.map(([, value]) => value),
     );
     const row = rows[0];
-    return { id: row.business_id, widgetId: row.widget_id, name: row.name, ownerPhone: row.owner_phone, twilioNumber: row.twilio_number };
+    return {
+      id: row.business_id,
+      widgetId: row.widget_id,
+      name: row.name,
+      ownerPhone: row.owner_phone,
+      twilioNumber: row.twilio_number,
+      leadTimezone: row.lead_timezone,
+    };
+  } finally {
+    if (client !== db) (client as pg.PoolClient).release();
+  }
+}
+
+/** A zone (a place) where the local time now is nearest `local` ("02:00"): fixtures.sql's pg_temp.zone_where_it_is. */
+export async function zoneWhereItIs(db: pg.ClientBase | pg.Pool, local: string): Promise<string> {
+  const client = db instanceof pg.Pool ? await db.connect() : db;
+  try {
+    await client.query(fixtureSql);
+    const { rows } = await client.query<{ zone: string }>("select pg_temp.zone_where_it_is($1::time) as zone", [local]);
+    return rows[0].zone;
   } finally {
     if (client !== db) (client as pg.PoolClient).release();
   }
@@ -79,9 +100,9 @@ export async function deleteBusiness(db: pg.ClientBase | pg.Pool, businessId: st
   await db.query("delete from public.businesses where id = $1", [businessId]);
 }
 
-/** A US mobile number in a real area code, as fixtures.sql makes them (never an N11, 555 or 976 exchange). */
+/** A US mobile number in a real area code, as fixtures.sql makes them (none in FL, OK or MD; never an N11, 555 or 976 exchange). */
 export function randomPhone(): string {
-  const areaCodes = ["212", "303", "312", "415", "512", "602", "617", "713", "206", "305"];
+  const areaCodes = ["212", "303", "312", "415", "512", "602", "617", "713", "206", "404"];
   let exchange = randomInt(200, 999);
   if (exchange % 100 === 11 || exchange === 555 || exchange === 976) exchange += 1;
   return `+1${areaCodes[randomInt(areaCodes.length)]}${exchange}${String(randomInt(10_000)).padStart(4, "0")}`;

@@ -142,7 +142,7 @@ function fakeFetch(respond: (url: string, init: RequestInit) => Response | Promi
 
 const row: LeadRow = {
   widget_id: "w-1", name: "Dana", phone: "+14155552671", email: null, message: "Leak", sms_consent: true, honeypot: null,
-  source_url: "https://brightplumbing.test/contact", locale: "es",
+  source_url: "https://brightplumbing.test/contact", locale: "es", reported_timezone: "America/Chicago",
 };
 
 test("insertLead posts exactly the granted columns and never asks for the row back", async () => {
@@ -159,9 +159,9 @@ test("insertLead posts exactly the granted columns and never asks for the row ba
   assert.equal(headers.get("content-type"), "application/json");
   assert.equal(headers.get("prefer"), null, "PostgREST's default is return=minimal");
   const body = JSON.parse(String(calls[0].init.body));
-  // The row's locale stays home until anon may insert leads.locale (then INSERT_COLUMNS gains it).
+  // The form's language (its consent text is the one kept) and the browser's zone (quiet hours) go too.
   assert.deepEqual(Object.keys(body).sort(), [
-    "email", "honeypot", "message", "name", "phone", "sms_consent", "source_url", "widget_id",
+    "email", "honeypot", "locale", "message", "name", "phone", "reported_timezone", "sms_consent", "source_url", "widget_id",
   ]);
   assert.deepEqual(body, Object.fromEntries(INSERT_COLUMNS.map((c) => [c, row[c]])));
 });

@@ -197,17 +197,30 @@ function cleanMessage(message: string | undefined, field?: FieldKey): string | n
 }
 
 /**
- * Columns of `leads` the anon role may insert (the database's grant). The row below also carries the
- * visitor's language; adding "locale" here sends it, once the database grants that column.
+ * Columns of `leads` the anon role may insert (the database's grant): the form, the language it was
+ * shown in (the database keeps the consent text of that language), and the visitor's time zone as the
+ * browser reports it (the lead is texted in its own local hours).
  */
 export const INSERT_COLUMNS = [
-  "widget_id", "name", "phone", "email", "message", "source_url", "sms_consent", "honeypot",
+  "widget_id", "name", "phone", "email", "message", "source_url", "sms_consent", "honeypot", "locale", "reported_timezone",
 ] as const satisfies ReadonlyArray<keyof TablesInsert<"leads">>;
 
 export interface LeadRow extends LeadInsert {
   widget_id: string;
   source_url: string;
   locale: Locale;
+  /** IANA zone from Intl, or null when the browser gives none. */
+  reported_timezone: string | null;
+}
+
+/** The browser's time zone (the database ignores one that names no place, such as UTC). */
+export function browserTimeZone(): string | null {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return typeof zone === "string" && zone.length > 0 && zone.length <= 64 ? zone : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function insertLead(client: RestClient, row: LeadRow, t: Messages = MESSAGES.en, signal?: AbortSignal): Promise<SubmitOutcome> {

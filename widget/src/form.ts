@@ -1,6 +1,7 @@
 // Renders the lead form into a shadow root and drives it: loading -> ready -> sending -> done,
 // with one request in flight at most so a double click or an impatient retry never saves twice.
 import {
+  browserTimeZone,
   createRestClient,
   insertLead,
   loadWidgetConfig,
@@ -231,7 +232,7 @@ export class LeadForm {
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), this.options.requestTimeoutMs ?? 20_000);
       const sourceUrl = this.options.sourceUrl?.() ?? location.href;
-      const row = { ...result.value, widget_id: this.options.widgetId, source_url: sourceUrl, locale: t.locale };
+      const row = { ...result.value, widget_id: this.options.widgetId, source_url: sourceUrl, locale: t.locale, reported_timezone: browserTimeZone() };
       outcome = await insertLead(this.client, row, t, timeout.signal).finally(() => clearTimeout(timer));
       if (outcome.kind === "saved") {
         this.done = true;

@@ -105,6 +105,8 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   owner_summary: "Owner summary",
   help: "HELP reply",
   opt_out_ack: "Opt-out confirmation",
+  opt_in_ack: "Opt-in confirmation",
+  clarify: "STOP question",
   inbound: "Lead",
   verification: "Phone code",
 };

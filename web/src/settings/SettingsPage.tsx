@@ -67,12 +67,12 @@ export function SettingsPage() {
           </label>
         </div>
         <fieldset>
-          <legend>Quiet hours <span className="muted">({business.timezone})</span></legend>
+          <legend>Quiet hours <span className="muted">(each lead's local time)</span></legend>
           <div className="grid-2">
-            {field("quiet_hours_start", "Texting starts", "Texts to leads wait until this time.",
+            {field("quiet_hours_start", "Texting starts", "Texts to a lead wait until this time where the lead is (08:00 at the earliest).",
               <input id="s-quiet_hours_start" type="time" value={form.quiet_hours_start} disabled={!canEdit}
                 aria-describedby="s-quiet_hours_start-hint" onChange={(e) => set("quiet_hours_start", e.target.value)} />)}
-            {field("quiet_hours_end", "Texting ends", "After this, texts are deferred to the next morning.",
+            {field("quiet_hours_end", "Texting ends", "After this (21:00 at the latest; 20:00 in FL, OK and MD) texts wait for the next morning.",
               <input id="s-quiet_hours_end" type="time" value={form.quiet_hours_end} disabled={!canEdit}
                 aria-invalid={errors.quiet_hours_end ? true : undefined}
                 aria-describedby="s-quiet_hours_end-hint" onChange={(e) => set("quiet_hours_end", e.target.value)} />)}

@@ -1,4 +1,5 @@
-// Mirrors the businesses table's checks so the owner sees what is wrong before saving.
+// Mirrors the businesses table's checks so the owner sees what is wrong before saving. The legal
+// bounds of the texting window (08:00-21:00) are the database's alone: its refusal names them.
 import { z } from "zod";
 import type { Business } from "../lib/types.ts";
 import { toTimeInput } from "../lib/format.ts";
