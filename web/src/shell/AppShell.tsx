@@ -2,7 +2,7 @@
 // phone), the business being shown, the realtime connection and the account controls.
 import { useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { getRouteApi, Link, Outlet, useRouterState } from "@tanstack/react-router";
+import { getRouteApi, Link, Navigate, Outlet, useRouterState } from "@tanstack/react-router";
 import { businessQueries } from "../businesses/queries.ts";
 import { pickMembership, rememberBusiness } from "../businesses/selection.ts";
 import { useDb } from "../lib/supabase.tsx";
@@ -10,6 +10,7 @@ import { useRealtimeInvalidation, type LiveState } from "../realtime/useRealtime
 import { ErrorBox, Loading } from "../ui/States.tsx";
 import { MembershipProvider } from "./membership.tsx";
 import { OwnerPhoneBanner } from "../owner-phone/OwnerPhoneBanner.tsx";
+import { SetupReminder } from "../onboarding/SetupReminder.tsx";
 
 const appRoute = getRouteApi("/app");
 
@@ -53,6 +54,10 @@ export function AppShell() {
               <NavIcon d="M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6" />
               Settings
             </Link>
+            <Link to="/widgets" className="nav-link">
+              <NavIcon d="M4 5h16v14H4zM8 9h8M8 13h5" />
+              Forms
+            </Link>
             <Link to="/billing" className="nav-link">
               <NavIcon d="M3 7h18v10H3zM3 11h18M7 15h3" />
               Billing
@@ -74,15 +79,12 @@ export function AppShell() {
       <main id="main" className="content" ref={main} tabIndex={-1}>
         {memberships.isPending && <Loading what="your business" />}
         {memberships.error && <ErrorBox error={memberships.error} onRetry={() => void memberships.refetch()} />}
-        {memberships.data && !membership && (
-          <div className="card empty">
-            <h1>No business yet</h1>
-            <p className="muted">Your account is not a member of any business. Ask the owner to add you.</p>
-          </div>
-        )}
+        {/* No business yet: set one up (a teammate joins through the owner's invitation instead). */}
+        {memberships.data && !membership && <Navigate to="/welcome" replace />}
         {membership && (
           <MembershipProvider membership={membership}>
             <OwnerPhoneBanner />
+            <SetupReminder />
             <Outlet />
           </MembershipProvider>
         )}
