@@ -236,6 +236,7 @@ export type Database = {
           id: string
           ip: unknown
           is_duplicate: boolean
+          is_test: boolean
           last_inbound_at: string | null
           locale: string
           message: string | null
@@ -271,6 +272,7 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
+          is_test?: boolean
           last_inbound_at?: string | null
           locale: string
           message?: string | null
@@ -306,6 +308,7 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
+          is_test?: boolean
           last_inbound_at?: string | null
           locale?: string
           message?: string | null
@@ -932,6 +935,7 @@ export type Database = {
         Args: { p_business_id: string }
         Returns: Json
       }
+      send_test_lead: { Args: { p_widget_id: string }; Returns: string }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
         Returns: boolean

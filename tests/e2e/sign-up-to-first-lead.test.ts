@@ -185,6 +185,25 @@ test("a new owner goes from sign-up to the first lead, without SQL", async () =>
   await app.getByText(`Allowed on ${siteOrigin}`).waitFor({ timeout: TIMEOUT });
   await assertUsable(app, "website forms page");
 
+  // Rename it; an incomplete Spanish consent text is refused with what it lacks, as the database says.
+  await app.getByRole("button", { name: "Edit" }).click();
+  await app.getByLabel("Widget name").fill("Roof estimate form");
+  await app.getByLabel("Consent text (Spanish)").fill("Acepto recibir mensajes de texto. Responda STOP para cancelar los mensajes.");
+  await app.getByRole("button", { name: "Save changes" }).click();
+  await app.getByText(`This text must name the business ("${businessName}").`).waitFor({ timeout: TIMEOUT });
+  await app.getByText(/^This text must say how to stop and get help/).waitFor();
+  await assertUsable(app, "a consent text refused");
+  await app.getByLabel("Consent text (Spanish)").fill(`Acepto recibir mensajes de ${businessName} sobre mi solicitud de servicio. ` +
+    "Pueden aplicarse tarifas de mensajes y datos. Responda STOP para cancelar, HELP para ayuda.");
+  await app.getByRole("button", { name: "Save changes" }).click();
+  await app.getByRole("heading", { name: "Roof estimate form" }).waitFor({ timeout: TIMEOUT });
+
+  // A test lead from the dashboard goes round the whole loop to the owner's phone.
+  await app.getByRole("button", { name: "Send a test lead" }).click();
+  await app.getByText("Owner alert delivered to your phone.").waitFor({ timeout: TIMEOUT });
+  await textOnPhonePage(phonePage, owner.e164, /Test Lead/);
+  await app.screenshot({ path: join(SCREENSHOTS, "widgets-page.png"), fullPage: true });
+
   assert.deepEqual(appErrors, []);
   assert.deepEqual(visitorErrors, []);
   await visitorContext.close();

@@ -8,6 +8,7 @@ import { useDb } from "../lib/supabase.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
 import { InstallSnippet } from "./InstallSnippet.tsx";
+import { TestLead } from "./TestLead.tsx";
 import { WidgetEditor } from "./WidgetEditor.tsx";
 import { defaultConsentText, type Locale } from "./model.ts";
 import { useCreateWidget, useUpdateWidget, widgetQueries, type Widget } from "./queries.ts";
@@ -73,6 +74,7 @@ function WidgetCard({ widget, businessName, canEdit }: { widget: Widget; busines
         <>
           {widget.active ? <InstallSnippet widgetId={widget.id} idPrefix={`w-${widget.id}`} />
             : <p className="muted">This form is off: sites that embed it show nothing and nothing can be submitted.</p>}
+          {canEdit && widget.active && <TestLead widgetId={widget.id} />}
           {canEdit && (
             <div className="actions">
               <button type="button" className="btn btn-ghost" onClick={() => { update.reset(); setEditing(true); }}>Edit</button>
