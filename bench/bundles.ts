@@ -62,6 +62,9 @@ try {
     "/ (leads)": "src/leads/LeadsList.tsx",
     "/leads/$leadId": "src/leads/LeadDetail.tsx",
     "/settings": "src/settings/SettingsPage.tsx",
+    "/sign-up": "src/auth/SignUp.tsx",
+    "/welcome (setup wizard)": "src/onboarding/Wizard.tsx",
+    "/widgets": "src/widgets/WidgetsPage.tsx",
   };
   for (const [page, src] of Object.entries(pages)) {
     if (!manifest[src]) throw new Error(`${src} is not a chunk of its own any more: is the page still lazy?`);

@@ -17,7 +17,6 @@ import { businessQueries } from "./businesses/queries.ts";
 import { pickMembership } from "./businesses/selection.ts";
 import type { Db } from "./lib/db.ts";
 import { leadQueries } from "./leads/queries.ts";
-import { widgetQueries } from "./widgets/queries.ts";
 import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
 import { parseWelcomeSearch } from "./onboarding/search.ts";
@@ -179,7 +178,10 @@ const widgetsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/widgets",
   loader: ({ context }) => {
-    prefetchForBusiness(context, (businessId) => [context.queryClient.prefetchQuery(widgetQueries.list(context.db, businessId))]);
+    // The queries module comes with the page's chunk, not the first load.
+    prefetchForBusiness(context, (businessId) => [
+      import("./widgets/queries.ts").then(({ widgetQueries }) => context.queryClient.prefetchQuery(widgetQueries.list(context.db, businessId))),
+    ]);
   },
   component: lazyRouteComponent(() => import("./widgets/WidgetsPage.tsx"), "WidgetsPage"),
 });

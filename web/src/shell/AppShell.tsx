@@ -1,6 +1,6 @@
 // The signed-in frame around every page: navigation (a top bar on desktop, a bottom tab bar on a
 // phone), the business being shown, the realtime connection and the account controls.
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link, Navigate, Outlet, useRouterState } from "@tanstack/react-router";
 import { businessQueries } from "../businesses/queries.ts";
@@ -10,9 +10,10 @@ import { useRealtimeInvalidation, type LiveState } from "../realtime/useRealtime
 import { ErrorBox, Loading } from "../ui/States.tsx";
 import { MembershipProvider } from "./membership.tsx";
 import { OwnerPhoneBanner } from "../owner-phone/OwnerPhoneBanner.tsx";
-import { SetupReminder } from "../onboarding/SetupReminder.tsx";
 
 const appRoute = getRouteApi("/app");
+// Only owners mid-setup see it: its code stays out of the first load.
+const SetupReminder = lazy(() => import("../onboarding/SetupReminder.tsx").then((m) => ({ default: m.SetupReminder })));
 
 export function AppShell() {
   const db = useDb();
@@ -84,7 +85,7 @@ export function AppShell() {
         {membership && (
           <MembershipProvider membership={membership}>
             <OwnerPhoneBanner />
-            <SetupReminder />
+            <Suspense fallback={null}><SetupReminder /></Suspense>
             <Outlet />
           </MembershipProvider>
         )}
