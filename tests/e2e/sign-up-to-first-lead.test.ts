@@ -119,6 +119,9 @@ test("a new owner goes from sign-up to the first lead, without SQL", async () =>
   // Code: texted from the new number to the owner's phone; read it on the phone page.
   await app.getByRole("heading", { name: "Confirm your phone" }).waitFor({ timeout: TIMEOUT });
   await app.getByText("Lead alerts are held until this phone is confirmed").waitFor();
+  // The wizard's state is the database's: a reload (or another device) resumes at the same step.
+  await app.reload();
+  await app.getByRole("heading", { name: "Confirm your phone" }).waitFor({ timeout: TIMEOUT });
   await assertUsable(app, "onboarding: code step");
   const phonePage = await context.newPage();
   const codeText = await textOnPhonePage(phonePage, owner.e164, /is your leadloop code/);

@@ -32,7 +32,10 @@ export function Wizard() {
   const [codeLater, setCodeLater] = useState(false);
 
   let step: StepId = currentStep(progress.data ?? null);
-  if (step === "code" && codeLater) step = "widget";
+  // "Do this later" on the code: on to the form (or the snippet, once there is a form).
+  if (step === "code" && codeLater) step = progress.data!.widgets > 0 ? "snippet" : "widget";
+  const role = memberships.data?.find((m) => m.business.id === businessId)?.role;
+  const notYours = Boolean(businessId) && (progress.data === null || role === "staff");
   const title = STEPS.find((s) => s.id === step)!.title;
   useDocumentTitle(`Set up: ${title}`);
   const loading = memberships.isPending || (businessId && progress.isPending);
@@ -61,8 +64,8 @@ export function Wizard() {
         {loading ? <Loading what="your setup" /> : !error && (
           <section aria-labelledby="step-title" className="onboarding-step">
             <h2 id="step-title">{title}</h2>
-            {businessId && !progress.data && step !== "business"
-              ? <p className="alert alert-error">This business is not one you can set up.</p>
+            {notYours
+              ? <p className="alert alert-error">Only an owner of this business can set it up. <Link to="/welcome" search={{ new: 1 }}>Create your own business</Link></p>
               : <StepPanel step={step} business={progress.data ?? null} onCodeLater={() => setCodeLater(true)} />}
           </section>
         )}
