@@ -99,11 +99,20 @@ as $$
 declare
   stored text;
 begin
-  insert into private.billing_customers as c (business_id, stripe_customer_id)
-  values (p_business_id, p_customer_id)
-  on conflict (business_id) do update set stripe_customer_id = excluded.stripe_customer_id
-   where p_replaces is not null and c.stripe_customer_id = p_replaces;
+  begin
+    insert into private.billing_customers as c (business_id, stripe_customer_id)
+    values (p_business_id, p_customer_id)
+    on conflict (business_id) do update set stripe_customer_id = excluded.stripe_customer_id
+     where p_replaces is not null and c.stripe_customer_id = p_replaces;
+  exception when unique_violation then
+    -- Two first checkouts at once both got the same customer back from Stripe (one idempotency key):
+    -- the one that waited meets the other's row on the customer id, not on the arbiter (business_id).
+    null;
+  end;
   select c.stripe_customer_id into stored from private.billing_customers c where c.business_id = p_business_id;
+  if stored is null then
+    raise exception 'Stripe customer % belongs to another business', left(p_customer_id, 60) using errcode = '23505';
+  end if;
   return stored;
 end
 $$;

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { instanceConfig } from "../../local/config.ts";
-import { createBusiness, randomPhone } from "../support/fixtures.ts";
+import { createBusiness, deleteBusiness, randomPhone } from "../support/fixtures.ts";
 
 const connections: pg.Client[] = [];
 let businessId = "";
@@ -55,8 +55,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (businessId) await connections[0]?.query("delete from public.businesses where id = $1", [businessId]);
-  await Promise.all(connections.map((client) => client.end()));
+  try {
+    if (businessId) await deleteBusiness(connections[0], businessId);
+  } finally {
+    await Promise.all(connections.map((client) => client.end()));
+  }
 });
 
 test("a callback arriving while mark_message_sent is uncommitted waits for it and finds the message", async () => {

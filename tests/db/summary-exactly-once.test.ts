@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { instanceConfig } from "../../local/config.ts";
-import { createBusiness } from "../support/fixtures.ts";
+import { createBusiness, deleteBusiness } from "../support/fixtures.ts";
 
 const conversationCount = 30;
 const connections: pg.Client[] = [];
@@ -46,8 +46,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (businessId) await connections[0]?.query("delete from public.businesses where id = $1", [businessId]);
-  await Promise.all(connections.map((client) => client.end()));
+  try {
+    if (businessId) await deleteBusiness(connections[0], businessId);
+  } finally {
+    await Promise.all(connections.map((client) => client.end()));
+  }
 });
 
 test("two sweeps at once complete each idle conversation exactly once", async () => {

@@ -95,9 +95,20 @@ export async function zoneWhereItIs(db: pg.ClientBase | pg.Pool, local: string):
   }
 }
 
-/** Deletes the business and, through its cascades, everything under it. */
+/**
+ * Deletes the business and, through its cascades, everything under it. The cascade can deadlock with
+ * work still in flight for the business (sms-dispatch marking its messages): the loser is retried.
+ */
 export async function deleteBusiness(db: pg.ClientBase | pg.Pool, businessId: string): Promise<void> {
-  await db.query("delete from public.businesses where id = $1", [businessId]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.query("delete from public.businesses where id = $1", [businessId]);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "40P01" || attempt === 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /** A US mobile number in a real area code, as fixtures.sql makes them (none in FL, OK or MD; never an N11, 555 or 976 exchange). */
