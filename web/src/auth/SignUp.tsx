@@ -3,10 +3,10 @@
 // either, on this device or another.
 import { useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
+import { Link, useNavigate } from "@tanstack/react-router";
 import { useDb } from "../lib/supabase.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
-import { AuthCard, AuthLinks, PasswordRules } from "./AuthCard.tsx";
+import { AuthCard, PasswordRules } from "./AuthCard.tsx";
 import { authRedirect } from "./links.ts";
 import { friendlyAuthError, passwordProblems } from "./password.ts";
 
@@ -54,7 +54,7 @@ export function SignUp() {
       <button type="submit" className="btn btn-primary btn-block" disabled={signUp.isPending}>
         {signUp.isPending ? "Creating your account…" : "Create account"}
       </button>
-      <p className="small muted">Already have an account? <AuthLinks /></p>
+      <p className="auth-links small">Already have an account? <Link to="/sign-in">Sign in</Link></p>
     </AuthCard>
   );
 }

@@ -54,7 +54,7 @@ export function validateBusinessForm(form: BusinessForm, zones: readonly string[
   const name = form.name.trim().replace(/\s+/g, " ");
   if (name.length < 1 || name.length > 120) errors.name = "Give your business a name (up to 120 characters).";
   const phone = toE164(form.phone);
-  if (!phone) errors.phone = "Enter your mobile number, like (415) 555-2671, or with its country code, like +44 7700 900123.";
+  if (!phone) errors.phone = "Enter your mobile number, like (415) 555-2671 (leadloop texts US and Canadian numbers).";
   if (!zones.includes(form.timezone)) errors.timezone = "Choose your time zone.";
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, value: { p_name: name, p_owner_phone: phone!, p_timezone: form.timezone, p_locale: form.locale } };
