@@ -127,28 +127,37 @@ describe("no account enumeration", () => {
       ["sign-in", "/token?grant_type=password", (email) => ({ email, password: "Wrong-passw0rd" })],
     ];
     for (const [name, path, body] of cases) {
-      // Interleaved, alternating which goes first, with a pause that lets the previous request's mail leave.
-      const kinds: Array<"known" | "unknown"> = [];
-      const calls: Array<{ path: string; body: unknown }> = [];
-      for (let i = 0; i < rounds; i++) {
-        const pair: Array<["known" | "unknown", string]> = [["known", known[i].email], ["unknown", uniqueEmail("nobody")]];
-        if (i % 2) pair.reverse();
-        for (const [kind, email] of pair) {
-          kinds.push(kind);
-          calls.push({ path, body: body(email) });
+      // A busy machine (other test files, two cores) can make one measurement look like a leak; a real leak
+      // (work done for one kind of address only) shows in every measurement, so three tries must all fail.
+      let verdict = "";
+      let k = 0;
+      let u = 0;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // Interleaved, alternating which goes first, with a pause that lets the previous request's mail leave.
+        const kinds: Array<"known" | "unknown"> = [];
+        const calls: Array<{ path: string; body: unknown }> = [];
+        for (let i = 0; i < rounds; i++) {
+          const pair: Array<["known" | "unknown", string]> = [["known", known[i].email], ["unknown", uniqueEmail("nobody")]];
+          if (i % 2) pair.reverse();
+          for (const [kind, email] of pair) {
+            kinds.push(kind);
+            calls.push({ path, body: body(email) });
+          }
         }
+        const results = await timeFromElsewhere(f, calls);
+        assert.ok(results.every((r) => r.status === (name === "sign-in" ? 400 : 200)), `${name}: ${results.map((r) => r.status)}`);
+        const kt = results.filter((_, i) => kinds[i] === "known").map((r) => r.ms);
+        const ut = results.filter((_, i) => kinds[i] === "unknown").map((r) => r.ms);
+        [k, u] = [median(kt), median(ut)];
+        // A tolerance, not an absolute bound: within 3 ms, or the slower median at most 1/0.6 of the faster (bcrypt
+        // under a busy CPU varies that much). Sending the mail before answering (measured: 9.6 vs 2.3 ms) or
+        // skipping bcrypt for unknown addresses (about 2 vs 100+ ms) fails it.
+        const close = Math.abs(k - u) <= 3 || Math.min(k, u) / Math.max(k, u) >= 0.6;
+        const overlap = Math.min(...kt) <= Math.max(...ut) && Math.min(...ut) <= Math.max(...kt);
+        verdict = !close ? `${name}: median known ${k.toFixed(1)} ms vs unknown ${u.toFixed(1)} ms` : !overlap ? `${name}: the two distributions do not even overlap` : "";
+        if (!verdict) break;
       }
-      const results = await timeFromElsewhere(f, calls);
-      assert.ok(results.every((r) => r.status === (name === "sign-in" ? 400 : 200)), `${name}: ${results.map((r) => r.status)}`);
-      const kt = results.filter((_, i) => kinds[i] === "known").map((r) => r.ms);
-      const ut = results.filter((_, i) => kinds[i] === "unknown").map((r) => r.ms);
-      const [k, u] = [median(kt), median(ut)];
-      // A tolerance, not an absolute bound: within 3 ms, or the slower median at most 1/0.6 of the faster (bcrypt
-      // under a busy CPU varies that much). Sending the mail before answering (measured: 9.6 vs 2.3 ms) or
-      // skipping bcrypt for unknown addresses (about 2 vs 100+ ms) fails it.
-      const close = Math.abs(k - u) <= 3 || Math.min(k, u) / Math.max(k, u) >= 0.6;
-      assert.ok(close, `${name}: median known ${k.toFixed(1)} ms vs unknown ${u.toFixed(1)} ms`);
-      assert.ok(Math.min(...kt) <= Math.max(...ut) && Math.min(...ut) <= Math.max(...kt), `${name}: the two distributions do not even overlap`);
+      assert.equal(verdict, "", verdict);
       console.log(`# timing ${name}: median known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`);
     }
   });
