@@ -61,6 +61,9 @@ try {
     "/leads/$leadId": "src/leads/LeadDetail.tsx",
     "/settings": "src/settings/SettingsPage.tsx",
     "/reports (uPlot)": "src/reports/ReportsPage.tsx",
+    "/sign-up": "src/auth/SignUp.tsx",
+    "/welcome (setup wizard)": "src/onboarding/Wizard.tsx",
+    "/widgets": "src/widgets/WidgetsPage.tsx",
   };
   for (const [page, src] of Object.entries(pages)) {
     if (!manifest[src]) throw new Error(`${src} is not a chunk of its own any more: is the page still lazy?`);

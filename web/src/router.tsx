@@ -22,6 +22,7 @@ import { parseLeadsSearch } from "./leads/search.ts";
 import { parseSignInSearch } from "./auth/search.ts";
 import { parseJoinSearch } from "./team/search.ts";
 import { parseReportsSearch } from "./reports/search.ts";
+import { parseWelcomeSearch } from "./onboarding/search.ts";
 import { AppShell } from "./shell/AppShell.tsx";
 import { NotFoundCard, NotFoundPage, RouteError } from "./shell/RouteStates.tsx";
 import { Loading } from "./ui/States.tsx";
@@ -46,6 +47,52 @@ const signInRoute = createRoute({
     if (data.session) throw redirect({ href: search.redirect ?? "/" });
   },
   component: lazyRouteComponent(() => import("./auth/SignIn.tsx"), "SignIn"),
+});
+
+/** Signed-out pages: a signed-in visitor goes to the dashboard instead. */
+async function signedOutOnly({ context }: { context: RouterContext }) {
+  const { data } = await context.db.auth.getSession();
+  if (data.session) throw redirect({ to: "/" });
+}
+
+const signUpRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/sign-up",
+  beforeLoad: signedOutOnly,
+  component: lazyRouteComponent(() => import("./auth/SignUp.tsx"), "SignUp"),
+});
+
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/forgot-password",
+  beforeLoad: signedOutOnly,
+  component: lazyRouteComponent(() => import("./auth/ForgotPassword.tsx"), "ForgotPassword"),
+});
+
+/** Where mail links land (confirmation, magic link): signed in or not, the page finishes the link. */
+const confirmRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/auth/confirm",
+  component: lazyRouteComponent(() => import("./auth/Confirm.tsx"), "Confirm"),
+});
+
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/auth/reset",
+  component: lazyRouteComponent(() => import("./auth/ResetPassword.tsx"), "ResetPassword"),
+});
+
+/** The setup wizard: signed in, outside the shell (which needs a business to show). */
+const welcomeRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/welcome",
+  validateSearch: parseWelcomeSearch,
+  beforeLoad: async ({ context, location }): Promise<{ session: Session }> => {
+    const { data } = await context.db.auth.getSession();
+    if (!data.session) throw redirect({ to: "/sign-in", search: { redirect: location.href } });
+    return { session: data.session };
+  },
+  component: lazyRouteComponent(() => import("./onboarding/Wizard.tsx"), "Wizard"),
 });
 
 /** Everything behind sign-in: the shell (navigation, business, realtime) around the pages. */
@@ -184,10 +231,28 @@ const joinRoute = createRoute({
   component: lazyRouteComponent(() => import("./team/AcceptInvitation.tsx"), "AcceptInvitation"),
 });
 
+/** The business's website forms (widgets) and their install snippets. */
+const widgetsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/widgets",
+  loader: ({ context }) => {
+    // The queries module comes with the page's chunk, not the first load.
+    prefetchForBusiness(context, (businessId) => [
+      import("./widgets/queries.ts").then(({ widgetQueries }) => context.queryClient.prefetchQuery(widgetQueries.list(context.db, businessId))),
+    ]);
+  },
+  component: lazyRouteComponent(() => import("./widgets/WidgetsPage.tsx"), "WidgetsPage"),
+});
+
 export const routeTree = rootRoute.addChildren([
   signInRoute,
   joinRoute,
-  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, otherTextsRoute, reportsRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute]),
+  signUpRoute,
+  forgotPasswordRoute,
+  confirmRoute,
+  resetPasswordRoute,
+  welcomeRoute,
+  appRoute.addChildren([leadsRoute, leadsAliasRoute, leadRoute, otherTextsRoute, reportsRoute, settingsRoute, emailRoute, billingRoute, teamRoute, webhooksRoute, widgetsRoute]),
 ]);
 
 export function createAppRouter(context: RouterContext) {

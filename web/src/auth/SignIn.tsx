@@ -2,13 +2,8 @@ import { useState, type FormEvent } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { useDb } from "../lib/supabase.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
-
-function friendlyAuthError(message: string): string {
-  if (/invalid login credentials/i.test(message)) return "That email and password don't match an account.";
-  if (/email not confirmed/i.test(message)) return "Confirm your email address first, then sign in.";
-  if (/fetch|network/i.test(message)) return "Can't reach the server. Check your connection and try again.";
-  return message;
-}
+import { AuthCard, AuthLinks } from "./AuthCard.tsx";
+import { friendlyAuthError } from "./password.ts";
 
 /** Where the user lands after signing in is the sign-in route's job (its beforeLoad redirects). */
 export function SignIn() {
@@ -27,27 +22,21 @@ export function SignIn() {
     if (!signIn.isPending) signIn.mutate();
   };
   return (
-    <main className="signin">
-      <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">
-        <div className="brand brand-lg"><span className="brand-mark" aria-hidden="true" />leadloop</div>
-        <h1 id="signin-title">Sign in to your dashboard</h1>
-        <div role="alert" aria-live="assertive" className={signIn.error ? "alert alert-error" : "visually-hidden"}>
-          {signIn.error?.message ?? ""}
-        </div>
-        <label className="field">
-          <span>Email</span>
-          <input type="email" name="email" autoComplete="username" required value={email}
-            onChange={(e) => setEmail(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input type="password" name="password" autoComplete="current-password" required value={password}
-            onChange={(e) => setPassword(e.target.value)} />
-        </label>
-        <button type="submit" className="btn btn-primary btn-block" disabled={signIn.isPending}>
-          {signIn.isPending ? "Signing in…" : "Sign in"}
-        </button>
-      </form>
-    </main>
+    <AuthCard title="Sign in to your dashboard" error={signIn.error?.message} onSubmit={onSubmit}>
+      <label className="field">
+        <span>Email</span>
+        <input type="email" name="email" autoComplete="username" required value={email}
+          onChange={(e) => setEmail(e.target.value)} />
+      </label>
+      <label className="field">
+        <span>Password</span>
+        <input type="password" name="password" autoComplete="current-password" required value={password}
+          onChange={(e) => setPassword(e.target.value)} />
+      </label>
+      <button type="submit" className="btn btn-primary btn-block" disabled={signIn.isPending}>
+        {signIn.isPending ? "Signing in…" : "Sign in"}
+      </button>
+      <AuthLinks signIn={false} signUp forgot />
+    </AuthCard>
   );
 }

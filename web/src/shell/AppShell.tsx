@@ -1,8 +1,8 @@
 // The signed-in frame around every page: navigation (a top bar on desktop, a bottom tab bar on a
 // phone), the business being shown, the realtime connection and the account controls.
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { getRouteApi, Link, Outlet, useRouterState } from "@tanstack/react-router";
+import { getRouteApi, Link, Navigate, Outlet, useRouterState } from "@tanstack/react-router";
 import { businessQueries } from "../businesses/queries.ts";
 import { leadQueries } from "../leads/queries.ts";
 import { pickMembership, rememberBusiness } from "../businesses/selection.ts";
@@ -13,6 +13,8 @@ import { MembershipProvider } from "./membership.tsx";
 import { OwnerPhoneBanner } from "../owner-phone/OwnerPhoneBanner.tsx";
 
 const appRoute = getRouteApi("/app");
+// Only owners mid-setup see it: its code stays out of the first load.
+const SetupReminder = lazy(() => import("../onboarding/SetupReminder.tsx").then((m) => ({ default: m.SetupReminder })));
 
 export function AppShell() {
   const db = useDb();
@@ -68,6 +70,10 @@ export function AppShell() {
               <NavIcon d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM1 21v-2a6 6 0 0 1 12 0v2M16 3.5a4 4 0 0 1 0 7M23 21v-2a6 6 0 0 0-4-5.6" />
               Team
             </Link>
+            <Link to="/widgets" className="nav-link">
+              <NavIcon d="M4 5h16v14H4zM8 9h8M8 13h5" />
+              Forms
+            </Link>
             <Link to="/billing" className="nav-link">
               <NavIcon d="M3 7h18v10H3zM3 11h18M7 15h3" />
               Billing
@@ -89,15 +95,12 @@ export function AppShell() {
       <main id="main" className="content" ref={main} tabIndex={-1}>
         {memberships.isPending && <Loading what="your business" />}
         {memberships.error && <ErrorBox error={memberships.error} onRetry={() => void memberships.refetch()} />}
-        {memberships.data && !membership && (
-          <div className="card empty">
-            <h1>No business yet</h1>
-            <p className="muted">Your account is not a member of any business. Ask the owner to add you.</p>
-          </div>
-        )}
+        {/* No business yet: set one up (a teammate joins through the owner's invitation instead). */}
+        {memberships.data && !membership && <Navigate to="/welcome" replace />}
         {membership && (
           <MembershipProvider membership={membership}>
             <OwnerPhoneBanner />
+            <Suspense fallback={null}><SetupReminder /></Suspense>
             <Outlet />
           </MembershipProvider>
         )}
