@@ -63,6 +63,7 @@ export type Database = {
           quiet_hours_start: string
           sending_problem: string | null
           sending_problem_at: string | null
+          summary_delay_minutes: number
           timezone: string
           twilio_number: string | null
           twilio_number_sid: string | null
@@ -89,6 +90,7 @@ export type Database = {
           quiet_hours_start?: string
           sending_problem?: string | null
           sending_problem_at?: string | null
+          summary_delay_minutes?: number
           timezone?: string
           twilio_number?: string | null
           twilio_number_sid?: string | null
@@ -115,6 +117,7 @@ export type Database = {
           quiet_hours_start?: string
           sending_problem?: string | null
           sending_problem_at?: string | null
+          summary_delay_minutes?: number
           timezone?: string
           twilio_number?: string | null
           twilio_number_sid?: string | null
@@ -124,6 +127,8 @@ export type Database = {
       }
       conversations: {
         Row: {
+          bot_paused_at: string | null
+          bot_paused_by: string | null
           business_id: string
           completed_at: string | null
           completion_reason: string | null
@@ -151,6 +156,8 @@ export type Database = {
           version: number
         }
         Insert: {
+          bot_paused_at?: string | null
+          bot_paused_by?: string | null
           business_id: string
           completed_at?: string | null
           completion_reason?: string | null
@@ -178,6 +185,8 @@ export type Database = {
           version?: number
         }
         Update: {
+          bot_paused_at?: string | null
+          bot_paused_by?: string | null
           business_id?: string
           completed_at?: string | null
           completion_reason?: string | null
@@ -350,6 +359,60 @@ export type Database = {
           },
         ]
       }
+      lead_events: {
+        Row: {
+          actor_id: string | null
+          actor_name: string | null
+          business_id: string
+          created_at: string
+          field: string
+          from_value: string | null
+          id: number
+          lead_id: string
+          to_value: string | null
+          via: string
+        }
+        Insert: {
+          actor_id?: string | null
+          actor_name?: string | null
+          business_id: string
+          created_at?: string
+          field: string
+          from_value?: string | null
+          id?: never
+          lead_id: string
+          to_value?: string | null
+          via?: string
+        }
+        Update: {
+          actor_id?: string | null
+          actor_name?: string | null
+          business_id?: string
+          created_at?: string
+          field?: string
+          from_value?: string | null
+          id?: never
+          lead_id?: string
+          to_value?: string | null
+          via?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "lead_events_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "lead_events_lead_id_fkey"
+            columns: ["lead_id"]
+            isOneToOne: false
+            referencedRelation: "leads"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       leads: {
         Row: {
           assigned_to: string | null
@@ -365,6 +428,7 @@ export type Database = {
           id: string
           ip: unknown
           is_duplicate: boolean
+          is_test: boolean
           last_inbound_at: string | null
           locale: string
           message: string | null
@@ -376,6 +440,8 @@ export type Database = {
           phone_status: string
           region: string | null
           reported_timezone: string | null
+          search_text: string
+          short_code: string | null
           sms_consent: boolean
           source_url: string | null
           status: string
@@ -400,6 +466,7 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
+          is_test?: boolean
           last_inbound_at?: string | null
           locale: string
           message?: string | null
@@ -411,6 +478,8 @@ export type Database = {
           phone_status?: string
           region?: string | null
           reported_timezone?: string | null
+          search_text?: string
+          short_code?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
@@ -435,6 +504,7 @@ export type Database = {
           id?: string
           ip?: unknown
           is_duplicate?: boolean
+          is_test?: boolean
           last_inbound_at?: string | null
           locale?: string
           message?: string | null
@@ -446,6 +516,8 @@ export type Database = {
           phone_status?: string
           region?: string | null
           reported_timezone?: string | null
+          search_text?: string
+          short_code?: string | null
           sms_consent?: boolean
           source_url?: string | null
           status?: string
@@ -510,6 +582,8 @@ export type Database = {
           next_attempt_at: string
           send_after: string
           sent_at: string | null
+          sent_by: string | null
+          sent_by_name: string | null
           status: string
           status_reason: string | null
           to_phone: string
@@ -539,6 +613,8 @@ export type Database = {
           next_attempt_at?: string
           send_after?: string
           sent_at?: string | null
+          sent_by?: string | null
+          sent_by_name?: string | null
           status: string
           status_reason?: string | null
           to_phone: string
@@ -568,6 +644,8 @@ export type Database = {
           next_attempt_at?: string
           send_after?: string
           sent_at?: string | null
+          sent_by?: string | null
+          sent_by_name?: string | null
           status?: string
           status_reason?: string | null
           to_phone?: string
@@ -914,6 +992,227 @@ export type Database = {
           },
         ]
       }
+      webhook_deliveries: {
+        Row: {
+          attempts: number
+          business_id: string
+          claimable_at: string | null
+          created_at: string
+          delivered_at: string | null
+          endpoint_id: string
+          error: string | null
+          event_id: string
+          event_type: string
+          expires_at: string
+          id: string
+          last_attempt_at: string | null
+          latency_ms: number | null
+          lease_until: string | null
+          next_attempt_at: string
+          resent_at: string | null
+          response_excerpt: string | null
+          response_status: number | null
+          status: string
+          updated_at: string
+          webhook_id: string
+        }
+        Insert: {
+          attempts?: number
+          business_id: string
+          claimable_at?: never
+          created_at?: string
+          delivered_at?: string | null
+          endpoint_id: string
+          error?: string | null
+          event_id: string
+          event_type: string
+          expires_at?: string
+          id?: string
+          last_attempt_at?: string | null
+          latency_ms?: number | null
+          lease_until?: string | null
+          next_attempt_at?: string
+          resent_at?: string | null
+          response_excerpt?: string | null
+          response_status?: number | null
+          status?: string
+          updated_at?: string
+          webhook_id?: never
+        }
+        Update: {
+          attempts?: number
+          business_id?: string
+          claimable_at?: never
+          created_at?: string
+          delivered_at?: string | null
+          endpoint_id?: string
+          error?: string | null
+          event_id?: string
+          event_type?: string
+          expires_at?: string
+          id?: string
+          last_attempt_at?: string | null
+          latency_ms?: number | null
+          lease_until?: string | null
+          next_attempt_at?: string
+          resent_at?: string | null
+          response_excerpt?: string | null
+          response_status?: number | null
+          status?: string
+          updated_at?: string
+          webhook_id?: never
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_deliveries_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "webhook_deliveries_endpoint_id_fkey"
+            columns: ["endpoint_id"]
+            isOneToOne: false
+            referencedRelation: "webhook_endpoints"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "webhook_deliveries_event_id_fkey"
+            columns: ["event_id"]
+            isOneToOne: false
+            referencedRelation: "webhook_events"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      webhook_endpoints: {
+        Row: {
+          business_id: string
+          created_at: string
+          description: string
+          disabled_at: string | null
+          disabled_reason: string | null
+          enabled: boolean
+          events: string[]
+          failing_since: string | null
+          id: string
+          last_failure_at: string | null
+          last_success_at: string | null
+          previous_secret: string | null
+          previous_secret_expires_at: string | null
+          secret: string
+          secret_created_at: string
+          secret_hint: string
+          updated_at: string
+          url: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          description?: string
+          disabled_at?: string | null
+          disabled_reason?: string | null
+          enabled?: boolean
+          events: string[]
+          failing_since?: string | null
+          id?: string
+          last_failure_at?: string | null
+          last_success_at?: string | null
+          previous_secret?: string | null
+          previous_secret_expires_at?: string | null
+          secret: string
+          secret_created_at?: string
+          secret_hint: string
+          updated_at?: string
+          url: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          description?: string
+          disabled_at?: string | null
+          disabled_reason?: string | null
+          enabled?: boolean
+          events?: string[]
+          failing_since?: string | null
+          id?: string
+          last_failure_at?: string | null
+          last_success_at?: string | null
+          previous_secret?: string | null
+          previous_secret_expires_at?: string | null
+          secret?: string
+          secret_created_at?: string
+          secret_hint?: string
+          updated_at?: string
+          url?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_endpoints_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      webhook_event_types: {
+        Row: {
+          description: string
+          payload_version: number
+          sort_order: number
+          type: string
+        }
+        Insert: {
+          description: string
+          payload_version?: number
+          sort_order: number
+          type: string
+        }
+        Update: {
+          description?: string
+          payload_version?: number
+          sort_order?: number
+          type?: string
+        }
+        Relationships: []
+      }
+      webhook_events: {
+        Row: {
+          business_id: string
+          created_at: string
+          dedupe_key: string | null
+          id: string
+          payload: NonNullable<Json>
+          type: string
+        }
+        Insert: {
+          business_id: string
+          created_at?: string
+          dedupe_key?: string | null
+          id?: string
+          payload: NonNullable<Json>
+          type: string
+        }
+        Update: {
+          business_id?: string
+          created_at?: string
+          dedupe_key?: string | null
+          id?: string
+          payload?: NonNullable<Json>
+          type?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_events_business_id_fkey"
+            columns: ["business_id"]
+            isOneToOne: false
+            referencedRelation: "businesses"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       widgets: {
         Row: {
           active: boolean
@@ -1005,6 +1304,14 @@ export type Database = {
           twilio_number_sid: string
         }[]
       }
+      business_team: {
+        Args: { p_business_id: string }
+        Returns: {
+          name: string
+          role: string
+          user_id: string
+        }[]
+      }
       claim_due_summaries: {
         Args: { p_batch_size?: number; p_lease_seconds?: number }
         Returns: Json[]
@@ -1039,6 +1346,23 @@ export type Database = {
           unknown_attempt_at: string
         }[]
       }
+      claim_webhook_deliveries: {
+        Args: {
+          p_batch_size?: number
+          p_lease_seconds?: number
+          p_now?: string
+        }
+        Returns: {
+          allow_loopback: boolean
+          attempt: number
+          delivery_id: string
+          event_type: string
+          payload: string
+          secrets: string[]
+          url: string
+          webhook_id: string
+        }[]
+      }
       complete_conversation_summary: {
         Args: {
           p_conversation_id: string
@@ -1051,14 +1375,40 @@ export type Database = {
         Args: { p_business_id: string; p_code: string }
         Returns: boolean
       }
+      create_business: {
+        Args: {
+          p_locale?: string
+          p_name: string
+          p_owner_phone: string
+          p_timezone: string
+        }
+        Returns: string
+      }
+      create_webhook_endpoint: {
+        Args: {
+          p_business_id: string
+          p_description?: string
+          p_events: string[]
+          p_url: string
+        }
+        Returns: {
+          endpoint_id: string
+          signing_secret: string
+        }[]
+      }
       get_conversation_context: {
         Args: { p_conversation_id: string }
         Returns: Json
       }
       get_widget_config: { Args: { p_widget_id: string }; Returns: Json }
+      inbox_counts: { Args: { p_business_id: string }; Returns: Json }
       invite_member: {
         Args: { p_business_id: string; p_email: string; p_role: string }
         Returns: string
+      }
+      lead_stats: {
+        Args: { p_business_id: string; p_from: string; p_to: string }
+        Returns: Json
       }
       mark_email_failed: {
         Args: {
@@ -1093,6 +1443,7 @@ export type Database = {
         Returns: boolean
       }
       next_outbox_due_at: { Args: Record<PropertyKey, never>; Returns: string }
+      owner_reply_window: { Args: { p_lead_id: string }; Returns: Json }
       preview_sms_template: {
         Args: {
           p_body: string
@@ -1137,6 +1488,18 @@ export type Database = {
         }
         Returns: Json
       }
+      record_webhook_attempt: {
+        Args: {
+          p_attempt: number
+          p_delivery_id: string
+          p_error?: string
+          p_latency_ms?: number
+          p_now?: string
+          p_response_excerpt?: string
+          p_response_status?: number
+        }
+        Returns: Json
+      }
       remove_do_not_text: {
         Args: { p_business_id: string; p_phone: string; p_reason: string }
         Returns: undefined
@@ -1145,11 +1508,82 @@ export type Database = {
         Args: { p_business_id: string }
         Returns: Json
       }
+      resend_webhook_delivery: {
+        Args: { p_delivery_id: string }
+        Returns: string
+      }
       reset_sms_template: {
         Args: { p_business_id: string; p_key: string; p_locale: string }
         Returns: boolean
       }
+      resume_bot: { Args: { p_lead_id: string }; Returns: boolean }
       revoke_invitation: { Args: { p_invitation_id: string }; Returns: boolean }
+      rotate_webhook_endpoint_secret: {
+        Args: { p_endpoint_id: string }
+        Returns: string
+      }
+      search_leads: {
+        Args: {
+          p_attention?: Database["public"]["Enums"]["inbox_attention"]
+          p_business_id: string
+          p_cursor_created_at?: string
+          p_cursor_id?: string
+          p_followup?: Database["public"]["Enums"]["inbox_followup"]
+          p_limit?: number
+          p_newer?: boolean
+          p_query?: string
+          p_statuses?: string[]
+        }
+        Returns: {
+          assigned_to: string | null
+          business_id: string
+          consent_at: string | null
+          consent_text: string | null
+          created_at: string
+          delivery_problem: string | null
+          duplicate_of: string | null
+          email: string | null
+          followup_status: string
+          honeypot: string | null
+          id: string
+          ip: unknown
+          is_duplicate: boolean
+          is_test: boolean
+          last_inbound_at: string | null
+          locale: string
+          message: string | null
+          name: string
+          not_texted_reason: string | null
+          notes: string | null
+          owner_alert_status: string
+          phone: string
+          phone_status: string
+          region: string | null
+          reported_timezone: string | null
+          search_text: string
+          short_code: string | null
+          sms_consent: boolean
+          source_url: string | null
+          status: string
+          timezone_source: string
+          timezones: string[]
+          unread_count: number
+          user_agent: string | null
+          widget_id: string | null
+          zip: string | null
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "leads"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
+      send_owner_reply: {
+        Args: { p_body: string; p_lead_id: string }
+        Returns: string
+      }
+      send_test_lead: { Args: { p_widget_id: string }; Returns: string }
       sending_number_taken: {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
         Returns: boolean
@@ -1197,7 +1631,16 @@ export type Database = {
       texting_regions: { Args: Record<PropertyKey, never>; Returns: string[] }
     }
     Enums: {
-      [_ in never]: never
+      inbox_attention: "unread" | "failed_delivery" | "dead_letter" | "notified"
+      inbox_followup:
+        | "texting"
+        | "replied"
+        | "completed"
+        | "no_reply"
+        | "opted_out"
+        | "failed"
+        | "not_texted"
+        | "duplicate"
     }
     CompositeTypes: {
       [_ in never]: never
@@ -1324,6 +1767,18 @@ export type CompositeTypes<
 
 export const Constants = {
   public: {
-    Enums: {},
+    Enums: {
+      inbox_attention: ["unread", "failed_delivery", "dead_letter", "notified"],
+      inbox_followup: [
+        "texting",
+        "replied",
+        "completed",
+        "no_reply",
+        "opted_out",
+        "failed",
+        "not_texted",
+        "duplicate",
+      ],
+    },
   },
 } as const
