@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createClient } from "@supabase/supabase-js";
 import ws from "ws";
-import { createBusiness as createFixtureBusiness, createOwnerAccount, registerTwilioNumber, type TestBusiness } from "../support/fixtures.ts";
+import { createBusiness as createFixtureBusiness, createOwnerAccount, registerTwilioNumber, unconfirmOwnerPhone, type TestBusiness } from "../support/fixtures.ts";
 import { closeDb, db, deleteBusiness, origin, randomPhone, received, sleep, stack, submitLead, waitFor, waitForReceived } from "../loop/loop-support.ts";
 
 const businesses: TestBusiness[] = [];
@@ -15,8 +15,10 @@ after(async () => {
 });
 
 async function business(options: Parameters<typeof createFixtureBusiness>[1] = {}) {
-  const b = await createFixtureBusiness(db(), { origins: [origin], duplicateWindowMinutes: 0, quota: 1000, ...options });
+  const { ownerPhoneVerified, ...rest } = options;
+  const b = await createFixtureBusiness(db(), { origins: [origin], duplicateWindowMinutes: 0, quota: 1000, ...rest });
   await registerTwilioNumber(stack, b);
+  if (ownerPhoneVerified === false) await unconfirmOwnerPhone(db(), b.id);
   businesses.push(b);
   return b;
 }

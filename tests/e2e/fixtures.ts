@@ -5,7 +5,7 @@ import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import pg from "pg";
 import { chromium, type Browser, type Page } from "playwright-core";
 import WebSocket from "ws";
-import { createBusiness, createOwnerAccount, registerTwilioNumber, type TestBusiness } from "../support/fixtures.ts";
+import { createBusiness, createOwnerAccount, registerTwilioNumber, unconfirmOwnerPhone, type TestBusiness } from "../support/fixtures.ts";
 import type { Stack } from "../support/stack.ts";
 
 export const TIMEOUT = 20_000;
@@ -43,11 +43,12 @@ export async function createOwnBusiness(stack: Stack, origin: string, options: {
   await db.connect();
   let business: TestBusiness;
   try {
-    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin], ...options });
+    business = await createBusiness(db, { owner: owner.userId, name: `E2E Roofing ${owner.userId.slice(0, 8)}`, origins: [origin] });
+    await registerTwilioNumber(stack, business);
+    if (options.ownerPhoneVerified === false) await unconfirmOwnerPhone(db, business.id);
   } finally {
     await db.end();
   }
-  await registerTwilioNumber(stack, business);
   // Node 20 has no global WebSocket, which supabase-js needs at construction even when unused.
   const admin = createClient(stack.supabaseUrl, stack.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },

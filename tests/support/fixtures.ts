@@ -144,6 +144,16 @@ export async function createOwnerAccount(stack: Stack): Promise<OwnerAccount> {
  * Buys the business's number on the Twilio emulator, pointing its webhook at twilio-inbound:
  * without it every text from the business fails with 21606, as on a real account.
  */
+/**
+ * Makes the business's owner phone unconfirmed and texts its code, the way a new business starts. Call it
+ * after registerTwilioNumber: a code sent from a number the emulator does not know yet fails for good
+ * (21606), which is why fixtures create businesses confirmed and unconfirm them here.
+ */
+export async function unconfirmOwnerPhone(db: pg.ClientBase | pg.Pool, businessId: string): Promise<void> {
+  await db.query("update public.businesses set owner_phone_verified_at = null where id = $1", [businessId]);
+  await db.query("select private.start_owner_phone_verification($1)", [businessId]);
+}
+
 export async function registerTwilioNumber(stack: Stack, business: TestBusiness): Promise<void> {
   await new TwilioEmulatorControl(stack.twilioUrl.replace(/\/+$/, "")).configureNumber({
     phoneNumber: business.twilioNumber,

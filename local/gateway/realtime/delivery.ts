@@ -26,6 +26,8 @@ interface Candidate {
   conn: Connection;
   channel: Channel;
   ids: number[];
+  /** The claims the row's visibility was checked with: a token pushed during the check must not drop the row. */
+  checkedClaimsJson?: string;
 }
 
 interface PreparedChange {
@@ -173,6 +175,7 @@ export function createDelivery({ pool, connections, checker }: DeliveryContext) 
       const seen = new Set<string>();
       for (const candidate of candidates) {
         const { claimsJson, claims } = candidate.channel;
+        candidate.checkedClaimsJson = claimsJson;
         if (seen.has(claimsJson)) continue;
         seen.add(claimsJson);
         if (changeError(item, claims.role)) continue; // gets an error frame, no row
@@ -297,7 +300,7 @@ export function createDelivery({ pool, connections, checker }: DeliveryContext) 
         const { conn, channel } = candidate;
         if (conn.channels.get(channel.topic) !== channel) continue;
         const role = channel.claims.role;
-        if (needsRls && !changeError(item, role) && item.visibility.get(channel.claimsJson) !== true) continue;
+        if (needsRls && !changeError(item, role) && item.visibility.get(candidate.checkedClaimsJson ?? channel.claimsJson) !== true) continue;
         let data = item.dataByRole.get(role);
         if (data === undefined) {
           data = dataJson(item, role);

@@ -198,7 +198,8 @@ describe("realtime", { timeout: 120_000 }, () => {
     // supabase-js pushes access_token to joined channels on TOKEN_REFRESHED; make sure it went out.
     await ownerA.client.realtime.setAuth(data.session!.access_token);
     const id = await insertItem(f.businessA, { title: "after refresh" });
-    await waitFor(events, (e) => (e.new as Row).id === id);
+    // A longer wait than the others: on a full test stack the minute sweep's transactions share the WAL stream.
+    await waitFor(events, (e) => (e.new as Row).id === id, 15_000);
     await ownerA.client.removeAllChannels();
   });
 
