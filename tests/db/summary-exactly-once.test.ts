@@ -88,11 +88,20 @@ test("retried and concurrent summary completions queue exactly one owner summary
   ).rows.map((row) => row.id);
   assert.equal(ids.length, conversationCount);
 
-  const complete = (client: pg.Client, id: string) =>
-    client.query<{ result: { queued: boolean } }>(
-      "select public.complete_conversation_summary($1, $2::jsonb, $3::text[]) as result",
-      [id, JSON.stringify({ need: "leak" }), ["Lead summary", "Need: a plumber for a leak."]],
-    );
+  // A completion Postgres picks as a deadlock victim (40P01: it rolled back, nothing of it stays) is
+  // retried, as the summarize function's next claim retries it; exactly-once must hold either way.
+  const complete = async (client: pg.Client, id: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.query<{ result: { queued: boolean } }>(
+          "select public.complete_conversation_summary($1, $2::jsonb, $3::text[]) as result",
+          [id, JSON.stringify({ need: "leak" }), ["Lead summary", "Need: a plumber for a leak."]],
+        );
+      } catch (error) {
+        if ((error as { code?: string }).code !== "40P01" || attempt === 5) throw error;
+      }
+    }
+  };
   // Every connection completes every conversation, interleaved, then the whole round is retried.
   // (On a running stack the real summarize function may complete some of them first: then none of
   // ours reports queued=true for those, which is exactly the property under test.)
