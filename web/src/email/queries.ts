@@ -38,6 +38,11 @@ export function useSaveEmailChoice(userId: string) {
         .upsert({ business_id: businessId, user_id: userId, ...choice }, { onConflict: "business_id,user_id" });
       if (error) throw toError(error, "saving your email choices");
     },
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: emailKeys.preferences(userId) }),
+    // The saved choice is shown at once: between the save and the refetch the page would otherwise show
+    // the old one again for a moment (a fast save made the checkbox flip back under the click).
+    onSuccess: (_nothing, { businessId, choice }) => {
+      queryClient.setQueryData(emailKeys.preferences(userId), (old: Record<string, EmailChoice> | undefined) => ({ ...old, [businessId]: choice }));
+      return queryClient.invalidateQueries({ queryKey: emailKeys.preferences(userId) });
+    },
   });
 }
