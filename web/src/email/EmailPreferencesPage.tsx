@@ -52,12 +52,17 @@ function BusinessChoices({ membership, userId, saved }: { membership: Membership
   const save = useSaveEmailChoice(userId);
   const [done, setDone] = useState(false);
   const id = membership.business.id;
-  // While a save is on its way, show what was asked for; after it, what the database holds.
-  const shown = save.isPending && save.variables ? save.variables.choice : saved;
+  // While a save is on its way, show what was asked for; after it, what the database holds. The choice is
+  // state set in the click's own handler: the mutation's pending state arrives a tick later, and a
+  // controlled checkbox would flip back in between.
+  const [asked, setAsked] = useState<EmailChoice | null>(null);
+  const shown = asked ?? saved;
 
   const toggle = (key: keyof EmailChoice, value: boolean) => {
+    const choice = { ...shown, [key]: value };
+    setAsked(choice);
     setDone(false);
-    save.mutate({ businessId: id, choice: { ...shown, [key]: value } }, { onSuccess: () => setDone(true) });
+    save.mutate({ businessId: id, choice }, { onSuccess: () => setDone(true), onSettled: () => setAsked(null) });
   };
 
   return (
