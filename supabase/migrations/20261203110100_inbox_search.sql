@@ -142,22 +142,6 @@ $$;
 comment on function private.inbox_attention_predicate(public.inbox_attention) is 'SQL text of the condition on lead l for one attention filter.';
 revoke execute on function private.inbox_attention_predicate(public.inbox_attention) from public;
 
-create or replace function private.assert_member(p_business_id uuid)
-returns void
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  if p_business_id is null or p_business_id not in (select private.member_business_ids()) then
-    raise exception 'not a member of business %', p_business_id using errcode = '42501';
-  end if;
-end
-$$;
-comment on function private.assert_member(uuid) is 'Refuses (42501) a caller who is not a member of the business: the guard of the members'' read RPCs.';
-revoke execute on function private.assert_member(uuid) from public;
-
 -- A search is at most 8 words; words are matched as substrings of search_text, all of them.
 create or replace function private.search_terms(p_query text)
 returns text[]
@@ -198,7 +182,7 @@ declare
   query text := 'select l.* from public.leads l where l.business_id = $1';
   term text;
 begin
-  perform private.assert_member(p_business_id);
+  perform private.require_member(p_business_id);
   if p_limit is null or p_limit not between 1 and 200 then
     raise exception 'p_limit must be between 1 and 200' using errcode = '22023';
   end if;
@@ -244,7 +228,7 @@ declare
   attention public.inbox_attention;
   matching bigint;
 begin
-  perform private.assert_member(p_business_id);
+  perform private.require_member(p_business_id);
   select jsonb_build_object('unread_messages', coalesce(sum(l.unread_count), 0),
                             'open_notifications', (select count(*) from public.owner_notifications n
                                                     where n.business_id = p_business_id and n.resolved_at is null))

@@ -13,7 +13,7 @@ declare
   business public.businesses;
   result jsonb;
 begin
-  perform private.assert_member(p_business_id);
+  perform private.require_member(p_business_id);
   if p_from is null or p_to is null or p_to <= p_from then
     raise exception 'p_from must be before p_to' using errcode = '22023';
   end if;

@@ -113,9 +113,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if p_business_id is null or p_business_id not in (select private.member_business_ids()) then
-    raise exception 'no business % among yours', p_business_id using errcode = '42501';
-  end if;
+  perform private.require_member(p_business_id);
   return query
   select m.user_id, m.role, private.user_display_name(m.user_id)
     from public.business_members m
