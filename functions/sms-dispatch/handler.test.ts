@@ -306,3 +306,27 @@ Deno.test("only POST is accepted", async () => {
   assertEquals(res.headers.get("allow"), "POST");
   assertEquals(r.calls.length, 0);
 });
+
+Deno.test("a claim failing in a worker that joined later ends the drain with an error, never an unhandled rejection", async () => {
+  // The first two claims come back full, so workers join; every claim after them fails, while the
+  // first worker is still sending. Deno ends a process on an unhandled rejection: this test fails then.
+  let claims = 0;
+  const r = fakeRpc({
+    claim_outbound_messages: () => {
+      claims++;
+      if (claims <= 2) return [message(claims * 2 - 1), message(claims * 2)];
+      throw new RpcError("claim_outbound_messages", "TypeError: fetch failed");
+    },
+    mark_message_sent: () => true,
+    next_outbox_due_at: () => null,
+  });
+  const f = fakeFetch(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return created("SM1");
+  });
+  const { status, body } = await run({ rpc: r.rpc, credentials, twilio, fetch: f.fetch, batchSize: 2 });
+  assertEquals(status, 502);
+  assertMatch(JSON.stringify(body), /error/i);
+  assertEquals(r.callsTo("mark_message_sent").length, 4, "what was claimed is still sent and recorded");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+});

@@ -91,6 +91,10 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
   const claimSize = Math.max(1, deps.batchSize ?? 2);
   let claimsLeft = deps.maxBatches ?? 250;
   let drained = false;
+  // A claim that fails (the database unreachable) ends the drain: every worker stops at its next claim,
+  // and the first error is thrown once all have stopped, so none is left rejecting unawaited (which
+  // would take the whole function process down) and the claimed messages' leases hand them back.
+  let claimError: unknown = null;
   const workers: Promise<void>[] = [];
   const claim = async (): Promise<ClaimedMessage[]> => {
     if (drained || claimsLeft <= 0) return [];
@@ -103,6 +107,14 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
     return claimed;
   };
   async function worker(): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      claimError ??= err;
+      drained = true;
+    }
+  }
+  async function work(): Promise<void> {
     for (let batch = await claim(); batch.length > 0; batch = await claim()) {
       for (const msg of batch) {
         try {
@@ -115,8 +127,13 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
     }
   }
   workers.push(worker());
-  // Workers join while others run: wait until the list stops growing.
-  for (let done = 0; done < workers.length; done = workers.length) await Promise.all(workers);
+  // Workers join while others run: wait until every worker there was when the wait began has finished
+  // and none joined meanwhile.
+  for (let waitedFor = 0; waitedFor < workers.length;) {
+    waitedFor = workers.length;
+    await Promise.all(workers.slice(0, waitedFor));
+  }
+  if (claimError) throw claimError;
   return counts;
 }
 
