@@ -72,12 +72,15 @@ create index business_members_user_id_idx on public.business_members (user_id, b
 -- they only ever answer for the calling user.
 create or replace function private.member_business_ids()
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select m.business_id from public.business_members m where m.user_id = (select auth.uid())
+begin
+  return query
+  select m.business_id from public.business_members m where m.user_id = (select auth.uid());
+end
 $$;
 comment on function private.member_business_ids() is 'Businesses the calling user belongs to (any role).';
 revoke execute on function private.member_business_ids() from public, anon;
@@ -85,12 +88,15 @@ grant execute on function private.member_business_ids() to authenticated, servic
 
 create or replace function private.owned_business_ids()
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select m.business_id from public.business_members m where m.user_id = (select auth.uid()) and m.role = 'owner'
+begin
+  return query
+  select m.business_id from public.business_members m where m.user_id = (select auth.uid()) and m.role = 'owner';
+end
 $$;
 comment on function private.owned_business_ids() is 'Businesses the calling user owns.';
 revoke execute on function private.owned_business_ids() from public, anon;

@@ -50,11 +50,14 @@ create policy "owners can delete their widgets" on public.widgets
 -- The consent text a form in p_locale shows, and so the one a lead who ticked the box there agreed to.
 create or replace function private.widget_consent_text(p_widget public.widgets, p_locale text)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select coalesce(nullif(btrim(p_widget.consent_texts ->> p_locale), ''), p_widget.consent_text)
+begin
+  return (
+    select coalesce(nullif(btrim(p_widget.consent_texts ->> p_locale), ''), p_widget.consent_text));
+end
 $$;
 comment on function private.widget_consent_text(public.widgets, text) is 'The widget''s consent text for a form in p_locale (its consent_texts entry, else consent_text).';
 revoke execute on function private.widget_consent_text(public.widgets, text) from public;

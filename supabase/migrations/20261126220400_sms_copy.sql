@@ -304,8 +304,8 @@ begin
              equivocado,interesa,ya,mi,mis,el,la,los,las,una,uno,para,con,que,de,del,en,y,o,pero,despues,antes,tarde,noche,
              direccion,calle,avenida,ciudad,codigo,postal,nada,solo,tambien,muy,bien,cuanto,cuesta,precio,cotizacion,
              presupuesto,tuberia,se}'::text[]))
-           + case when p_text ~ '[ñÑ¿¡]' then 2 else 0 end
-           + case when p_text ~ '[áéíóúÁÉÍÓÚ]' then 1 else 0 end as es,
+           + case when translate(p_text, 'ñÑ¿¡', '') <> p_text then 2 else 0 end
+           + case when translate(p_text, 'áéíóúÁÉÍÓÚ', '') <> p_text then 1 else 0 end as es,
            count(*) filter (where word = any ('{hi,hello,hey,thanks,thank,you,need,needs,want,looking,for,have,has,my,our,
              the,a,an,and,or,but,is,are,it,this,that,tomorrow,today,tonight,morning,afternoon,evening,week,next,monday,
              tuesday,wednesday,thursday,friday,saturday,sunday,please,can,could,would,should,will,call,me,yes,yeah,no,not,

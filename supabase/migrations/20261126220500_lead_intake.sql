@@ -16,7 +16,7 @@ create table public.leads (
   phone text not null check (private.is_e164(phone)),
   email text check (email is null or (length(email) <= 254 and email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$')),
   message text check (message is null or length(message) <= 2000),
-  source_url text check (source_url is null or (length(source_url) <= 2048 and source_url ~ '^https?://')),
+  source_url text check (source_url is null or (length(source_url) <= 2048 and (source_url like 'http://%' or source_url like 'https://%'))),
   sms_consent boolean not null default false,
   honeypot text check (honeypot is null or honeypot = ''),
   consent_text text check (consent_text is null or length(consent_text) <= 1000),
@@ -27,10 +27,10 @@ create table public.leads (
   -- sent); the trigger then stores the language of the lead's own words (private.detect_locale).
   locale text not null check (locale in ('en', 'es')),
   reported_timezone text check (reported_timezone is null or private.is_place_timezone(reported_timezone)),
-  zip text check (zip is null or zip ~ '^[0-9]{5}$'),
+  zip text check (zip is null or (length(zip) = 5 and private.is_digits(zip))),
   timezones text[] not null default '{}' check (cardinality(timezones) <= 4),
   timezone_source text not null default 'business' check (timezone_source in ('device', 'zip', 'area_code', 'business')),
-  region text check (region is null or region ~ '^[A-Z]{2}$'),
+  region text check (region is null or (length(region) = 2 and translate(region, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '') = '')),
   is_duplicate boolean not null default false,
   duplicate_of uuid references public.leads (id) on delete set null,
   owner_alert_status text not null default 'queued'
@@ -114,11 +114,15 @@ as $$
 declare
   candidate text := btrim(coalesce(nullif(btrim(p_headers ->> 'cf-connecting-ip'), ''), p_headers ->> 'x-real-ip', ''));
 begin
-  if candidate !~ '^[0-9a-fA-F:.]{2,45}$' then
+  candidate := lower(candidate);
+  if length(candidate) not between 2 and 45 or translate(candidate, '0123456789abcdef:.', '') <> '' then
     return 'unknown';
   end if;
   -- an IPv4 client written as IPv6 (::ffff:192.0.2.1) is the IPv4 address, not one of an IPv6 /64
-  return host(coalesce(substring(lower(candidate) from '^::ffff:([0-9.]+)$'), candidate)::inet);
+  if candidate like '::ffff:%' and translate(substr(candidate, 8), '0123456789.', '') = '' then
+    candidate := substr(candidate, 8);
+  end if;
+  return host(candidate::inet);
 exception when others then
   return 'unknown';
 end
@@ -217,7 +221,8 @@ begin
   if length(new.name) = 0 or length(new.name) > 100 then
     perform private.raise_intake_error('name', 'name: enter your name (1 to 100 characters).');
   end if;
-  new.phone := regexp_replace(coalesce(new.phone, ''), '[[:space:]().-]', '', 'g');
+  -- Spaces of any kind (a pasted number often carries no-break spaces), brackets, dots and dashes go.
+  new.phone := translate(coalesce(new.phone, ''), E' \t\n\r\f().-' || chr(11) || chr(160) || chr(8199) || chr(8201) || chr(8239), '');
   if not private.is_e164(new.phone) then
     perform private.raise_intake_error('phone', 'phone: enter a phone number with country code, like +15125550123.');
   end if;
@@ -233,11 +238,11 @@ begin
     perform private.raise_intake_error('locale', 'locale: the form language must be en or es.');
   end if;
   new.source_url := nullif(btrim(coalesce(new.source_url, '')), '');
-  if new.source_url is not null and (length(new.source_url) > 2048 or new.source_url !~ '^https?://') then
+  if new.source_url is not null and (length(new.source_url) > 2048 or not (new.source_url like 'http://%' or new.source_url like 'https://%')) then
     perform private.raise_intake_error('source_url', 'source_url: must be the http(s) address of the page (at most 2048 characters).');
   end if;
   -- The page, not what rides in its query string or fragment (tokens, e-mail addresses, ad click ids).
-  new.source_url := substring(new.source_url from '^[^?#]*');
+  new.source_url := split_part(split_part(new.source_url, '?', 1), '#', 1);
 
   -- Server-owned columns: whatever a trusted caller passed is replaced.
   new.id := coalesce(new.id, gen_random_uuid());

@@ -93,19 +93,22 @@ create trigger opt_outs_close_conversations after insert on public.opt_outs
 -- (START), or a START confirmation that a later STOP overtook, is stale. HELP is always answered.
 create or replace function private.suppression_reason(p_message public.messages, p_at timestamptz default now())
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select case
-    when p_message.kind in ('owner_alert', 'owner_summary', 'owner_notice', 'help') then null
-    when p_message.kind = 'opt_out_ack' then
-      case when o.phone is null or o.confirmation_message_id is distinct from p_message.id then 'superseded'
-           when p_at > o.created_at + interval '5 minutes' then 'confirmation_too_late' end
-    when o.phone is not null then 'opted_out'
-  end
-  from (select 1) one
-  left join public.opt_outs o on o.business_id = p_message.business_id and o.phone = p_message.to_phone
+begin
+  return (
+    select case
+      when p_message.kind in ('owner_alert', 'owner_summary', 'owner_notice', 'help') then null
+      when p_message.kind = 'opt_out_ack' then
+        case when o.phone is null or o.confirmation_message_id is distinct from p_message.id then 'superseded'
+             when p_at > o.created_at + interval '5 minutes' then 'confirmation_too_late' end
+      when o.phone is not null then 'opted_out'
+    end
+    from (select 1) one
+    left join public.opt_outs o on o.business_id = p_message.business_id and o.phone = p_message.to_phone);
+end
 $$;
 comment on function private.suppression_reason(public.messages, timestamptz) is 'Why a text must not go out at p_at given the current opt-out state (opted_out, superseded, confirmation_too_late), or null. Owner texts and HELP answers are never held.';
 revoke execute on function private.suppression_reason(public.messages, timestamptz) from public;

@@ -129,11 +129,13 @@ revoke all on private.early_message_statuses from public, anon, authenticated;
 -- between the two.
 create or replace function private.lock_twilio_sid(p_twilio_sid text)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadloop.twilio_sid:' || p_twilio_sid, 0))
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('leadloop.twilio_sid:' || p_twilio_sid, 0));
+end
 $$;
 comment on function private.lock_twilio_sid(text) is 'Transaction lock on one Twilio SID (record_message_status vs mark_message_sent).';
 revoke execute on function private.lock_twilio_sid(text) from public;
@@ -270,14 +272,17 @@ grant execute on function public.mark_message_failed(uuid, text, text, boolean, 
 
 create or replace function private.twilio_status_rank(p_status text)
 returns integer
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case p_status
-    when 'queued' then 1 when 'deferred' then 1 when 'sending' then 2 when 'sent' then 3
-    when 'undelivered' then 4 when 'failed' then 4 when 'delivered' then 5 when 'canceled' then 6
-    else 0 end
+begin
+  return (
+    select case p_status
+      when 'queued' then 1 when 'deferred' then 1 when 'sending' then 2 when 'sent' then 3
+      when 'undelivered' then 4 when 'failed' then 4 when 'delivered' then 5 when 'canceled' then 6
+      else 0 end);
+end
 $$;
 comment on function private.twilio_status_rank(text) is 'Order of delivery statuses: a status only ever moves to a higher rank.';
 revoke execute on function private.twilio_status_rank(text) from public;
@@ -348,14 +353,17 @@ revoke execute on function private.apply_early_message_statuses(public.messages)
 -- Twilio's MessageStatus values mapped onto ours; null for anything else.
 create or replace function private.twilio_message_status(p_status text)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case lower(p_status)
-    when 'accepted' then 'queued' when 'scheduled' then 'queued' when 'queued' then 'queued'
-    when 'sending' then 'sending' when 'sent' then 'sent' when 'delivered' then 'delivered' when 'read' then 'delivered'
-    when 'undelivered' then 'undelivered' when 'failed' then 'failed' when 'canceled' then 'canceled' end
+begin
+  return (
+    select case lower(p_status)
+      when 'accepted' then 'queued' when 'scheduled' then 'queued' when 'queued' then 'queued'
+      when 'sending' then 'sending' when 'sent' then 'sent' when 'delivered' then 'delivered' when 'read' then 'delivered'
+      when 'undelivered' then 'undelivered' when 'failed' then 'failed' when 'canceled' then 'canceled' end);
+end
 $$;
 comment on function private.twilio_message_status(text) is 'Twilio''s MessageStatus mapped onto messages.status (null when unknown).';
 revoke execute on function private.twilio_message_status(text) from public;

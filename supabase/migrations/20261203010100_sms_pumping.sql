@@ -63,7 +63,8 @@ begin
                 then 'country_not_allowed' end;
   elsif not '1' = any (p_business.allowed_calling_codes) then
     return 'country_not_allowed';
-  elsif p_phone !~ '^\+1[2-9][0-9]{2}[2-9][0-9]{6}$' or area ~ '^[2-9]11$' or exchange ~ '^[2-9]11$' then
+  elsif not (length(p_phone) = 12 and private.is_digits(substr(p_phone, 2)) and left(area, 1) between '2' and '9'
+              and left(exchange, 1) between '2' and '9') or substr(area, 2) = '11' or substr(exchange, 2) = '11' then
     return 'invalid_phone';
   end if;
   select * into area_code from private.nanp_area_codes c where c.area_code = area;

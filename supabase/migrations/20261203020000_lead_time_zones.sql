@@ -210,12 +210,12 @@ declare
   by_zip private.zip3_time_zones;
   by_code private.area_code_time_zones;
 begin
-  if p_zip ~ '^[0-9]{5}$' then
+  if length(p_zip) = 5 and private.is_digits(p_zip) then
     select * into by_zip from private.zip3_time_zones z
      where z.zip3_from <= left(p_zip, 3) and z.zip3_to >= left(p_zip, 3)
      order by z.zip3_from desc limit 1;
   end if;
-  if p_phone ~ '^\+1[2-9][0-9]{9}$' then
+  if p_phone like '+1%' and length(p_phone) = 12 and substr(p_phone, 3, 1) between '2' and '9' and private.is_digits(substr(p_phone, 2)) then
     select * into by_code from private.area_code_time_zones a where a.area_code = substr(p_phone, 3, 3);
   end if;
   timezones := case
@@ -242,16 +242,19 @@ revoke execute on function private.lead_locality(text, text, text, text) from pu
 -- owner's setting is already inside the federal window: private.texting_window_problem).
 create or replace function private.lead_texting_window(p_business public.businesses, p_region text)
 returns table (window_start time, window_end time, max_texts_per_24h integer, rule text)
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
+  return query
   select greatest(p_business.quiet_hours_start, coalesce(s.window_start, '00:00')),
          least(p_business.quiet_hours_end, coalesce(s.window_end, '24:00')),
          s.max_texts_per_24h,
          coalesce('state:' || s.region, 'owner')
     from (select 1) as one
-    left join private.state_texting_rules s on s.region = p_region
+    left join private.state_texting_rules s on s.region = p_region;
+end
 $$;
 comment on function private.lead_texting_window(public.businesses, text) is 'The local-time window a business may text a lead of this state in, and the state''s 24-hour limit (null: none).';
 revoke execute on function private.lead_texting_window(public.businesses, text) from public;
@@ -260,11 +263,14 @@ revoke execute on function private.lead_texting_window(public.businesses, text) 
 -- (answers to STOP, START and HELP are owed to the lead and never held back).
 create or replace function private.is_limited_lead_text(p_kind text)
 returns boolean
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select p_kind in ('text_back', 'question', 'nudge', 'closing', 'owner_reply')
+begin
+  return (
+    select p_kind in ('text_back', 'question', 'nudge', 'closing', 'owner_reply'));
+end
 $$;
 comment on function private.is_limited_lead_text(text) is 'Kinds that are texts to a lead in its conversation: held to the lead''s texting window and its state''s 24-hour limit.';
 revoke execute on function private.is_limited_lead_text(text) from public;

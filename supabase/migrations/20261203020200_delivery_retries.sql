@@ -26,12 +26,15 @@ revoke execute on function private.delivery_deadline(text) from public;
 -- outage is crossed in about 14 attempts, the last ones 4 hours apart.
 create or replace function private.retry_delay(p_attempts integer)
 returns interval
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  select least(interval '4 hours', interval '1 second' * power(2, least(greatest(p_attempts - 1, 0), 14)))
-         * (0.8 + random() * 0.4)
+begin
+  return (
+    select least(interval '4 hours', interval '1 second' * power(2, least(greatest(p_attempts - 1, 0), 14)))
+           * (0.8 + random() * 0.4));
+end
 $$;
 comment on function private.retry_delay(integer) is 'Backoff after p_attempts failed attempts: 1 s, 2 s, 4 s, 8 s, ... up to 4 hours, with +-20% jitter.';
 revoke execute on function private.retry_delay(integer) from public;
@@ -108,14 +111,17 @@ revoke execute on function private.release_expired_leases(timestamptz, int) from
 -- or lease expiry of a send in flight. Null when nothing waits.
 create or replace function public.next_outbox_due_at()
 returns timestamptz
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select least(
-    (select min(greatest(m.next_attempt_at, m.send_after)) from public.messages m where m.status = 'queued'),
-    (select min(m.lease_until) from public.messages m where m.status = 'sending'))
+begin
+  return (
+    select least(
+      (select min(greatest(m.next_attempt_at, m.send_after)) from public.messages m where m.status = 'queued'),
+      (select min(m.lease_until) from public.messages m where m.status = 'sending')));
+end
 $$;
 comment on function public.next_outbox_due_at() is 'sms-dispatch: the earliest moment a queued text becomes sendable or a lease in flight expires (null: nothing waits), so it can wake itself for a retry at its own time.';
 revoke execute on function public.next_outbox_due_at() from public, anon, authenticated;

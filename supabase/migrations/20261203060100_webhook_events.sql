@@ -23,13 +23,16 @@ revoke execute on function private.webhook_time(timestamptz) from public;
 
 create or replace function private.has_webhook_subscribers(p_business_id uuid, p_type text)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (select 1 from public.webhook_endpoints e
-                  where e.business_id = p_business_id and e.enabled and p_type = any (e.events))
+begin
+  return (
+    select exists (select 1 from public.webhook_endpoints e
+                    where e.business_id = p_business_id and e.enabled and p_type = any (e.events)));
+end
 $$;
 comment on function private.has_webhook_subscribers(uuid, text) is 'True when an enabled endpoint of the business subscribes to the event type (the capture triggers'' cheap first test).';
 revoke execute on function private.has_webhook_subscribers(uuid, text) from public;

@@ -15,12 +15,15 @@ create extension if not exists unaccent with schema extensions;
 
 create or replace function private.search_normalize(p_text text)
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select lower(extensions.unaccent('extensions.unaccent'::regdictionary, coalesce(p_text, '')))
+begin
+  return (
+    select lower(extensions.unaccent('extensions.unaccent'::regdictionary, coalesce(p_text, ''))));
+end
 $$;
 comment on function private.search_normalize(text) is 'Lower case without accents ("José" finds "jose"): applied to the stored search text and to every search term alike.';
 revoke execute on function private.search_normalize(text) from public;
@@ -28,15 +31,19 @@ revoke execute on function private.search_normalize(text) from public;
 -- The phone is stored as its digits, so "(415) 555-0101", "415.555.0101" and "+1 415 555 0101" all find it.
 create or replace function private.lead_search_text(p_name text, p_phone text, p_email text, p_message text, p_summary jsonb)
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select private.search_normalize(concat_ws(' ', p_name, regexp_replace(coalesce(p_phone, ''), '[^0-9]', '', 'g'), p_email, p_message,
-    p_summary ->> 'need', p_summary ->> 'timing', p_summary ->> 'location',
-    case when jsonb_typeof(p_summary -> 'constraints') = 'array'
-         then (select string_agg(c, ' ') from jsonb_array_elements_text(p_summary -> 'constraints') as c) end))
+begin
+  -- A lead's phone is E.164, so its digits are the number without the +.
+  return (
+    select private.search_normalize(concat_ws(' ', p_name, translate(coalesce(p_phone, ''), '+', ''), p_email, p_message,
+      p_summary ->> 'need', p_summary ->> 'timing', p_summary ->> 'location',
+      case when jsonb_typeof(p_summary -> 'constraints') = 'array'
+           then (select string_agg(c, ' ') from jsonb_array_elements_text(p_summary -> 'constraints') as c) end)));
+end
 $$;
 comment on function private.lead_search_text(text, text, text, text, jsonb) is 'What the inbox search matches for a lead: name, phone digits, email, form message and the summary''s slots, normalized.';
 revoke execute on function private.lead_search_text(text, text, text, text, jsonb) from public;

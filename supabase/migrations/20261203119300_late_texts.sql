@@ -11,7 +11,7 @@
 -- phone is unconfirmed, never suppressed by an opt-out of the lead, counted by the daily cap.
 
 alter table public.leads
-  add column short_code text check (short_code ~ '^[1-9][0-9]{3}$');
+  add column short_code text check (length(short_code) = 4 and left(short_code, 1) <> '0' and private.is_digits(short_code));
 comment on column public.leads.short_code is 'Four digits the owner texts to the business number to answer this lead ("1234 On my way") or set its status ("1234 CALLED"); unique among the business''s leads of the last 90 days, the newest lead wins an older clash.';
 create index leads_business_id_short_code_idx on public.leads (business_id, short_code, created_at desc);
 

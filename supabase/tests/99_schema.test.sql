@@ -49,13 +49,13 @@ select is(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'execute')),
-  array['all_valid_origins', 'consent_text_problems', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone',
+  array['all_valid_origins', 'consent_text_problems', 'is_digits', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone',
         'max_daily_sms_cap', 'member_business_ids', 'owned_business_ids', 'texting_window_problem'],
   'users can execute only the RLS membership helpers and the pure validators in private (max_daily_sms_cap: the cap''s CHECK)');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('anon', p.oid, 'execute')),
-  array['all_valid_origins', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone'],
+  array['all_valid_origins', 'is_digits', 'is_e164', 'is_place_timezone', 'is_valid_origin', 'is_valid_timezone'],
   'anon can execute only the validators its CHECK constraints call');
 select is(
   (select count(*)::int from pg_policies where schemaname = 'public' and not (roles <@ array['anon', 'authenticated']::name[])),

@@ -72,16 +72,19 @@ as $$
   ) as bytes
 $$;
 
+-- PL/pgSQL rather than SQL: a SQL function that cannot be inlined is parsed and planned again on every
+-- transaction's first call, and every wake pays that; PL/pgSQL keeps its plans for the session.
 create or replace function net._url_with_params(url text, params jsonb) returns text
-language sql immutable
+language plpgsql immutable
 as $$
-  select case
-    when params is null or params = '{}'::jsonb then url
-    else url || case when position('?' in url) > 0 then '&' else '?' end || (
-      select string_agg(net._encode_uri_component(key) || '=' || net._encode_uri_component(value), '&' order by key)
-      from jsonb_each_text(params)
-    )
-  end
+begin
+  if params is null or params = '{}'::jsonb then
+    return url;
+  end if;
+  return url || case when position('?' in url) > 0 then '&' else '?' end || (
+    select string_agg(net._encode_uri_component(key) || '=' || net._encode_uri_component(value), '&' order by key)
+    from jsonb_each_text(params));
+end
 $$;
 
 -- Every request function ends the same way: one queue row, a wake for the worker, the row id.
