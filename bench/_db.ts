@@ -2,7 +2,8 @@
 // throwaway business that is removed afterwards (bulk rows are deleted without per-row cascades).
 import pg from "pg";
 import { instanceConfig } from "../local/config.ts";
-import { createBusiness } from "../tests/support/fixtures.ts";
+import { createBusiness, registerTwilioNumber } from "../tests/support/fixtures.ts";
+import { loadStack } from "../tests/support/stack.ts";
 
 export async function connect(): Promise<pg.Client> {
   const config = instanceConfig();
@@ -24,10 +25,16 @@ export interface BenchBusiness {
   origin: string;
 }
 
-/** The shared test business (tests/support/fixtures.ts), with limits high enough for a benchmark; `owner` makes that user its member. */
-export async function createBenchBusiness(client: pg.Client, owner?: string): Promise<BenchBusiness> {
+/**
+ * The shared test business (tests/support/fixtures.ts), with limits high enough for a benchmark; `owner` makes
+ * that user its member. `textsGoOut` registers its sending number with the running stack's Twilio emulator,
+ * so the texts its leads queue are sent as a real business's are, rather than refused by Twilio (21606) and
+ * each turned into a dead letter, an owner notice and an email while the benchmark is timing.
+ */
+export async function createBenchBusiness(client: pg.Client, options: { owner?: string; textsGoOut?: boolean } = {}): Promise<BenchBusiness> {
   const origin = "https://bench.example";
-  const business = await createBusiness(client, { name: "Bench Co", origins: [origin], quota: 1_000_000, leadsPerHour: 100_000, owner });
+  const business = await createBusiness(client, { name: "Bench Co", origins: [origin], quota: 1_000_000, leadsPerHour: 100_000, owner: options.owner });
+  if (options.textsGoOut) await registerTwilioNumber(loadStack(), business);
   return { businessId: business.id, widgetId: business.widgetId, origin };
 }
 

@@ -118,7 +118,7 @@ async function main(): Promise<void> {
      values ($1, 'authenticated', 'authenticated', $2, '', now(), now(), now())`,
     [userId, `bench-${userId}@example.test`],
   );
-  const bench = await createBenchBusiness(admin, userId);
+  const bench = await createBenchBusiness(admin, { owner: userId });
   const neighbour = await createBenchBusiness(admin);
   try {
     const setupStarted = performance.now();

@@ -106,7 +106,7 @@ async function newDay(admin: pg.Client, businessId: string): Promise<void> {
 async function main(): Promise<void> {
   const admin = await connect();
   const clients = await Promise.all(Array.from({ length: connectionCount }, () => connect()));
-  const bench = await createBenchBusiness(admin);
+  const bench = await createBenchBusiness(admin, { textsGoOut: true });
   await admin.query("drop schema if exists bench_baseline cascade");
   await admin.query("create schema bench_baseline");
   await admin.query(

@@ -3,8 +3,11 @@
 // once. The path measured: PostgREST-style insert -> triggers -> pg_net wake ->
 // sms-dispatch -> Twilio Messages API.
 //   LEADLOOP_INSTANCE=dev npx tsx bench/speed-to-lead.ts   (env BENCH_SINGLE_RUNS=10, BENCH_BURST_ROUNDS=3, BENCH_BURST=20)
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { Agent, fetch as undiciFetch } from "undici";
+import ws from "ws";
 import { TwilioEmulatorControl } from "../local/twilio/client.ts";
-import { closeDb, createBusiness, db, deleteBusiness, randomPhone, stack, submitLead, type TestBusiness, widgetClient } from "../tests/loop/loop-support.ts";
+import { closeDb, createBusiness, db, deleteBusiness, origin, randomPhone, stack, submitLead, type TestBusiness } from "../tests/loop/loop-support.ts";
 import { percentile } from "./_compare.ts";
 import { goal } from "./_goals.ts";
 
@@ -26,7 +29,24 @@ function describe(samples: number[]) {
 
 const control = new TwilioEmulatorControl(stack.twilioUrl);
 const events = await control.events();
-const client = widgetClient();
+
+// Every lead is a different visitor, as on a real site: each comes from its own loopback address
+// (127.0.0.0/8 is all loopback on Linux), so the gateway hands intake a distinct client address.
+// From one address, 20 leads at once would queue on that address's rate-limit counter, which is the
+// abuse case (bench/abuse.ts), not 20 customers.
+const VISITORS = 200;
+const visitors: SupabaseClient[] = Array.from({ length: VISITORS }, (_, i) => {
+  const dispatcher = new Agent({ localAddress: `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}` });
+  const visitorFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return createClient(stack.supabaseUrl, stack.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    global: { headers: { Origin: origin }, fetch: visitorFetch },
+    // Node 20 has no global WebSocket; supabase-js builds a (here unused) realtime client.
+    realtime: { transport: ws as unknown as typeof WebSocket },
+  });
+});
+let nextVisitor = 0;
 
 const insertTimes: { single: number[]; burst: number[] } = { single: [], burst: [] };
 /** From the insert's reply (the lead is committed) to the alert accepted by Twilio: wake, function, claim, send. */
@@ -39,7 +59,7 @@ async function burst(b: TestBusiness, count: number, inserts: number[] = [], aft
     leads.map(async (phone) => {
       const alert = events.next((e) => e.type === "message.created" && e.message?.to === b.ownerPhone && e.message.body.includes(phone), 60_000);
       const started = performance.now();
-      await submitLead(b, { name: "Bench Lead", phone, message: "Water heater leaking in the garage" }, client);
+      await submitLead(b, { name: "Bench Lead", phone, message: "Water heater leaking in the garage" }, visitors[nextVisitor++ % VISITORS]);
       const inserted = performance.now();
       inserts.push(inserted - started);
       await alert;
