@@ -50,6 +50,8 @@ interface Outcome {
   p50: number;
   p95: number;
   max: number;
+  /** How many alerts took over 10 s, and why (attempts and last error), when any did. */
+  slowNote?: string;
 }
 
 /** Kills every edge function worker of the instance (the runner starts new ones on the next request). */
@@ -117,6 +119,7 @@ async function scenario(b: TestBusiness, count: number, patienceMs: number, midw
   }
   times.sort((x, y) => x - y);
   // Why the slow ones were slow: how many attempts they took and what the last failure was.
+  let slowNote: string | undefined;
   const slow = [...submittedAt].filter(([phone, at]) => {
     const first = alertsFor(phone)[0];
     return first && Date.parse(first.dateCreated) - at > 10_000;
@@ -128,13 +131,13 @@ async function scenario(b: TestBusiness, count: number, patienceMs: number, midw
         group by 1, 2 order by 1, 2`,
       [b.id, slow],
     );
-    console.log(`    alerts slower than 10 s: ${slow.length} (attempts/last error: ${why.map((r) => `${r.attempts}/${r.error_code} x${r.n}`).join(", ")})`);
+    slowNote = `alerts slower than 10 s: ${slow.length} (attempts/last error: ${why.map((r) => `${r.attempts}/${r.error_code} x${r.n}`).join(", ")})`;
   }
   const { rows } = await db().query(
     "select count(*) filter (where status in ('sent', 'delivered'))::int as delivered from public.messages where business_id = $1 and kind = 'owner_alert'",
     [b.id],
   );
-  return { saved, delivered: rows[0].delivered, duplicates, lost, p50: percentile(times, 50), p95: percentile(times, 95), max: times.at(-1) ?? NaN };
+  return { saved, delivered: rows[0].delivered, duplicates, lost, p50: percentile(times, 50), p95: percentile(times, 95), max: times.at(-1) ?? NaN, slowNote };
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -143,6 +146,8 @@ function report(label: string, o: Outcome, baseline?: Outcome) {
   console.log(`  ${label}`);
   console.log(`    leads saved ${o.saved}, owner alerts delivered ${o.delivered}, duplicates ${o.duplicates}, lost ${o.lost}`);
   console.log(`    time to the alert: p50 ${s(o.p50)}  p95 ${s(o.p95)}  max ${s(o.max)}${ratio}`);
+  // Printed with its own scenario: printed while the run was going, it read as the previous one's.
+  if (o.slowNote) console.log(`    ${o.slowNote}`);
 }
 
 const made: TestBusiness[] = [];
