@@ -124,7 +124,7 @@ Deno.test("a live Stripe subscription: 409, change plans in the portal; nothing 
 
 Deno.test("the database refuses: staff or another business 403, an unknown plan 400, a bad JWT 401; Stripe is never called", async () => {
   const cases: [{ code: string; message: string }, number][] = [
-    [{ code: "42501", message: "only the owner of this business can manage its billing" }, 403],
+    [{ code: "42501", message: "only an owner of this business can do this" }, 403],
     [{ code: "22023", message: "there is no plan \"platinum\" to buy" }, 400],
     [{ code: "PGRST301", message: "JWT expired" }, 401],
   ];

@@ -52,7 +52,7 @@ Deno.test("no customer yet (never checked out), or one Stripe lost: 409 with wha
 });
 
 Deno.test("staff and other businesses are refused by the database; Stripe is never called", async () => {
-  const t = setup("cus_1", { ownerError: { code: "42501", message: "only the owner of this business can manage its billing" } });
+  const t = setup("cus_1", { ownerError: { code: "42501", message: "only an owner of this business can do this" } });
   const res = await t.handler(post({ business_id: BUSINESS }));
   assertEquals(res.status, 403);
   assertEquals(t.stripe.calls.length, 0);

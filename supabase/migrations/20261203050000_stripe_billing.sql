@@ -57,9 +57,7 @@ declare
   account jsonb;
   plan public.plans;
 begin
-  if p_business_id is null or p_business_id not in (select private.owned_business_ids()) then
-    raise exception 'only the owner of this business can manage its billing' using errcode = '42501';
-  end if;
+  perform private.require_owner(p_business_id);
   if p_plan_id is not null then
     select * into plan from public.plans p where p.id = p_plan_id and p.active and p.stripe_lookup_key is not null;
     if plan.id is null then
