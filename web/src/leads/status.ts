@@ -113,6 +113,9 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   verification: "Phone code",
   owner_reply: "Reply",
   owner_notice: "Note to you",
+  member_alert: "Alert to a team phone",
+  member_summary: "Summary to a team phone",
+  member_notice: "Note to a team phone",
 };
 
 export function messageStatusLabel(
