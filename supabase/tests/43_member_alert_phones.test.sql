@@ -4,7 +4,7 @@
 -- a confirmed member phone. Every RPC refuses anon, another business's members and staff for someone else.
 begin;
 \ir _helpers.psql
-select plan(60);
+select plan(62);
 
 -- texts are counted at commit; in a test, at the end of each statement
 set constraints public.messages_count_daily_sms_on_insert, public.messages_count_daily_sms_on_release immediate;
@@ -207,6 +207,22 @@ create temp table l5 as select pg_temp.submit((select widget_a from ids), pg_tem
 select pg_temp.send(pg_temp.owner_alert((select lead from l5)));
 select is(pg_temp.copies((select lead from l5)), 'gone:canceled/opted_out staff:canceled/daily_sms_cap',
           'the daily cap counts member copies: the one past it is refused');
+
+-- an owner phone still unconfirmed holds the owner's alert, not the confirmed member phones' copies
+create temp table b_phone as select pg_temp.random_phone() as phone;
+update public.businesses set owner_phone_verified_at = null where id = (select business_b from ids);
+update public.business_members set alert_phone = (select phone from b_phone), alert_phone_verified_at = now()
+ where business_id = (select business_b from ids) and user_id = (select owner_b from ids);
+create temp table l6 as select pg_temp.submit((select widget_b from ids), pg_temp.random_phone()) as lead;
+select is((select string_agg(kind || ':' || status || coalesce('/' || status_reason, ''), ' ' order by kind) from public.messages
+            where lead_id = (select lead from l6) and kind in ('owner_alert', 'member_alert')),
+          'member_alert:queued owner_alert:deferred/owner_phone_unverified',
+          'while the owner phone waits for its code, a confirmed member phone gets the alert at once');
+update public.businesses set owner_phone_verified_at = now() where id = (select business_b from ids);
+select private.release_owner_texts(b) from public.businesses b where b.id = (select business_b from ids);
+select pg_temp.send(pg_temp.owner_alert((select lead from l6)));
+select is((select count(*)::int from public.messages where lead_id = (select lead from l6) and kind = 'member_alert'), 1,
+          '...and no second copy when the owner''s goes out later');
 
 -- clear_member_alert_phone
 select pg_temp.as_user((select owner_b from ids));
