@@ -46,7 +46,7 @@ export async function dropBenchBusiness(client: pg.Client, businessId: string): 
     const column = table === "businesses" ? "id" : "business_id";
     await client.query(`delete from public.${table} where ${column} = $1`, [businessId]);
   }
-  for (const table of ["daily_sms_counts", "owner_phone_verifications"]) {
+  for (const table of ["daily_sms_counts", "phone_verifications"]) {
     await client.query(`delete from private.${table} where business_id = $1`, [businessId]);
   }
   await client.query("delete from private.rate_counters where bucket like $1", [`business:${businessId}`]);

@@ -14,18 +14,30 @@ export type Database = {
     Tables: {
       business_members: {
         Row: {
+          alert_new_leads: boolean
+          alert_phone: string | null
+          alert_phone_verified_at: string | null
+          alert_summaries: boolean
           business_id: string
           created_at: string
           role: string
           user_id: string
         }
         Insert: {
+          alert_new_leads?: boolean
+          alert_phone?: string | null
+          alert_phone_verified_at?: string | null
+          alert_summaries?: boolean
           business_id: string
           created_at?: string
           role?: string
           user_id: string
         }
         Update: {
+          alert_new_leads?: boolean
+          alert_phone?: string | null
+          alert_phone_verified_at?: string | null
+          alert_summaries?: boolean
           business_id?: string
           created_at?: string
           role?: string
@@ -1363,6 +1375,10 @@ export type Database = {
           webhook_id: string
         }[]
       }
+      clear_member_alert_phone: {
+        Args: { p_business_id: string; p_user_id: string }
+        Returns: Json
+      }
       complete_conversation_summary: {
         Args: {
           p_conversation_id: string
@@ -1370,6 +1386,10 @@ export type Database = {
           p_summary: Json
         }
         Returns: Json
+      }
+      confirm_member_alert_phone: {
+        Args: { p_business_id: string; p_code: string; p_user_id: string }
+        Returns: boolean
       }
       confirm_owner_phone: {
         Args: { p_business_id: string; p_code: string }
@@ -1592,6 +1612,19 @@ export type Database = {
         Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json
       }
+      set_member_alert_choices: {
+        Args: {
+          p_business_id: string
+          p_new_leads?: boolean
+          p_summaries?: boolean
+          p_user_id: string
+        }
+        Returns: Json
+      }
+      set_member_alert_phone: {
+        Args: { p_business_id: string; p_phone: string; p_user_id: string }
+        Returns: Json
+      }
       set_sms_template: {
         Args: {
           p_body: string
@@ -1622,6 +1655,10 @@ export type Database = {
       team_members: {
         Args: { p_business_id: string }
         Returns: {
+          alert_new_leads: boolean
+          alert_phone: string
+          alert_phone_state: string
+          alert_summaries: boolean
           email: string
           joined_at: string
           role: string

@@ -11,7 +11,7 @@ create table public.messages (
   direction text not null check (direction in ('outbound', 'inbound')),
   kind text not null check (kind in (
     'owner_alert', 'text_back', 'question', 'nudge', 'closing', 'owner_summary', 'help', 'opt_out_ack', 'opt_in_ack',
-    'clarify', 'inbound', 'verification', 'owner_reply', 'owner_notice')),
+    'clarify', 'inbound', 'verification', 'owner_reply', 'owner_notice', 'member_alert', 'member_summary', 'member_notice')),
   to_phone text not null check (length(to_phone) between 3 and 32),
   from_phone text not null check (length(from_phone) between 3 and 32),
   body text not null check (length(body) between 1 and 1600),
@@ -41,7 +41,7 @@ create table public.messages (
     direction = 'inbound' or (private.is_e164(to_phone) and private.is_e164(from_phone))),
   constraint messages_sending_has_lease check ((status = 'sending') = (lease_until is not null)),
   constraint messages_lead_kinds_have_lead check (
-    kind in ('owner_alert', 'owner_summary', 'owner_notice', 'inbound', 'help', 'opt_out_ack', 'opt_in_ack', 'clarify', 'verification') or lead_id is not null),
+    kind in ('owner_alert', 'owner_summary', 'owner_notice', 'member_notice', 'inbound', 'help', 'opt_out_ack', 'opt_in_ack', 'clarify', 'verification') or lead_id is not null),
   constraint messages_conversation_kinds_have_conversation check (
     kind not in ('text_back', 'question', 'nudge', 'closing') or conversation_id is not null),
   constraint messages_inbound_asks_nothing check (direction = 'outbound' or asks = '{}')
@@ -53,7 +53,8 @@ comment on column public.messages.next_attempt_at is 'Backoff: a retried message
 comment on column public.messages.max_attempts is 'A safety cap on attempts; retries normally end at the kind''s delivery deadline (private.delivery_deadline).';
 comment on column public.messages.last_attempt_at is 'When the latest attempt was claimed (its lease began).';
 comment on column public.messages.unknown_attempt_at is 'The earliest attempt whose outcome is unknown (timed out after the request left, or its worker vanished): sms-dispatch looks for it in Twilio''s message list before sending again.';
-comment on column public.messages.dedupe_key is 'Makes a message exactly-once (owner_summary:<conversation>, owner_alert:<lead>, ...).';
+comment on column public.messages.dedupe_key is 'Makes a message exactly-once (owner_summary:<conversation>, owner_alert:<lead>, member_alert:<owner alert>:<phone>, ...).';
+comment on column public.messages.kind is 'What the text is. owner_*: to the owner phone (held while it is unconfirmed, never suppressed by an opt-out); member_*: the same to a team member''s confirmed alert phone (member_alert_phones migration; an opt-out of that phone stops them); the rest go to leads.';
 create index messages_business_id_created_at_idx on public.messages (business_id, created_at desc);
 create index messages_conversation_id_created_at_idx on public.messages (conversation_id, created_at) where conversation_id is not null;
 create index messages_lead_id_idx on public.messages (lead_id) where lead_id is not null;

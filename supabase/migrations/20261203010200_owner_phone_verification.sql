@@ -9,8 +9,11 @@
 alter table public.businesses add column owner_phone_verified_at timestamptz;
 comment on column public.businesses.owner_phone_verified_at is 'When the owner confirmed owner_phone with the code texted to it; null while unconfirmed (owner texts wait). Cleared whenever owner_phone changes.';
 
-create table private.owner_phone_verifications (
-  business_id uuid primary key references public.businesses (id) on delete cascade,
+-- One code table for every alert phone: the owner phone (user_id null) and team members' alert phones
+-- (member_alert_phones migration). A member's row goes with their membership.
+create table private.phone_verifications (
+  business_id uuid not null references public.businesses (id) on delete cascade,
+  user_id uuid,
   phone text check (phone is null or private.is_e164(phone)),
   code_hash text check (code_hash is null or code_hash ~ '^[0-9a-f]{64}$'),
   salt text not null default encode(extensions.gen_random_bytes(16), 'hex'),
@@ -19,43 +22,37 @@ create table private.owner_phone_verifications (
   last_sent_at timestamptz,
   sends_this_hour integer not null default 0 check (sends_this_hour >= 0),
   hour_started_at timestamptz,
-  constraint owner_phone_verifications_code_complete check ((code_hash is null) = (expires_at is null) and (code_hash is null) = (phone is null))
+  constraint phone_verifications_one_per_phone_owner unique nulls not distinct (business_id, user_id),
+  constraint phone_verifications_member_fkey foreign key (business_id, user_id)
+    references public.business_members (business_id, user_id) on delete cascade,
+  constraint phone_verifications_code_complete check ((code_hash is null) = (expires_at is null) and (code_hash is null) = (phone is null))
 );
-comment on table private.owner_phone_verifications is 'The live owner phone code of a business (salted SHA-256, expiry, tries) and its send throttle. The throttle outlives codes and phone changes.';
-alter table private.owner_phone_verifications enable row level security;
-revoke all on private.owner_phone_verifications from public, anon, authenticated;
+comment on table private.phone_verifications is 'The live code of an alert phone (the owner phone when user_id is null, else that member''s alert phone): salted SHA-256, expiry, tries, and its send throttle. The throttle outlives codes and phone changes.';
+alter table private.phone_verifications enable row level security;
+revoke all on private.phone_verifications from public, anon, authenticated;
 
 insert into private.sms_copy (key, locale, audience, asks, body, body_without_name) values
   ('owner_phone_code', 'en', 'owner', '{}', '{code} is your leadloop code to confirm this phone for {business} lead alerts. It expires in 10 minutes. Didn''t ask for it? Ignore this text.', null),
   ('owner_phone_code', 'es', 'owner', '{}', '{code} es su código de leadloop para confirmar este teléfono para los avisos de clientes de {business}. Vence en 10 minutos. ¿No lo pidió? Ignore este mensaje.', null);
 
--- The "send code" helper: texts a fresh code to the business's owner phone unless the throttle says wait.
--- Whoever creates a business or changes its phone calls it (the businesses trigger below does); it needs a
--- sending number, so a business without one gets its code when the number is set.
-create or replace function private.start_owner_phone_verification(p_business_id uuid)
+-- The code machinery every alert phone shares: texts a fresh code to p_phone unless the throttle (one a
+-- minute, five an hour per business and phone owner, whatever the phone) says wait.
+create or replace function private.send_phone_code(p_business public.businesses, p_user_id uuid, p_phone text)
 returns jsonb
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
-  business public.businesses;
-  verification private.owner_phone_verifications;
+  verification private.phone_verifications;
   code text := lpad((('x' || encode(extensions.gen_random_bytes(4), 'hex'))::bit(32)::bigint % 1000000)::text, 6, '0');
   resend_after timestamptz;
 begin
-  select * into business from public.businesses b where b.id = p_business_id;
-  if business.id is null then
-    raise exception 'business % not found', p_business_id using errcode = 'P0002';
-  end if;
-  if business.owner_phone_verified_at is not null then
-    return jsonb_build_object('sent', false, 'reason', 'already_verified', 'resend_after', null);
-  end if;
-  if business.twilio_number is null then
+  if p_business.twilio_number is null then
     return jsonb_build_object('sent', false, 'reason', 'no_sending_number', 'resend_after', null);
   end if;
-  insert into private.owner_phone_verifications as v (business_id) values (business.id)
-  on conflict (business_id) do update set business_id = v.business_id
+  insert into private.phone_verifications as v (business_id, user_id) values (p_business.id, p_user_id)
+  on conflict on constraint phone_verifications_one_per_phone_owner do update set business_id = v.business_id
   returning * into verification;
   if verification.hour_started_at is null or verification.hour_started_at <= now() - interval '1 hour' then
     verification.hour_started_at := now();
@@ -66,18 +63,72 @@ begin
   if resend_after > now() then
     return jsonb_build_object('sent', false, 'reason', 'throttled', 'resend_after', resend_after);
   end if;
-  update private.owner_phone_verifications v
-     set phone = business.owner_phone, code_hash = encode(extensions.digest(v.salt || code, 'sha256'), 'hex'),
+  update private.phone_verifications v
+     set phone = p_phone, code_hash = encode(extensions.digest(v.salt || code, 'sha256'), 'hex'),
          expires_at = now() + interval '10 minutes', attempts = 0, last_sent_at = now(),
          sends_this_hour = verification.sends_this_hour + 1, hour_started_at = verification.hour_started_at
-   where v.business_id = business.id;
-  perform private.enqueue_outbound(business, 'verification', business.owner_phone,
-    private.render_sms('owner_phone_code', business.default_locale,
-                       jsonb_build_object('code', code, 'business', business.name), '{}', business.id));
+   where v.business_id = p_business.id and v.user_id is not distinct from p_user_id;
+  perform private.enqueue_outbound(p_business, 'verification', p_phone,
+    private.render_sms('owner_phone_code', p_business.default_locale,
+                       jsonb_build_object('code', code, 'business', p_business.name), '{}', p_business.id));
   return jsonb_build_object('sent', true, 'reason', null, 'resend_after', now() + interval '1 minute');
 end
 $$;
-comment on function private.start_owner_phone_verification(uuid) is 'Texts a new 6-digit code to the business''s unconfirmed owner phone: {sent, reason (already_verified, no_sending_number, throttled), resend_after}. At most one a minute and five an hour per business.';
+comment on function private.send_phone_code(public.businesses, uuid, text) is 'Texts a new 6-digit code to an alert phone (the owner phone when p_user_id is null, else that member''s): {sent, reason (no_sending_number, throttled), resend_after}. At most one a minute and five an hour per business and phone owner.';
+revoke execute on function private.send_phone_code(public.businesses, uuid, text) from public;
+
+-- Whether p_code is the live code sent to p_phone; a wrong code uses up one of its 5 tries, a right one
+-- is spent. Callers lock the row that owns the phone first.
+create or replace function private.check_phone_code(p_business_id uuid, p_user_id uuid, p_phone text, p_code text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  verification private.phone_verifications;
+begin
+  select * into verification from private.phone_verifications v
+   where v.business_id = p_business_id and v.user_id is not distinct from p_user_id for update;
+  if verification.code_hash is null or verification.expires_at <= now() or verification.attempts >= 5
+     or verification.phone is distinct from p_phone then
+    return false;
+  end if;
+  if encode(extensions.digest(verification.salt || btrim(coalesce(p_code, '')), 'sha256'), 'hex') <> verification.code_hash then
+    update private.phone_verifications v set attempts = v.attempts + 1
+     where v.business_id = p_business_id and v.user_id is not distinct from p_user_id;
+    return false;
+  end if;
+  update private.phone_verifications v set code_hash = null, expires_at = null, phone = null
+   where v.business_id = p_business_id and v.user_id is not distinct from p_user_id;
+  return true;
+end
+$$;
+comment on function private.check_phone_code(uuid, uuid, text, text) is 'True (and the code spent) when p_code is the live, unexpired code texted to p_phone for this alert phone; a wrong code counts one of its 5 tries. False for wrong, expired, used-up codes or a code sent to another phone.';
+revoke execute on function private.check_phone_code(uuid, uuid, text, text) from public;
+
+-- The owner phone's "send code": whoever creates a business or changes its phone calls it (the businesses
+-- trigger below does); it needs a sending number, so a business without one gets its code when the number is set.
+create or replace function private.start_owner_phone_verification(p_business_id uuid)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  business public.businesses;
+begin
+  select * into business from public.businesses b where b.id = p_business_id;
+  if business.id is null then
+    raise exception 'business % not found', p_business_id using errcode = 'P0002';
+  end if;
+  if business.owner_phone_verified_at is not null then
+    return jsonb_build_object('sent', false, 'reason', 'already_verified', 'resend_after', null);
+  end if;
+  return private.send_phone_code(business, null, business.owner_phone);
+end
+$$;
+comment on function private.start_owner_phone_verification(uuid) is 'Texts a new 6-digit code to the business''s unconfirmed owner phone (private.send_phone_code): {sent, reason (already_verified, no_sending_number, throttled), resend_after}.';
 revoke execute on function private.start_owner_phone_verification(uuid) from public;
 
 -- Owner texts waiting for the phone go out to it now (the daily cap counts them as they are released).
@@ -198,23 +249,15 @@ set search_path = ''
 as $$
 declare
   business public.businesses;
-  verification private.owner_phone_verifications;
 begin
   perform private.require_owner(p_business_id);
   select * into business from public.businesses b where b.id = p_business_id for update;
   if business.owner_phone_verified_at is not null then
     return true;
   end if;
-  select * into verification from private.owner_phone_verifications v where v.business_id = p_business_id for update;
-  if verification.code_hash is null or verification.expires_at <= now() or verification.attempts >= 5
-     or verification.phone is distinct from business.owner_phone then
+  if not private.check_phone_code(p_business_id, null, business.owner_phone, p_code) then
     return false;
   end if;
-  if encode(extensions.digest(verification.salt || btrim(coalesce(p_code, '')), 'sha256'), 'hex') <> verification.code_hash then
-    update private.owner_phone_verifications v set attempts = v.attempts + 1 where v.business_id = p_business_id;
-    return false;
-  end if;
-  update private.owner_phone_verifications v set code_hash = null, expires_at = null, phone = null where v.business_id = p_business_id;
   update public.businesses b set owner_phone_verified_at = now() where b.id = p_business_id
   returning * into business;
   perform private.release_owner_texts(business);

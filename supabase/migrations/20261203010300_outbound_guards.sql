@@ -49,6 +49,12 @@ begin
     return;
   elsif p_kind = 'verification' then
     return;
+  elsif p_kind in ('member_alert', 'member_summary', 'member_notice') then
+    -- A member's alert phone that texted STOP gets nothing more (the claim checks again at send time).
+    if private.is_opted_out(p_business.id, p_to) then
+      update public.messages m set status = 'canceled', status_reason = 'opted_out' where m.id = p_message_id;
+    end if;
+    return;
   end if;
   -- The text-back is written only by intake, which has refused these numbers already (leads_before_insert).
   refusal := case when p_kind <> 'text_back' then private.texting_refusal(p_business, p_to) end;
@@ -63,7 +69,7 @@ begin
   end if;
 end
 $$;
-comment on function private.guard_outbound(uuid, public.businesses, text, text, text, uuid) is 'Called by enqueue_outbound on each new text: holds owner texts while the owner phone is unconfirmed, cancels texts to numbers leadloop never texts (status_reason = the refusal), and appends the opt-out wording to a lead''s first text.';
+comment on function private.guard_outbound(uuid, public.businesses, text, text, text, uuid) is 'Called by enqueue_outbound on each new text: holds owner texts while the owner phone is unconfirmed, cancels member texts to an opted-out alert phone, cancels texts to numbers leadloop never texts (status_reason = the refusal), and appends the opt-out wording to a lead''s first text.';
 revoke execute on function private.guard_outbound(uuid, public.businesses, text, text, text, uuid) from public;
 
-comment on column public.messages.status_reason is 'Why a text is where it is: owner_phone_unverified (held until the owner confirms the phone), daily_sms_cap, a number never texted (premium_rate, non_geographic, fictional_number, invalid_phone, country_not_allowed), opted_out, lead_replied, conversation_closed, lease_expired, dead_letter: ...';
+comment on column public.messages.status_reason is 'Why a text is where it is: owner_phone_unverified (held until the owner confirms the phone), daily_sms_cap, a number never texted (premium_rate, non_geographic, fictional_number, invalid_phone, country_not_allowed), opted_out, alert_phone_removed (a member text whose phone left the team or changed), lead_replied, conversation_closed, lease_expired, dead_letter: ...';

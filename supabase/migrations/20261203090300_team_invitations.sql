@@ -156,7 +156,8 @@ grant execute on function public.revoke_invitation(uuid) to authenticated, servi
 
 -- Members may see who is on their team (auth.users is not readable by them).
 create or replace function public.team_members(p_business_id uuid)
-returns table (user_id uuid, email text, role text, joined_at timestamptz)
+returns table (user_id uuid, email text, role text, joined_at timestamptz, alert_phone text, alert_phone_state text,
+               alert_new_leads boolean, alert_summaries boolean)
 language plpgsql
 stable
 security definer
@@ -165,12 +166,14 @@ as $$
 begin
   perform private.require_member(p_business_id);
   return query
-    select m.user_id, u.email::text, m.role, m.created_at
+    select m.user_id, u.email::text, m.role, m.created_at, m.alert_phone,
+           private.alert_phone_state(m) ->> 'state',
+           m.alert_new_leads, m.alert_summaries
       from public.business_members m join auth.users u on u.id = m.user_id
      where m.business_id = p_business_id
      order by m.role, m.created_at;
 end
 $$;
-comment on function public.team_members(uuid) is 'Members: the business''s team with each member''s email and role.';
+comment on function public.team_members(uuid) is 'Members: the business''s team with each member''s email, role and alert phone (member_alert_phones migration: its state none, unverified or verified, and what it gets).';
 revoke execute on function public.team_members(uuid) from public, anon;
 grant execute on function public.team_members(uuid) to authenticated, service_role;

@@ -121,8 +121,9 @@ $$;
 comment on function private.relay_late_text(public.businesses, uuid, uuid, text) is 'Texts the owner a lead''s text that no conversation answers (cleaned to one line, with the lead''s short code): at most 3 relays per lead per hour, once per inbound message.';
 revoke execute on function private.relay_late_text(public.businesses, uuid, uuid, text) from public;
 
--- A text from the owner's confirmed phone that starts with 4 digits is a command; null when it is not
--- one (it is then handled as any text). The answer, if any, goes back to the owner as owner_notice.
+-- A text from the owner's confirmed phone (or a member's confirmed alert phone) that starts with 4 digits
+-- is a command; null when it is not one (it is then handled as any text). The answer, if any, goes back
+-- to that phone as owner_notice (member_notice to a member's phone).
 create or replace function private.apply_owner_command(p_business public.businesses, p_raw private.inbound_sms)
 returns text
 language plpgsql
@@ -136,19 +137,33 @@ declare
   word text := upper(regexp_replace(rest, '[[:punct:][:space:]]+$', ''));
   new_status text;
   lead public.leads;
-  owner_id uuid;
+  sender_id uuid;
+  answer_kind text;
   reply_id uuid;
   reply public.messages;
   locale text := p_business.default_locale;
   answer text;
 begin
-  if code is null or p_raw.from_phone is distinct from p_business.owner_phone or p_business.owner_phone_verified_at is null then
+  if code is null then
     return null;
+  end if;
+  -- Who is texting: the confirmed owner phone (acting as the first owner), or a team member's confirmed
+  -- alert phone (member_alert_phones migration; a removed member's phone is nobody's any more).
+  if p_raw.from_phone = p_business.owner_phone and p_business.owner_phone_verified_at is not null then
+    answer_kind := 'owner_notice';
+    select m.user_id into sender_id from public.business_members m
+     where m.business_id = p_business.id and m.role = 'owner' order by m.created_at limit 1;
+  else
+    answer_kind := 'member_notice';
+    select m.user_id into sender_id from public.business_members m
+     where m.business_id = p_business.id and m.alert_phone_verified_at is not null and m.alert_phone = p_raw.from_phone
+     order by (m.role = 'owner') desc, m.created_at limit 1;
+    if sender_id is null then
+      return null;
+    end if;
   end if;
   select * into lead from public.leads l
    where l.business_id = p_business.id and l.short_code = code order by l.created_at desc limit 1;
-  select m.user_id into owner_id from public.business_members m
-   where m.business_id = p_business.id and m.role = 'owner' order by m.created_at limit 1;
   new_status := case word when 'CALLED' then 'contacted' when 'CONTACTED' then 'contacted' when 'BOOKED' then 'booked'
                       when 'WON' then 'won' when 'LOST' then 'lost' when 'SPAM' then 'spam' when 'NEW' then 'new' end;
 
@@ -156,15 +171,15 @@ begin
     answer := private.render_sms(case when lead.id is null then 'owner_command.unknown_code' else 'owner_command.empty' end,
                                  locale, jsonb_build_object('code', code), '{}', p_business.id);
   elsif new_status is not null then
-    -- The history names the owner and "by text" (private.leads_record_history reads leadloop.actor_id).
-    perform set_config('leadloop.actor_id', coalesce(owner_id::text, ''), true);
+    -- The history names the sender and "by text" (private.leads_record_history reads leadloop.actor_id).
+    perform set_config('leadloop.actor_id', coalesce(sender_id::text, ''), true);
     update public.leads l set status = new_status where l.id = lead.id;
     perform set_config('leadloop.actor_id', '', true);
     answer := private.render_sms('owner_command.status_set', locale,
       jsonb_build_object('name', lead.name, 'code', code, 'status', initcap(new_status)), '{}', p_business.id);
   else
     begin
-      reply_id := private.queue_owner_reply(lead, rest, owner_id);
+      reply_id := private.queue_owner_reply(lead, rest, sender_id);
       select * into reply from public.messages m where m.id = reply_id;
       if reply.status = 'deferred' then
         answer := private.render_sms('owner_command.deferred', locale, jsonb_build_object('name', lead.name, 'code', code,
@@ -177,12 +192,12 @@ begin
     end;
   end if;
   if answer is not null then
-    perform private.enqueue_outbound(p_business, 'owner_notice', p_business.owner_phone, answer,
+    perform private.enqueue_outbound(p_business, answer_kind, p_raw.from_phone, answer,
       p_lead_id => lead.id, p_dedupe_key => 'command:' || p_raw.message_sid);
   end if;
   return case when lead.id is null or rest = '' then 'owner_command_unknown' when new_status is not null then 'owner_command_status'
               when reply_id is not null then 'owner_command_reply' else 'owner_command_refused' end;
 end
 $$;
-comment on function private.apply_owner_command(public.businesses, private.inbound_sms) is 'A text from the business''s confirmed owner phone starting with a lead''s 4-digit code: "<code> <message>" replies to the lead (private.queue_owner_reply), "<code> CALLED|BOOKED|WON|LOST|SPAM|NEW" sets its status; unknown codes get a helpful answer. Null when the text is not a command.';
+comment on function private.apply_owner_command(public.businesses, private.inbound_sms) is 'A text from the business''s confirmed owner phone, or a member''s confirmed alert phone, starting with a lead''s 4-digit code (the answer goes back to that phone): "<code> <message>" replies to the lead (private.queue_owner_reply), "<code> CALLED|BOOKED|WON|LOST|SPAM|NEW" sets its status; unknown codes get a helpful answer. Null when the text is not a command.';
 revoke execute on function private.apply_owner_command(public.businesses, private.inbound_sms) from public;

@@ -20,7 +20,7 @@ select is((select count(*)::int from public.messages m join public.businesses b 
           'a code is texted to the owner phone at once');
 select matches((select body from public.messages where business_id = (select business from ids) and kind = 'verification'),
                '^[0-9]{6} is your leadloop code to confirm this phone for .* lead alerts\. It expires in 10 minutes\.', 'it says what it is for');
-select ok((select code_hash <> '' and code_hash !~ pg_temp.code() from private.owner_phone_verifications where business_id = (select business from ids)),
+select ok((select code_hash <> '' and code_hash !~ pg_temp.code() from private.phone_verifications where business_id = (select business from ids) and user_id is null),
           'only a salted hash of the code is stored');
 
 -- owner texts wait
@@ -58,7 +58,7 @@ grant select on code to authenticated;
 select pg_temp.as_user((select owner from ids));
 select is(public.confirm_owner_phone((select business from ids), lpad(((select code::int + 1 from code) % 1000000)::text, 6, '0')), false, 'a wrong code is refused');
 select pg_temp.as_postgres();
-select is((select attempts from private.owner_phone_verifications where business_id = (select business from ids)), 1, 'and counted');
+select is((select attempts from private.phone_verifications where business_id = (select business from ids) and user_id is null), 1, 'and counted');
 select is((select count(*)::int from public.messages where business_id = (select business from ids) and status = 'queued' and kind = 'owner_alert'), 0,
           'nothing is released by a wrong code');
 select pg_temp.as_user((select owner from ids));
@@ -80,7 +80,7 @@ select is((select count(*)::int from public.messages where business_id = (select
           'owner alerts not yet sent wait again');
 select is((select count(*)::int from public.messages where business_id = (select business from ids) and kind = 'verification'), 1,
           'the new phone gets its code only after the throttle minute');
-update private.owner_phone_verifications set last_sent_at = now() - interval '2 minutes' where business_id = (select business from ids);
+update private.phone_verifications set last_sent_at = now() - interval '2 minutes' where business_id = (select business from ids) and user_id is null;
 select pg_temp.as_user((select owner from ids));
 select is(public.resend_owner_phone_code((select business from ids)) ->> 'sent', 'true', 'the owner asks for a code for the new phone');
 select is((select public.resend_owner_phone_code((select business from ids)) ->> 'reason'), 'throttled', 'asking again at once is throttled');
@@ -89,13 +89,13 @@ select is((select to_phone from public.messages where business_id = (select busi
           '+13035550177', 'the code goes to the new phone');
 
 -- expired codes and used-up tries
-update private.owner_phone_verifications set expires_at = now() - interval '1 second' where business_id = (select business from ids);
+update private.phone_verifications set expires_at = now() - interval '1 second' where business_id = (select business from ids) and user_id is null;
 delete from code;
 insert into code select pg_temp.code();
 select pg_temp.as_user((select owner from ids));
 select is(public.confirm_owner_phone((select business from ids), (select code from code)), false, 'an expired code is refused');
 select pg_temp.as_postgres();
-update private.owner_phone_verifications set expires_at = now() + interval '5 minutes', attempts = 5 where business_id = (select business from ids);
+update private.phone_verifications set expires_at = now() + interval '5 minutes', attempts = 5 where business_id = (select business from ids) and user_id is null;
 select pg_temp.as_user((select owner from ids));
 select is(public.confirm_owner_phone((select business from ids), (select code from code)), false, 'after five wrong tries even the right code is refused');
 select pg_temp.as_postgres();

@@ -113,6 +113,9 @@ export const MESSAGE_KIND_LABELS: Record<string, string> = {
   verification: "Phone code",
   owner_reply: "Reply",
   owner_notice: "Note to you",
+  member_alert: "Alert to a team phone",
+  member_summary: "Summary to a team phone",
+  member_notice: "Note to a team phone",
 };
 
 export function messageStatusLabel(
@@ -120,6 +123,7 @@ export function messageStatusLabel(
 ): { label: string; tone: ChipTone } {
   if (status === "deferred" && reason === "owner_phone_unverified") return { label: "waiting for phone confirmation", tone: "warning" };
   if (status === "canceled" && reason === "daily_sms_cap") return { label: "not sent: daily limit", tone: "warning" };
+  if (status === "canceled" && reason === "alert_phone_removed") return { label: "not sent: phone removed", tone: "neutral" };
   switch (status) {
     case "delivered": return { label: "delivered", tone: "success" };
     case "sent": return { label: "sent", tone: "info" };

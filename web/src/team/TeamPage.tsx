@@ -1,5 +1,6 @@
 // Who is on the team. Owners invite by email (a one-time link, 7 days), withdraw pending invitations and
-// remove members (not themselves, so the business keeps an owner); staff see the team. Staff see and work
+// remove members (not themselves, so the business keeps an owner); staff see the team. Each member's
+// alert phone is shown on their row (AlertPhone.tsx). Staff see and work
 // leads; settings, numbers and billing are the owners'.
 import { useState, type FormEvent } from "react";
 import { useQuery } from "@tanstack/react-query";
@@ -9,6 +10,7 @@ import { useDb } from "../lib/supabase.tsx";
 import { useDocumentTitle } from "../lib/useDocumentTitle.ts";
 import { useMembership } from "../shell/membership.tsx";
 import { ErrorBox, Loading } from "../ui/States.tsx";
+import { AlertPhone } from "./AlertPhone.tsx";
 import { teamQueries, useInviteMember, useRemoveMember, useRevokeInvitation, type TeamMember } from "./queries.ts";
 import "./team.css";
 
@@ -47,12 +49,13 @@ export function TeamPage() {
     <section aria-labelledby="team-title">
       <div className="page-head"><h1 id="team-title">Team</h1></div>
       <p className="muted">Everyone on the team sees and works the leads. Only owners change settings, numbers and billing, and manage the team.</p>
+      <p className="muted">Each member may add an alert phone: once confirmed with the code texted to it, it gets the new-lead alerts (and summaries, if chosen) and can answer them by text. Owners manage anyone's; staff their own.</p>
       <section className="card" aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
         {members.isPending && <Loading what="the team" />}
         {members.error && <ErrorBox error={members.error} onRetry={() => void members.refetch()} />}
         <ul className="team-list">
-          {(members.data ?? []).map((m) => <MemberRow key={m.user_id} member={m} canRemove={isOwner} />)}
+          {(members.data ?? []).map((m) => <MemberRow key={m.user_id} member={m} isOwner={isOwner} />)}
         </ul>
       </section>
       {isOwner ? (
@@ -100,7 +103,7 @@ export function TeamPage() {
   );
 }
 
-function MemberRow({ member, canRemove }: { member: TeamMember; canRemove: boolean }) {
+function MemberRow({ member, isOwner }: { member: TeamMember; isOwner: boolean }) {
   const { session } = appRoute.useRouteContext();
   const { business } = useMembership();
   const remove = useRemoveMember(business.id);
@@ -108,11 +111,12 @@ function MemberRow({ member, canRemove }: { member: TeamMember; canRemove: boole
   const self = member.user_id === session.user.id;
   return (
     <li>
-      <div>
+      <div className="member-main">
         <strong>{member.email}</strong>{self && <span className="muted"> (you)</span>}{" "}
         <span className="muted small">{ROLE_LABELS[member.role] ?? member.role} · joined {formatDateTime(member.joined_at)}</span>
+        <AlertPhone businessId={business.id} member={member} canEdit={self || isOwner} self={self} />
       </div>
-      {canRemove && !self && (confirming ? (
+      {isOwner && !self && (confirming ? (
         <span className="actions">
           <button type="button" className="btn btn-primary btn-small" disabled={remove.isPending} onClick={() => remove.mutate(member.user_id)}>
             Remove {member.email}

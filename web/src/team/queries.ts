@@ -1,18 +1,15 @@
-// The team: members (team_members), pending invitations (owners), and the invite / revoke / remove /
-// accept actions (the database's RPCs and RLS decide who may).
+// The team: members (team_members, with their alert phones), pending invitations (owners), and the
+// invite / revoke / remove / accept and alert phone actions (the database's RPCs and RLS decide who may).
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import { z } from "zod";
+import { resendResultSchema } from "../owner-phone/code.ts";
 import { businessKeys } from "../businesses/queries.ts";
 import type { Db } from "../lib/db.ts";
 import { toError } from "../lib/db.ts";
 import { useDb } from "../lib/supabase.tsx";
-import type { Tables } from "../../../functions/_shared/database.types.ts";
+import type { Database, Tables } from "../../../functions/_shared/database.types.ts";
 
-export interface TeamMember {
-  user_id: string;
-  email: string;
-  role: string;
-  joined_at: string;
-}
+export type TeamMember = Database["public"]["Functions"]["team_members"]["Returns"][number];
 export type Invitation = Pick<Tables<"invitations">, "id" | "email" | "role" | "created_at" | "expires_at">;
 
 export const teamKeys = {
@@ -96,4 +93,57 @@ export function useAcceptInvitation() {
     },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: businessKeys.all }),
   });
+}
+
+// ---------- alert phones (set_member_alert_phone and friends; the member themself or an owner) ----------
+
+/** What set_member_alert_phone answers: the phone's state and, when a code was asked for, how that went. */
+export const alertPhoneResultSchema = z.object({
+  alert_phone: z.string().nullable(),
+  state: z.enum(["none", "unverified", "verified"]),
+  code: resendResultSchema.nullable(),
+});
+export type AlertPhoneResult = z.infer<typeof alertPhoneResultSchema>;
+
+/** Every alert phone change refreshes the team list, which shows each phone's state. */
+function useAlertPhoneMutation<Input, Output>(businessId: string, call: (db: Db, input: Input) => Promise<Output>) {
+  const db = useDb();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (input: Input) => call(db, input),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: teamKeys.members(businessId) }),
+  });
+}
+
+export function useSetAlertPhone(businessId: string, userId: string) {
+  return useAlertPhoneMutation(businessId, async (db, phone: string): Promise<AlertPhoneResult> => {
+    const { data, error } = await db.rpc("set_member_alert_phone", { p_business_id: businessId, p_user_id: userId, p_phone: phone });
+    if (error) throw toError(error, "saving the alert phone");
+    return alertPhoneResultSchema.parse(data);
+  });
+}
+
+/** Resolves to whether the code confirmed the phone. */
+export function useConfirmAlertPhone(businessId: string, userId: string) {
+  return useAlertPhoneMutation(businessId, async (db, code: string): Promise<boolean> => {
+    const { data, error } = await db.rpc("confirm_member_alert_phone", { p_business_id: businessId, p_user_id: userId, p_code: code });
+    if (error) throw toError(error, "confirming the alert phone");
+    return data;
+  });
+}
+
+export function useClearAlertPhone(businessId: string, userId: string) {
+  return useAlertPhoneMutation(businessId, async (db, _: void): Promise<void> => {
+    const { error } = await db.rpc("clear_member_alert_phone", { p_business_id: businessId, p_user_id: userId });
+    if (error) throw toError(error, "removing the alert phone");
+  });
+}
+
+export function useSetAlertChoices(businessId: string, userId: string) {
+  return useAlertPhoneMutation(businessId, async (db, choices: { newLeads?: boolean; summaries?: boolean }): Promise<void> => {
+      const { error } = await db.rpc("set_member_alert_choices", {
+        p_business_id: businessId, p_user_id: userId, p_new_leads: choices.newLeads, p_summaries: choices.summaries,
+      });
+      if (error) throw toError(error, "saving what the phone gets");
+    });
 }
