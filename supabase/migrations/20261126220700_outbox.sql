@@ -56,6 +56,21 @@ comment on column public.messages.unknown_attempt_at is 'The earliest attempt wh
 comment on column public.messages.dedupe_key is 'Makes a message exactly-once (owner_summary:<conversation>, owner_alert:<lead>, member_alert:<owner alert>:<phone>, ...).';
 comment on column public.messages.kind is 'What the text is. owner_*: to the owner phone (held while it is unconfirmed, never suppressed by an opt-out); member_*: the same to a team member''s confirmed alert phone (member_alert_phones migration; an opt-out of that phone stops them); the rest go to leads.';
 create index messages_business_id_created_at_idx on public.messages (business_id, created_at desc);
+
+-- The texts that go to the owner phone: held while it is unconfirmed, never suppressed by an opt-out, left
+-- out of the lead's transcript. One list, read by every rule that treats them apart.
+create or replace function private.is_owner_text(p_kind text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return p_kind in ('owner_alert', 'owner_summary', 'owner_notice');
+end
+$$;
+comment on function private.is_owner_text(text) is 'True for the kinds texted to the business''s owner phone (owner_alert, owner_summary, owner_notice).';
+revoke execute on function private.is_owner_text(text) from public;
 create index messages_conversation_id_created_at_idx on public.messages (conversation_id, created_at) where conversation_id is not null;
 create index messages_lead_id_idx on public.messages (lead_id) where lead_id is not null;
 -- The outbox: only rows waiting for a worker are indexed.

@@ -74,7 +74,7 @@ begin
   update public.messages m
      set status = 'canceled', status_reason = 'opted_out'
    where m.business_id = new.business_id and m.to_phone = new.phone and m.status in ('queued', 'deferred')
-     and m.kind not in ('help', 'owner_alert', 'owner_summary', 'owner_notice');
+     and m.kind <> 'help' and not private.is_owner_text(m.kind);
   perform private.close_conversation(c.id, 'opted_out', 'opted_out')
      from public.conversations c
     where c.business_id = new.business_id and c.lead_phone = new.phone and c.is_open;
@@ -100,7 +100,7 @@ as $$
 begin
   return (
     select case
-      when p_message.kind in ('owner_alert', 'owner_summary', 'owner_notice', 'help') then null
+      when p_message.kind = 'help' or private.is_owner_text(p_message.kind) then null
       when p_message.kind = 'opt_out_ack' then
         case when o.phone is null or o.confirmation_message_id is distinct from p_message.id then 'superseded'
              when p_at > o.created_at + interval '5 minutes' then 'confirmation_too_late' end

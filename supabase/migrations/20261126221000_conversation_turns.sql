@@ -15,7 +15,7 @@ as $$
                                                'created_at', m.created_at)
                             order by m.created_at, m.id), '[]'::jsonb)
     from public.messages m
-   where m.conversation_id = p_conversation_id and m.kind not in ('owner_alert', 'owner_summary', 'owner_notice')
+   where m.conversation_id = p_conversation_id and not private.is_owner_text(m.kind)
      and m.status not in ('canceled', 'failed')
 $$;
 comment on function private.transcript(uuid) is 'The lead''s thread of a conversation as JSON, oldest first: direction, kind, body, asks, created_at (owner texts and canceled or failed texts left out).';

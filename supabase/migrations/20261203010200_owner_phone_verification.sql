@@ -167,7 +167,7 @@ as $$
   with held as (
     update public.messages m
        set status = 'deferred', status_reason = 'owner_phone_unverified', send_after = 'infinity', next_attempt_at = 'infinity'
-     where m.business_id = p_business_id and m.kind in ('owner_alert', 'owner_summary', 'owner_notice') and m.status in ('queued', 'deferred')
+     where m.business_id = p_business_id and private.is_owner_text(m.kind) and m.status in ('queued', 'deferred')
        and (p_message_id is null or m.id = p_message_id)
     returning m.lead_id, m.kind
   )

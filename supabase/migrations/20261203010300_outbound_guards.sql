@@ -42,7 +42,7 @@ declare
   refusal text;
   locale text;
 begin
-  if p_kind in ('owner_alert', 'owner_summary', 'owner_notice') then
+  if private.is_owner_text(p_kind) then
     if p_business.owner_phone_verified_at is null then
       perform private.hold_owner_texts(p_business.id, p_message_id);
     end if;

@@ -2,7 +2,7 @@
 -- the frequency cap, and the coalesced sms-dispatch wake.
 begin;
 \ir _helpers.psql
-select plan(21);
+select plan(22);
 select pg_temp.two_businesses();
 
 -- who reads the transcript
@@ -80,6 +80,10 @@ update private.dispatch_wake_state set last_wake_at = now() - interval '6 second
 select set_config('leadloop.dispatch_wake_decided', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 5 s is treated as lost and posted again');
+
+-- The owner-text kinds, one list for every rule that treats them apart.
+select is((select array_agg(k order by k) from unnest(array['owner_alert', 'owner_summary', 'owner_notice', 'member_alert', 'text_back', 'help', 'verification']) k
+            where private.is_owner_text(k)), array['owner_alert', 'owner_notice', 'owner_summary'], 'the owner phone''s kinds are owner_alert, owner_summary and owner_notice');
 
 select * from finish();
 rollback;
