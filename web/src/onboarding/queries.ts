@@ -1,10 +1,9 @@
 // What the wizard reads (the business's progress, straight from the database so it resumes anywhere)
 // and does: create_business, and the twilio-numbers function (search, buy, connect) as the owner.
-import { FunctionsHttpError } from "@supabase/supabase-js";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { businessKeys } from "../businesses/queries.ts";
 import type { Db } from "../lib/db.ts";
-import { toError } from "../lib/db.ts";
+import { functionError, toError } from "../lib/db.ts";
 import { useDb } from "../lib/supabase.tsx";
 import { widgetKeys } from "../widgets/queries.ts";
 import type { Progress } from "./model.ts";
@@ -35,19 +34,6 @@ export const onboardingQueries = {
       },
     }),
 };
-
-/** The function's own message (it says what to do), else what supabase-js knows. */
-async function functionError(error: unknown, context: string): Promise<Error> {
-  if (error instanceof FunctionsHttpError) {
-    try {
-      const body = await (error.context as Response).json() as { message?: string };
-      if (body.message) return new Error(`${context}: ${body.message}`);
-    } catch {
-      // not JSON: fall through
-    }
-  }
-  return new Error(`${context}: ${(error as Error)?.message ?? "unknown error"}`);
-}
 
 export function useCreateBusiness() {
   const db = useDb();
