@@ -52,7 +52,7 @@ export function SignInLink({ initialEmail, redirect, onUsePassword }: {
 
   if (send.isSuccess) {
     return (
-      <AuthCard title="Check your inbox" error={codeProblem ?? verify.error?.message ?? send.error?.message} onSubmit={onCode}>
+      <AuthCard title="Check your inbox" error={codeProblem ?? verify.error?.message} onSubmit={onCode}>
         <p role="status">
           If <strong>{send.data}</strong> has a leadloop account, a sign-in link is on its way. Open it on this
           device; it works once, for an hour.
