@@ -17,6 +17,7 @@ export function SignInLink({ initialEmail, redirect, onUsePassword }: {
   const db = useDb();
   const [email, setEmail] = useState(initialEmail);
   const [code, setCode] = useState("");
+  const [emailProblem, setEmailProblem] = useState<string | null>(null);
   const [codeProblem, setCodeProblem] = useState<string | null>(null);
   const send = useMutation({
     mutationFn: async (address: string) => {
@@ -39,8 +40,8 @@ export function SignInLink({ initialEmail, redirect, onUsePassword }: {
   const onSend = (event: FormEvent) => {
     event.preventDefault();
     const address = email.trim().toLowerCase();
-    if (!address) return;
-    if (!send.isPending) send.mutate(address);
+    setEmailProblem(address ? null : "Enter the email address of your account.");
+    if (address && !send.isPending) send.mutate(address);
   };
   const onCode = (event: FormEvent) => {
     event.preventDefault();
@@ -73,7 +74,7 @@ export function SignInLink({ initialEmail, redirect, onUsePassword }: {
     );
   }
   return (
-    <AuthCard title="Sign in with an email link" error={send.error?.message} onSubmit={onSend}>
+    <AuthCard title="Sign in with an email link" error={emailProblem ?? send.error?.message} onSubmit={onSend}>
       <p className="muted">We'll email you a link that signs you in, no password needed.</p>
       <label className="field">
         <span>Email</span>
