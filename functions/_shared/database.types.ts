@@ -1608,6 +1608,14 @@ export type Database = {
         Args: { p_business_id: string; p_phone_number: string; p_sid?: string }
         Returns: boolean
       }
+      sending_numbers_taken: {
+        Args: {
+          p_business_id: string
+          p_phone_numbers: string[]
+          p_sids: string[]
+        }
+        Returns: string[]
+      }
       set_business_sending_number: {
         Args: { p_business_id: string; p_phone_number: string; p_sid: string }
         Returns: Json

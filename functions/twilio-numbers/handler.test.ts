@@ -29,6 +29,9 @@ function setup(options: {
   twilioFails?: TwilioCallError;
   storeFails?: Error;
   available?: AvailableNumber[];
+  /** The Twilio account's numbers (listOwned), and which of them the database says are other businesses'. */
+  account?: OwnedNumber[];
+  takenNumbers?: string[];
 } = {}) {
   const calls: Calls = { db: [], twilio: [], stored: [], bought: [], configured: [] };
   const business: OwnedBusiness | null = options.business === null ? null : {
@@ -47,6 +50,10 @@ function setup(options: {
       calls.db.push(`numberTaken ${phone} ${sid}`);
       return Promise.resolve(options.taken ?? false);
     },
+    takenNumbers(id, numbers) {
+      calls.db.push(`takenNumbers ${id} ${numbers.map((n) => `${n.phone_number}/${n.sid}`).join(",")}`);
+      return Promise.resolve(new Set(numbers.map((n) => n.phone_number).filter((p) => options.takenNumbers?.includes(p))));
+    },
     setSendingNumber(id, phone, sid) {
       calls.stored.push([id, phone, sid]);
       if (options.storeFails) return Promise.reject(options.storeFails);
@@ -62,6 +69,10 @@ function setup(options: {
     searchLocal(query) {
       calls.twilio.push(`search ${query.areaCode ?? "-"} ${query.limit}`);
       return fail<AvailableNumber[]>() ?? Promise.resolve(options.available ?? [available("+14155550100"), available("+14155550107", false)]);
+    },
+    listOwned() {
+      calls.twilio.push("listOwned");
+      return fail<{ numbers: OwnedNumber[]; complete: boolean }>() ?? Promise.resolve({ numbers: options.account ?? [], complete: true });
     },
     buy(phoneNumber, friendlyName, hooks) {
       calls.twilio.push(`buy ${phoneNumber}`);
@@ -84,8 +95,8 @@ function setup(options: {
 function available(phone: string, sms = true): AvailableNumber {
   return { phone_number: phone, friendly_name: `(415) 555-${phone.slice(-4)}`, locality: "San Francisco", region: "CA", postal_code: "94103", iso_country: "US", capabilities: { sms } };
 }
-function owned(phone: string, sms = true): OwnedNumber {
-  return { sid: SID, phone_number: phone, friendly_name: `(512) 555-${phone.slice(-4)}`, sms_url: null, capabilities: { sms } };
+function owned(phone: string, sms = true, sid = SID): OwnedNumber {
+  return { sid, phone_number: phone, friendly_name: `(512) 555-${phone.slice(-4)}`, sms_url: null, capabilities: { sms } };
 }
 
 function get(query: string, token: string | null = OWNER_TOKEN): Request {
@@ -112,7 +123,7 @@ Deno.test("the browser's preflight is answered without a token, and every answer
 
 Deno.test("no token, or a token that is not a signed-in user's (anon or service key), is 401 before anything else", async () => {
   const { handler, calls } = setup();
-  for (const req of [get(`business_id=${BUSINESS}`, null), get(`business_id=${BUSINESS}`, "anon-key-jwt"), post({ business_id: BUSINESS, phone_number: "+14155550100" }, "service-key")]) {
+  for (const req of [get(`business_id=${BUSINESS}`, null), get(`business_id=${BUSINESS}`, "anon-key-jwt"), get(`business_id=${BUSINESS}&owned=true`, "anon-key-jwt"), post({ business_id: BUSINESS, phone_number: "+14155550100" }, "service-key")]) {
     const res = await handler(req);
     assertEquals(res.status, 401);
     assertEquals((await body(res)).error, "unauthorized");
@@ -123,7 +134,7 @@ Deno.test("no token, or a token that is not a signed-in user's (anon or service 
 
 Deno.test("a user who does not own the business (staff, another owner, no such business) is 403 and Twilio is never asked", async () => {
   const { handler, calls } = setup();
-  for (const req of [get(`business_id=${OTHER}&area_code=415`), post({ business_id: OTHER, phone_number: "+14155550100" }), post({ business_id: OTHER, phone_number_sid: SID })]) {
+  for (const req of [get(`business_id=${OTHER}&area_code=415`), get(`business_id=${OTHER}&owned=true`), post({ business_id: OTHER, phone_number: "+14155550100" }), post({ business_id: OTHER, phone_number_sid: SID })]) {
     const res = await handler(req);
     assertEquals(res.status, 403);
     assertEquals((await body(res)).error, "forbidden");
@@ -145,7 +156,7 @@ Deno.test("search: SMS-capable US numbers in the area code, as the owner needs t
 
 Deno.test("search: bad input is a 400 that names the field", async () => {
   const { handler, calls } = setup();
-  for (const [query, field] of [["area_code=415", "business_id"], [`business_id=${BUSINESS}&area_code=41`, "area_code"], [`business_id=${BUSINESS}&area_code=abc`, "area_code"], [`business_id=${BUSINESS}&areacode=415`, "areacode"], ["business_id=1", "business_id"]]) {
+  for (const [query, field] of [[`business_id=${BUSINESS}&owned=yes`, "owned"], [`business_id=${BUSINESS}&owned=true&area_code=415`, "area_code"], ["area_code=415", "business_id"], [`business_id=${BUSINESS}&area_code=41`, "area_code"], [`business_id=${BUSINESS}&area_code=abc`, "area_code"], [`business_id=${BUSINESS}&areacode=415`, "areacode"], ["business_id=1", "business_id"]]) {
     const res = await handler(get(query));
     assertEquals(res.status, 400, query);
     assertMatch(String((await body(res)).message), new RegExp(field));
@@ -246,4 +257,41 @@ Deno.test("POST input: one of phone_number or phone_number_sid, JSON only, nothi
   ];
   for (const [req, status] of cases) assertEquals((await handler(req)).status, status);
   assertEquals(calls.twilio, []);
+});
+
+Deno.test("owned: the account's textable numbers this business may connect, never another business's", async () => {
+  const sid = (c: string) => "PN" + c.repeat(32);
+  const { handler, calls } = setup({
+    business: { twilio_number: "+15125550100", twilio_number_sid: sid("0") },
+    account: [
+      owned("+15125550199", true, sid("9")),
+      owned("+15125550100", true, sid("0")), // the business's own current number
+      owned("+15125550150", true, sid("5")), // another business sends from it
+      owned("+15125550160", false, sid("6")), // voice only
+      owned("+15125550111", true, sid("1")),
+    ],
+    takenNumbers: ["+15125550150"],
+  });
+  const res = await handler(get(`business_id=${BUSINESS}&owned=true`));
+  assertEquals(res.status, 200);
+  assertEquals(await body(res), {
+    business_id: BUSINESS,
+    numbers: [
+      { phone_number: "+15125550111", phone_number_sid: sid("1"), friendly_name: "(512) 555-0111" },
+      { phone_number: "+15125550199", phone_number_sid: sid("9"), friendly_name: "(512) 555-0199" },
+    ],
+    complete: true,
+  });
+  assertEquals(calls.twilio, ["listOwned"]);
+  // The database is asked about every candidate at once, with its SID.
+  assertEquals(calls.db.filter((c) => c.startsWith("takenNumbers")), [
+    `takenNumbers ${BUSINESS} +15125550199/${sid("9")},+15125550150/${sid("5")},+15125550111/${sid("1")}`,
+  ]);
+});
+
+Deno.test("owned: a Twilio failure is a 502 and the database is not asked", async () => {
+  const { handler, calls } = setup({ twilioFails: new TwilioCallError(0, null, "Twilio did not answer within 10000 ms") });
+  const res = await handler(get(`business_id=${BUSINESS}&owned=true`));
+  assertEquals(res.status, 502);
+  assertEquals(calls.db.filter((c) => c.startsWith("takenNumbers")), []);
 });

@@ -1,5 +1,5 @@
-// An owner's sending number: search numbers for sale, buy one, or connect one the Twilio account already
-// owns. The caller is a signed-in user (their JWT, checked by Auth: 401 otherwise) who owns the business
+// An owner's sending number: search numbers for sale, buy one, list the numbers the Twilio account
+// already owns that no other business sends or sent from, or connect one of those. The caller is a signed-in user (their JWT, checked by Auth: 401 otherwise) who owns the business
 // (checked by the database with that JWT: 403 otherwise, the same for staff, other owners and businesses
 // that do not exist). Only then does the function talk to Twilio, and only after Twilio confirmed the
 // number does the service role store it on the business.
@@ -18,7 +18,7 @@ import {
   UnsupportedMediaTypeError,
   withErrors,
 } from "../_shared/http.ts";
-import type { NumbersDb, StoredNumber } from "./numbers-db.ts";
+import type { NumbersDb, OwnedBusiness, StoredNumber } from "./numbers-db.ts";
 import { TwilioCallError, type TwilioNumbersApi } from "./twilio-numbers-api.ts";
 import type { NumberWebhooks } from "./webhook-urls.ts";
 
@@ -29,7 +29,8 @@ const numberSid = z.string().regex(/^PN[0-9a-f]{32}$/, "phone_number_sid must be
 export const searchQuerySchema = z.object({
   business_id: businessId,
   area_code: z.string().regex(/^[2-9]\d{2}$/, "area_code must be a 3-digit US area code").optional(),
-}).strict();
+  owned: z.literal("true", { errorMap: () => ({ message: "owned must be true (the account's own numbers) or left out (numbers for sale)" }) }).optional(),
+}).strict().refine((q) => !(q.owned && q.area_code), { message: "owned=true lists the account's own numbers: leave area_code out" });
 
 export const numberRequestSchema = z.object({
   business_id: businessId,
@@ -102,6 +103,25 @@ export function createNumbersHandler(deps: NumbersDeps): Handler {
     }
   }
 
+  /**
+   * The account's SMS-capable numbers this business may connect: not its current one, and none that
+   * another business sends or sent from (listing those would show one tenant's numbers to another).
+   */
+  async function connectable(business: OwnedBusiness) {
+    const { numbers, complete } = await twilio.listOwned().catch((err) => fromTwilio(err, "list the account's numbers"));
+    const candidates = numbers.filter((n) =>
+      n.capabilities.sms && n.phone_number !== business.twilio_number && n.sid !== business.twilio_number_sid
+    );
+    const taken = await db.takenNumbers(business.business_id, candidates.map((n) => ({ phone_number: n.phone_number, sid: n.sid })));
+    return {
+      numbers: candidates
+        .filter((n) => !taken.has(n.phone_number))
+        .sort((a, b) => a.phone_number.localeCompare(b.phone_number))
+        .map((n) => ({ phone_number: n.phone_number, phone_number_sid: n.sid, friendly_name: n.friendly_name })),
+      complete,
+    };
+  }
+
   function answer(stored: StoredNumber, friendlyName: string, status: number) {
     return json({
       business_id: stored.business_id,
@@ -119,7 +139,8 @@ export function createNumbersHandler(deps: NumbersDeps): Handler {
 
     if (req.method === "GET") {
       const query = searchQuerySchema.parse(Object.fromEntries(new URL(req.url).searchParams));
-      await ownerOf(token, query.business_id);
+      const business = await ownerOf(token, query.business_id);
+      if (query.owned) return json({ business_id: business.business_id, ...(await connectable(business)) });
       const found = await twilio.searchLocal({ areaCode: query.area_code, limit: searchLimit }).catch((err) => fromTwilio(err, "search numbers"));
       return json({
         business_id: query.business_id,

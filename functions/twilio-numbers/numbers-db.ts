@@ -30,6 +30,8 @@ export interface NumbersDb {
   ownedBusiness(accessToken: string, businessId: string): Promise<OwnedBusiness | null>;
   /** Whether another business sends, or sent, from this number or SID. */
   numberTaken(businessId: string, phoneNumber: string, sid: string | null): Promise<boolean>;
+  /** Of these numbers (with their SIDs), the ones another business sends or sent from. */
+  takenNumbers(businessId: string, numbers: { phone_number: string; sid: string }[]): Promise<Set<string>>;
   /** Makes the number the business's; ConflictError when another business holds it. */
   setSendingNumber(businessId: string, phoneNumber: string, sid: string): Promise<StoredNumber>;
 }
@@ -77,6 +79,16 @@ export function supabaseNumbersDb(env: NumbersDbEnv): NumbersDb {
       });
       if (error) throw new RpcError("sending_number_taken", `${error.code ?? ""} ${error.message}`.trim());
       return parse("sending_number_taken", z.boolean(), data);
+    },
+    async takenNumbers(businessId, numbers) {
+      if (numbers.length === 0) return new Set();
+      const { data, error } = await service.rpc("sending_numbers_taken", {
+        p_business_id: businessId,
+        p_phone_numbers: numbers.map((n) => n.phone_number),
+        p_sids: numbers.map((n) => n.sid),
+      });
+      if (error) throw new RpcError("sending_numbers_taken", `${error.code ?? ""} ${error.message}`.trim());
+      return new Set(parse("sending_numbers_taken", z.array(z.string()), data ?? []));
     },
     async setSendingNumber(businessId, phoneNumber, sid) {
       const { data, error } = await service.rpc("set_business_sending_number", {

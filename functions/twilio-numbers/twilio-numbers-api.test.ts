@@ -71,3 +71,27 @@ Deno.test("failures carry Twilio's status and code; a timeout or an unreadable a
     return err instanceof TwilioCallError;
   });
 });
+
+Deno.test("listOwned follows Twilio's pages of the account's numbers, and only this account's", async () => {
+  const second = { ...incoming, sid: "PN" + "c".repeat(32), phone_number: "+14155550102" };
+  const path = `/2010-04-01/Accounts/${env.TWILIO_ACCOUNT_SID}/IncomingPhoneNumbers.json`;
+  const { fetch, calls } = fakeFetch((call) =>
+    call.url.includes("Page=1")
+      ? jsonResponse({ incoming_phone_numbers: [second], next_page_uri: null, page: 1, page_size: 1 })
+      : jsonResponse({ incoming_phone_numbers: [incoming], next_page_uri: `${path}?PageSize=1&Page=1&PageToken=PA${SID}`, page: 0, page_size: 1 })
+  );
+  const listed = await twilioNumbersApi(env, fetch).listOwned();
+  assertEquals(listed.numbers.map((n) => n.phone_number), ["+14155550101", "+14155550102"]);
+  assertEquals(listed.complete, true);
+  assertEquals(calls.map((c) => c.url), [`${account}/IncomingPhoneNumbers.json?PageSize=1000`, `https://api.twilio.com${path}?PageSize=1&Page=1&PageToken=PA${SID}`]);
+
+  // A next page that is not this account's number list is not followed.
+  const elsewhere = fakeFetch(() => jsonResponse({ incoming_phone_numbers: [incoming], next_page_uri: "/2010-04-01/Accounts/ACother/IncomingPhoneNumbers.json?Page=1" }));
+  await assertRejects(() => twilioNumbersApi(env, elsewhere.fetch).listOwned(), (err) => err instanceof TwilioCallError && err.status === 502);
+  assertEquals(elsewhere.calls.length, 1);
+
+  // An account with more pages than a listing follows is listed in part, and says so.
+  const endless = fakeFetch(() => jsonResponse({ incoming_phone_numbers: [incoming], next_page_uri: `${path}?Page=9` }));
+  const part = await twilioNumbersApi(env, endless.fetch).listOwned();
+  assertEquals([part.complete, part.numbers.length, endless.calls.length], [false, 5, 5]);
+});

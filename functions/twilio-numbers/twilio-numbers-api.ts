@@ -1,5 +1,5 @@
 // Twilio's phone-number resources as this function needs them: search what can be bought
-// (AvailablePhoneNumbers), buy, fetch and configure a number (IncomingPhoneNumbers). Plain fetch with
+// (AvailablePhoneNumbers), list the account's numbers, buy, fetch and configure one (IncomingPhoneNumbers). Plain fetch with
 // Basic auth, every answer checked with zod, every failure a TwilioCallError with Twilio's code.
 import { z } from "zod";
 import type { TwilioEnv } from "../_shared/env.ts";
@@ -38,9 +38,17 @@ export type OwnedNumber = z.infer<typeof ownedSchema>;
 
 const errorSchema = z.object({ code: z.coerce.number().optional(), message: z.string().optional() });
 
+const ownedPageSchema = z.object({ incoming_phone_numbers: z.array(ownedSchema), next_page_uri: z.string().nullable().optional() });
+
+/** Twilio's largest page; and how many pages a listing follows at most (an account that big is listed in part). */
+export const ownedPageSize = 1000;
+export const ownedMaxPages = 5;
+
 export interface TwilioNumbersApi {
   /** SMS-capable local numbers for sale in the US, in `areaCode` when given. */
   searchLocal(query: { areaCode?: string; limit: number }): Promise<AvailableNumber[]>;
+  /** The numbers the account owns, following Twilio's pages (at most ownedMaxPages of them): complete = all of them. */
+  listOwned(): Promise<{ numbers: OwnedNumber[]; complete: boolean }>;
   buy(phoneNumber: string, friendlyName: string, webhooks: NumberWebhooks): Promise<OwnedNumber>;
   /** A number the account owns, or null when it owns no number with that SID. */
   fetch(sid: string): Promise<OwnedNumber | null>;
@@ -59,13 +67,16 @@ function webhookForm(webhooks: NumberWebhooks): Record<string, string> {
 }
 
 export function twilioNumbersApi(env: TwilioEnv, fetchFn: typeof fetch = fetch): TwilioNumbersApi {
-  const account = `${env.TWILIO_API_BASE_URL.replace(/\/+$/, "")}/2010-04-01/Accounts/${encodeURIComponent(env.TWILIO_ACCOUNT_SID)}`;
+  const apiBase = env.TWILIO_API_BASE_URL.replace(/\/+$/, "");
+  const accountPath = `/2010-04-01/Accounts/${encodeURIComponent(env.TWILIO_ACCOUNT_SID)}`;
+  const account = `${apiBase}${accountPath}`;
   const authorization = "Basic " + btoa(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`);
 
-  async function call(method: "GET" | "POST", path: string, form?: Record<string, string>): Promise<unknown> {
+  /** `path` is under the account, or (`fromRoot`) a URI as Twilio gives it in next_page_uri. */
+  async function call(method: "GET" | "POST", path: string, form?: Record<string, string>, fromRoot = false): Promise<unknown> {
     let res: Response;
     try {
-      res = await fetchFn(`${account}${path}`, {
+      res = await fetchFn(`${fromRoot ? apiBase : account}${path}`, {
         method,
         headers: {
           Authorization: authorization,
@@ -108,6 +119,21 @@ export function twilioNumbersApi(env: TwilioEnv, fetchFn: typeof fetch = fetch):
       if (areaCode) query.set("AreaCode", areaCode);
       const page = await call("GET", `/AvailablePhoneNumbers/US/Local.json?${query}`);
       return parse(z.object({ available_phone_numbers: z.array(availableSchema) }), page, "the number search").available_phone_numbers;
+    },
+    async listOwned() {
+      const numbers: OwnedNumber[] = [];
+      let page = parse(ownedPageSchema, await call("GET", `/IncomingPhoneNumbers.json?PageSize=${ownedPageSize}`), "the number list");
+      for (let pages = 1; ; pages++) {
+        numbers.push(...page.incoming_phone_numbers);
+        const next = page.next_page_uri;
+        if (!next) return { numbers, complete: true };
+        if (pages >= ownedMaxPages) return { numbers, complete: false };
+        // Only ever this account's list: a next page elsewhere would be a bug or an attack, not a page.
+        if (!next.startsWith(`${accountPath}/IncomingPhoneNumbers.json?`)) {
+          throw new TwilioCallError(502, null, "unexpected next page in Twilio's number list");
+        }
+        page = parse(ownedPageSchema, await call("GET", next, undefined, true), "the number list");
+      }
     },
     async buy(phoneNumber, friendlyName, webhooks) {
       const form = { PhoneNumber: phoneNumber, FriendlyName: friendlyName, ...webhookForm(webhooks) };

@@ -65,6 +65,22 @@ comment on function public.sending_number_taken(uuid, text, text) is 'Service ro
 revoke execute on function public.sending_number_taken(uuid, text, text) from public, anon, authenticated;
 grant execute on function public.sending_number_taken(uuid, text, text) to service_role;
 
+-- The same rule for a list: the Twilio account's numbers (each paired by position with its SID) that are
+-- another business's, so twilio-numbers can offer an owner the rest without asking once per number.
+create or replace function public.sending_numbers_taken(p_business_id uuid, p_phone_numbers text[], p_sids text[])
+returns setof text
+language sql
+stable
+set search_path = ''
+as $$
+  select n.phone_number
+    from unnest(p_phone_numbers, p_sids) as n(phone_number, sid)
+   where public.sending_number_taken(p_business_id, n.phone_number, n.sid)
+$$;
+comment on function public.sending_numbers_taken(uuid, text[], text[]) is 'Service role only: of these numbers (p_sids[i] is the SID of p_phone_numbers[i]), the ones another business sends or sent from, by sending_number_taken. twilio-numbers lists the account''s other numbers to an owner.';
+revoke execute on function public.sending_numbers_taken(uuid, text[], text[]) from public, anon, authenticated;
+grant execute on function public.sending_numbers_taken(uuid, text[], text[]) to service_role;
+
 -- Stores a number Twilio has confirmed is the account's. A number (or SID) that is another business's
 -- is refused with 23505 and nothing changes. The number it replaces moves to previous_sending_numbers
 -- and is returned, so the caller can say what was replaced.

@@ -2,7 +2,7 @@
 -- (the service role alone, one business per number).
 begin;
 \ir _helpers.psql
-select plan(27);
+select plan(30);
 select pg_temp.two_businesses();
 
 -- business_sending_number
@@ -70,6 +70,13 @@ select is((select public.set_business_sending_number((select business_a from ids
           '+14155550105', 'set_business_sending_number: the business connects its previous number again');
 select is((select count(*)::int from public.previous_sending_numbers where phone_number = '+14155550101'), 0,
           'previous_sending_numbers: a number connected again is current, not previous');
+select is(array(select public.sending_numbers_taken((select business_b from ids),
+                   array['+14155550177', '+14155550101', (select twilio_number from public.businesses where id = (select business_b from ids)), '+14155550178'],
+                   array['PN' || repeat('9', 32), null, null, 'PN' || repeat('f', 32)])),
+          array['+14155550101', '+14155550178'],
+          'sending_numbers_taken: of a list, the numbers (or SIDs) another business sends or sent from, not the caller''s own');
+select is(array(select public.sending_numbers_taken((select business_a from ids), array['+14155550101', '+14155550105'], array[null, null]::text[])),
+          '{}'::text[], 'sending_numbers_taken: a business''s current and previous numbers are not taken for it');
 reset role;
 
 select pg_temp.as_user((select staff_a from ids));
@@ -82,6 +89,8 @@ select throws_ok($$insert into public.previous_sending_numbers (phone_number, bu
                  '42501', null, 'previous_sending_numbers/insert: denied to users');
 select throws_ok($$select public.sending_number_taken((select business_b from ids), '+14155550101')$$,
                  '42501', null, 'sending_number_taken: users may not probe other businesses'' numbers');
+select throws_ok($$select public.sending_numbers_taken((select business_b from ids), array['+14155550101'], array[null]::text[])$$,
+                 '42501', null, 'sending_numbers_taken: nor list them');
 
 select pg_temp.as_user((select owner_a from ids));
 select throws_ok($$update public.businesses set twilio_number_sid = 'PN' || repeat('e', 32) where id = (select business_a from ids)$$,

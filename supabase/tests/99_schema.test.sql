@@ -23,7 +23,7 @@ select is(
   array['apply_conversation_turn', 'claim_due_summaries', 'claim_emails', 'claim_outbound_messages', 'claim_webhook_deliveries',
         'complete_conversation_summary', 'get_conversation_context', 'mark_email_failed', 'mark_email_sent', 'mark_message_failed',
         'mark_message_sent', 'next_outbox_due_at', 'process_inbound_sms', 'receive_inbound_sms', 'record_message_status',
-        'record_stripe_customer', 'record_stripe_event', 'record_webhook_attempt', 'sending_number_taken', 'set_business_sending_number'],
+        'record_stripe_customer', 'record_stripe_event', 'record_webhook_attempt', 'sending_number_taken', 'sending_numbers_taken', 'set_business_sending_number'],
   'the function RPCs are granted to service_role alone');
 select is(
   (select array_agg(p.oid::regprocedure::text order by 1) from pg_proc p

@@ -1,6 +1,7 @@
 // twilio-numbers through the gateway, as the dashboard calls it (supabase-js functions.invoke with the
 // signed-in user's session), against the real database and the Twilio emulator: who is refused, and an
-// owner searching, buying and connecting a number that then receives texts through twilio-inbound.
+// owner searching, buying, listing the account's free numbers and connecting one, which then receives
+// texts through twilio-inbound.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -63,7 +64,7 @@ after(async () => {
 
 describe("twilio-numbers refuses", () => {
   test("anon (the widget's key, no session) with 401", async () => {
-    for (const [method, input] of [["GET", { business_id: business.id, area_code: "415" }], ["POST", { business_id: business.id, phone_number: "+14155550100" }]] as const) {
+    for (const [method, input] of [["GET", { business_id: business.id, area_code: "415" }], ["GET", { business_id: business.id, owned: "true" }], ["POST", { business_id: business.id, phone_number: "+14155550100" }]] as const) {
       const answer = await call(client(), method, input);
       assert.equal(answer.status, 401, method);
       // The anon key is a valid JWT, so this is the function's own refusal, not the gateway's.
@@ -78,6 +79,9 @@ describe("twilio-numbers refuses", () => {
       assert.equal(search.body.error, "forbidden");
       const buy = await call(as, "POST", { business_id: id, phone_number: "+14155550100" });
       assert.equal(buy.status, 403, `${who} buy`);
+      const owned = await call(as, "GET", { business_id: id, owned: "true" });
+      assert.equal(owned.status, 403, `${who} list the account's numbers`);
+      assert.equal(owned.body.numbers, undefined);
     }
     const { rows } = await db.query("select twilio_number from public.businesses where id = $1", [business.id]);
     assert.equal(rows[0].twilio_number, business.twilioNumber, "nothing changed");
@@ -137,6 +141,36 @@ describe("an owner's sending number", () => {
     const oldNumber = await emulator.configureNumber({ phoneNumber: business.twilioNumber, smsUrl: null });
     assert.equal((await call(otherOwner, "POST", { business_id: otherBusiness.id, phone_number_sid: oldNumber.sid })).status, 409);
     assert.equal((await call(otherOwner, "POST", { business_id: otherBusiness.id, phone_number_sid: "PN" + "0".repeat(32) })).status, 404);
+  });
+});
+
+describe("the account's numbers an owner may connect", () => {
+  test("lists free numbers with their SIDs, never another business's current or previous number, and one picked connects", async () => {
+    const free = await emulator.configureNumber({ phoneNumber: randomPhone(), smsUrl: null });
+    const current = async (id: string) => (await db.query("select twilio_number from public.businesses where id = $1", [id])).rows[0].twilio_number as string;
+    // Every number the two businesses send or sent from is in the account too.
+    const theirs = [await current(otherBusiness.id), ...(await db.query("select phone_number from public.previous_sending_numbers where business_id = $1", [otherBusiness.id])).rows.map((r) => r.phone_number as string)];
+    const ours = await current(business.id);
+    for (const phoneNumber of [...theirs, ours]) await emulator.configureNumber({ phoneNumber, smsUrl: null });
+
+    const listed = await call(owner, "GET", { business_id: business.id, owned: "true" });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.equal(listed.body.complete, true);
+    const numbers = listed.body.numbers as { phone_number: string; phone_number_sid: string; friendly_name: string }[];
+    assert.deepEqual(numbers.find((n) => n.phone_number === free.phoneNumber), { phone_number: free.phoneNumber, phone_number_sid: free.sid, friendly_name: free.friendlyName });
+    for (const taken of theirs) assert.ok(!numbers.some((n) => n.phone_number === taken), `another business's ${taken} is not listed`);
+    assert.ok(!numbers.some((n) => n.phone_number === ours), "nor the business's own current number");
+    // Nothing listed is any business's current number.
+    const { rows } = await db.query("select count(*)::int as n from public.businesses where twilio_number = any($1)", [numbers.map((n) => n.phone_number)]);
+    assert.equal(rows[0].n, 0);
+
+    const otherView = await call(otherOwner, "GET", { business_id: otherBusiness.id, owned: "true" });
+    assert.ok(!(otherView.body.numbers as { phone_number: string }[]).some((n) => n.phone_number === ours), "the other owner does not see this business's number");
+
+    const connected = await call(owner, "POST", { business_id: business.id, phone_number_sid: free.sid });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const after = await call(otherOwner, "GET", { business_id: otherBusiness.id, owned: "true" });
+    assert.ok(!(after.body.numbers as { phone_number: string }[]).some((n) => n.phone_number === free.phoneNumber), "once connected, it is gone from other owners' lists");
   });
 });
 

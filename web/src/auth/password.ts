@@ -25,7 +25,7 @@ export function friendlyAuthError(message: string): string {
   if (/invalid login credentials/i.test(message)) return "That email and password don't match an account.";
   if (/email not confirmed/i.test(message)) return "Confirm your email address first, then sign in.";
   if (/rate limit|too many|over_email_send|security purposes/i.test(message)) return "Too many attempts for now: wait a minute and try again.";
-  if (/token has expired|otp.*(expired|invalid)|invalid.*otp/i.test(message)) return "That code or link has expired or was already used. Ask for a new one.";
+  if (/token has expired|link is invalid|otp.*(expired|invalid)|invalid.*otp/i.test(message)) return "That code or link has expired or was already used. Ask for a new one.";
   if (/same.?password|different from the old/i.test(message)) return "Choose a password different from your current one.";
   if (/fetch|network/i.test(message)) return "Can't reach the server. Check your connection and try again.";
   return message;

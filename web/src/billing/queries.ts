@@ -1,7 +1,6 @@
 import { queryOptions, useMutation } from "@tanstack/react-query";
-import { FunctionsHttpError } from "@supabase/supabase-js";
 import type { Db } from "../lib/db.ts";
-import { toError } from "../lib/db.ts";
+import { functionError, toError } from "../lib/db.ts";
 import { useDb } from "../lib/supabase.tsx";
 import type { Plan, Subscription } from "../lib/types.ts";
 
@@ -40,19 +39,6 @@ export const billingQueries = {
       staleTime: 10 * 60_000,
     }),
 };
-
-/** The function's own message (it says what to do), else what supabase-js knows. */
-async function functionError(error: unknown, context: string): Promise<Error> {
-  if (error instanceof FunctionsHttpError) {
-    try {
-      const body = await (error.context as Response).json() as { message?: string };
-      if (body.message) return new Error(`${context}: ${body.message}`);
-    } catch {
-      // not JSON: fall through
-    }
-  }
-  return new Error(`${context}: ${(error as Error)?.message ?? "unknown error"}`);
-}
 
 /** Calls a billing function as the signed-in owner and goes to the Stripe page it answers with. */
 function useStripeRedirect(name: "billing-checkout" | "billing-portal", context: string) {

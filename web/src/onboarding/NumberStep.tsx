@@ -1,10 +1,11 @@
 // The texting number: search numbers for sale by area code and buy one, or connect a number the
-// Twilio account already has (by its PN... id). twilio-numbers checks the caller owns the business.
+// Twilio account already has: picked from the list twilio-numbers gives (never another business's),
+// or by its PN... id. twilio-numbers checks the caller owns the business.
 import { useState, type FormEvent } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useDb } from "../lib/supabase.tsx";
 import { ErrorBox, Loading } from "../ui/States.tsx";
-import { numberQueries, useGetNumber, type SetupBusiness } from "./queries.ts";
+import { numberQueries, ownedNumberQueries, useGetNumber, type SetupBusiness } from "./queries.ts";
 
 export function NumberStep({ business }: { business: SetupBusiness }) {
   const db = useDb();
@@ -14,6 +15,9 @@ export function NumberStep({ business }: { business: SetupBusiness }) {
   const [sid, setSid] = useState("");
   const [sidError, setSidError] = useState<string | null>(null);
   const results = useQuery({ ...numberQueries.search(db, business.id, areaCode ?? ""), enabled: areaCode !== null });
+  // Asked for once the owner opens "I already have a number": listing the account costs Twilio calls.
+  const [showOwned, setShowOwned] = useState(false);
+  const owned = useQuery({ ...ownedNumberQueries.list(db, business.id), enabled: showOwned });
   const getNumber = useGetNumber(business.id);
 
   const onSearch = (event: FormEvent) => {
@@ -59,11 +63,26 @@ export function NumberStep({ business }: { business: SetupBusiness }) {
       )}
       {getNumber.isPending && <p role="status">Setting up your number…</p>}
       {getNumber.error && <ErrorBox error={getNumber.error} />}
-      <details className="connect-number">
+      <details className="connect-number" onToggle={(e) => setShowOwned(e.currentTarget.open)}>
         <summary>I already have a number in leadloop's Twilio account</summary>
+        {owned.isFetching && <Loading what="the account's numbers" />}
+        {owned.error && <ErrorBox error={owned.error} onRetry={() => void owned.refetch()} />}
+        {owned.data && owned.data.numbers.length === 0 && <p role="status">The account has no other number you can connect. Buy one above.</p>}
+        {owned.data && owned.data.numbers.length > 0 && (
+          <ul className="number-list" aria-label="Numbers in the account">
+            {owned.data.numbers.map((n) => (
+              <li key={n.phone_number_sid}>
+                <span><strong>{n.friendly_name}</strong> {n.friendly_name !== n.phone_number && <span className="small muted">{n.phone_number}</span>}</span>
+                <button type="button" className="btn btn-small" disabled={getNumber.isPending}
+                  aria-label={`Connect ${n.friendly_name}`} onClick={() => getNumber.mutate({ phone_number_sid: n.phone_number_sid })}>Connect</button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {owned.data && !owned.data.complete && <p className="small muted">The account has more numbers than this list shows: connect another by its id.</p>}
         <form className="inline-form" onSubmit={onConnect} noValidate>
           <div className="field">
-            <label htmlFor="number-sid">Twilio number id</label>
+            <label htmlFor="number-sid">Or enter its Twilio number id</label>
             <input id="number-sid" value={sid} spellCheck={false} placeholder="PN…" aria-invalid={sidError ? true : undefined}
               aria-describedby={sidError ? "number-sid-error" : undefined} onChange={(e) => setSid(e.target.value)} />
             {sidError && <small id="number-sid-error" className="field-error">{sidError}</small>}

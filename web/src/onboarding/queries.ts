@@ -1,10 +1,10 @@
 // What the wizard reads (the business's progress, straight from the database so it resumes anywhere)
-// and does: create_business, and the twilio-numbers function (search, buy, connect) as the owner.
-import { FunctionsHttpError } from "@supabase/supabase-js";
+// and does: create_business, and the twilio-numbers function (search, buy, list the account's numbers,
+// connect) as the owner.
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { businessKeys } from "../businesses/queries.ts";
 import type { Db } from "../lib/db.ts";
-import { toError } from "../lib/db.ts";
+import { functionError, toError } from "../lib/db.ts";
 import { useDb } from "../lib/supabase.tsx";
 import { widgetKeys } from "../widgets/queries.ts";
 import type { Progress } from "./model.ts";
@@ -18,6 +18,7 @@ export interface SetupBusiness extends Progress {
 export const onboardingKeys = {
   progress: (businessId: string) => ["onboarding", "progress", businessId] as const,
   numbers: (businessId: string, areaCode: string) => ["onboarding", "numbers", businessId, areaCode] as const,
+  ownedNumbers: (businessId: string) => ["onboarding", "owned-numbers", businessId] as const,
 };
 
 export const onboardingQueries = {
@@ -35,19 +36,6 @@ export const onboardingQueries = {
       },
     }),
 };
-
-/** The function's own message (it says what to do), else what supabase-js knows. */
-async function functionError(error: unknown, context: string): Promise<Error> {
-  if (error instanceof FunctionsHttpError) {
-    try {
-      const body = await (error.context as Response).json() as { message?: string };
-      if (body.message) return new Error(`${context}: ${body.message}`);
-    } catch {
-      // not JSON: fall through
-    }
-  }
-  return new Error(`${context}: ${(error as Error)?.message ?? "unknown error"}`);
-}
 
 export function useCreateBusiness() {
   const db = useDb();
@@ -84,6 +72,28 @@ export const numberQueries = {
     }),
 };
 
+/** A number the Twilio account already has that this business may connect (no other business's). */
+export interface AccountNumber {
+  phone_number: string;
+  phone_number_sid: string;
+  friendly_name: string;
+}
+
+export const ownedNumberQueries = {
+  list: (db: Db, businessId: string) =>
+    queryOptions({
+      queryKey: onboardingKeys.ownedNumbers(businessId),
+      queryFn: async (): Promise<{ numbers: AccountNumber[]; complete: boolean }> => {
+        const query = new URLSearchParams({ business_id: businessId, owned: "true" });
+        const { data, error } = await db.functions.invoke<{ numbers: AccountNumber[]; complete: boolean }>(`twilio-numbers?${query}`, { method: "GET" });
+        if (error) throw await functionError(error, "listing the account's numbers");
+        return { numbers: data?.numbers ?? [], complete: data?.complete ?? true };
+      },
+      staleTime: 30_000,
+      retry: false,
+    }),
+};
+
 /** Buys a number ({phone_number}) or connects one the account owns ({phone_number_sid}). */
 export function useGetNumber(businessId: string) {
   const db = useDb();
@@ -98,6 +108,7 @@ export function useGetNumber(businessId: string) {
       void queryClient.invalidateQueries({ queryKey: onboardingKeys.progress(businessId) });
       void queryClient.invalidateQueries({ queryKey: businessKeys.all });
       void queryClient.invalidateQueries({ queryKey: widgetKeys.all });
+      void queryClient.invalidateQueries({ queryKey: onboardingKeys.ownedNumbers(businessId) });
     },
   });
 }

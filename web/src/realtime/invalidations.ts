@@ -1,7 +1,7 @@
 // Maps one postgres_changes event to the query keys it makes stale. Kept pure so it is testable.
 import { billingKeys } from "../billing/queries.ts";
 import { leadKeys } from "../leads/queries.ts";
-import { webhookKeys } from "../webhooks/queries.ts";
+import { webhookKeys } from "../webhooks/keys.ts";
 
 export type WatchedTable = "leads" | "conversations" | "messages" | "subscriptions" | "owner_notifications" | "webhook_endpoints" | "webhook_deliveries";
 

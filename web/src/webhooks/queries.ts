@@ -11,13 +11,7 @@ import {
   type WebhookEndpoint,
   type WebhookEventType,
 } from "./model.ts";
-
-export const webhookKeys = {
-  all: ["webhooks"] as const,
-  eventTypes: () => ["webhooks", "event-types"] as const,
-  endpoints: (businessId: string) => ["webhooks", "endpoints", businessId] as const,
-  deliveries: (businessId: string) => ["webhooks", "deliveries", businessId] as const,
-};
+import { webhookKeys } from "./keys.ts";
 
 export const webhookQueries = {
   /** The catalog of events (the database's list, with what each one means). */
