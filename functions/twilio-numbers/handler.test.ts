@@ -1,6 +1,6 @@
 // The handler called directly with a fake database and a fake Twilio: who is refused and how, what is
 // asked of Twilio, and what is stored. The database's own rules (RLS, one business per number) are in
-// supabase/tests/16_sending_numbers.test.sql; the whole path through the gateway in tests/numbers/.
+// supabase/tests/25_sending_numbers.test.sql; the whole path through the gateway in tests/numbers/.
 import { assert, assertEquals, assertMatch } from "../_shared/testing/assert.ts";
 import { RpcError } from "../_shared/http.ts";
 import { createNumbersHandler } from "./handler.ts";
