@@ -2,6 +2,7 @@
 // authorizes it). A period keeps a spreadsheet of years of leads optional.
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState } from "react";
+import { functionError } from "../lib/db.ts";
 import { useDb } from "../lib/supabase.tsx";
 
 const PERIODS = { "30": "Last 30 days", "90": "Last 90 days", all: "All time" } as const;
@@ -20,7 +21,8 @@ export function LeadExportButton({ businessId }: { businessId: string }) {
   const download = useMutation({
     mutationFn: async () => {
       const { data, error } = await db.functions.invoke<string>(exportPath(businessId, period), { method: "GET" });
-      if (error) throw new Error(`exporting leads: ${error.message}`);
+      // The function's own message (no access, a bad period), not supabase-js's "non-2xx status code".
+      if (error) throw await functionError(error, "exporting leads");
       // The text lost the file's byte order mark on decoding; spreadsheets need it for accents.
       const url = URL.createObjectURL(new Blob(["\uFEFF", data ?? ""], { type: "text/csv;charset=utf-8" }));
       const link = document.createElement("a");

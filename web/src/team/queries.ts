@@ -1,7 +1,7 @@
 // The team: members (team_members, with their alert phones), pending invitations (owners), and the
 // invite / revoke / remove / accept and alert phone actions (the database's RPCs and RLS decide who may).
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
-import { z } from "zod";
+import * as z from "zod/v4/mini";
 import { resendResultSchema } from "../owner-phone/code.ts";
 import { businessKeys } from "../businesses/queries.ts";
 import type { Db } from "../lib/db.ts";
@@ -99,9 +99,9 @@ export function useAcceptInvitation() {
 
 /** What set_member_alert_phone answers: the phone's state and, when a code was asked for, how that went. */
 export const alertPhoneResultSchema = z.object({
-  alert_phone: z.string().nullable(),
+  alert_phone: z.nullable(z.string()),
   state: z.enum(["none", "unverified", "verified"]),
-  code: resendResultSchema.nullable(),
+  code: z.nullable(resendResultSchema),
 });
 export type AlertPhoneResult = z.infer<typeof alertPhoneResultSchema>;
 
