@@ -12,6 +12,7 @@ import { createRealtime, REALTIME_WEBSOCKET_PATH } from "./realtime/index.ts";
 import { handleRest, type RestContext } from "./rest/handler.ts";
 import { SchemaCache, startSchemaListener } from "./rest/schema-cache.ts";
 import { createRestPool } from "./rest/transaction.ts";
+import { keepIdleConnections } from "../keep-alive.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;
@@ -80,13 +81,13 @@ export async function startGateway({
   const functions = await createFunctionsRouter({ config, prestart: prestartFunctions });
   const pgNet = await startPgNetWorker({ config });
 
-  const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
+  const server = keepIdleConnections(createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     handle(req, res).catch((err) => {
       console.error("[gateway] request failed:", err);
       if (res.headersSent) res.destroy();
       else send(res, 500, { "Content-Type": "application/json" }, JSON.stringify({ code: "internal_error", message: "Internal server error" }));
     });
-  });
+  }));
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";

@@ -12,6 +12,7 @@ import { handleCheckoutPage } from "./pages/checkout-page.ts";
 import { handleInvoicePage, handlePortalPage } from "./pages/portal-page.ts";
 import { Store, type Settings } from "./store.ts";
 import { Webhooks } from "./webhooks.ts";
+import { keepIdleConnections } from "../keep-alive.ts";
 
 export interface StripeEmulatorOptions {
   /** 0 picks a free port. */
@@ -48,7 +49,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
   const webhooks = new Webhooks(store, Stripe.API_VERSION, log);
 
   const sockets = new Set<Socket>();
-  const server = createServer((req, res) => void handle(req, res));
+  const server = keepIdleConnections(createServer((req, res) => void handle(req, res)));
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));

@@ -11,6 +11,7 @@ import { handleApi } from "./api.ts";
 import { handleControl } from "./control.ts";
 import { HttpError, sendJson } from "./http.ts";
 import { EmulatorStore } from "./store.ts";
+import { keepIdleConnections } from "../keep-alive.ts";
 
 export interface TwilioEmulatorOptions {
   port: number;
@@ -94,7 +95,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  const server = keepIdleConnections(createServer((req, res) => void handle(req, res)));
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));

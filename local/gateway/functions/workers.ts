@@ -49,7 +49,7 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** The deno binary: node_modules/.bin/deno is the native executable once the package's postinstall ran. */
-function denoCommand(): { command: string; prefixArgs: string[] } {
+export function denoCommand(): { command: string; prefixArgs: string[] } {
   const bin = join(projectRoot, "node_modules", ".bin", "deno");
   try {
     const real = realpathSync(bin);
