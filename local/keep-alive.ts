@@ -7,6 +7,11 @@ import type { Server } from "node:http";
 
 export const IDLE_KEEP_ALIVE_MS = 120_000;
 
+// Connections waiting to be accepted. Node's default (511) overflowed under a busy intake: the Twilio
+// emulator's status callbacks each open a connection (as Twilio's do), the gateway's one event loop
+// accepts them late, and the kernel dropped the overflow and reset connections the functions were using.
+export const LISTEN_BACKLOG = 4096;
+
 export function keepIdleConnections<T extends Server>(server: T): T {
   server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
   // A request's headers may arrive on a connection that has been idle that long.

@@ -12,7 +12,7 @@ import { createRealtime, REALTIME_WEBSOCKET_PATH } from "./realtime/index.ts";
 import { handleRest, type RestContext } from "./rest/handler.ts";
 import { SchemaCache, startSchemaListener } from "./rest/schema-cache.ts";
 import { createRestPool } from "./rest/transaction.ts";
-import { keepIdleConnections } from "../keep-alive.ts";
+import { keepIdleConnections, LISTEN_BACKLOG } from "../keep-alive.ts";
 
 export const REST_BODY_LIMIT = 1024 * 1024;
 export const AUTH_BODY_LIMIT = 1024 * 1024;
@@ -150,7 +150,7 @@ export async function startGateway({
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port ?? config.ports.gateway, "127.0.0.1", () => {
+    server.listen({ port: port ?? config.ports.gateway, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -13,6 +13,28 @@ import type { EmulatorStore } from "./store.ts";
 /** Twilio reads at most this much of a webhook's answer (its TwiML size limit). */
 const maxResponseBytes = 64 * 1024;
 
+// Webhook requests in flight at once, per emulator; the rest wait their turn (their timeouts start when
+// they are sent). Twilio's callbacks come from many machines to a platform that accepts connections as
+// fast as they come; here they all land on one local gateway process, and thousands of them at once (a
+// busy intake: a few callbacks per text) filled its accept queue and starved every other caller.
+const maxWebhooksInFlight = 64;
+const webhookSlots = new WeakMap<EmulatorStore, { active: number; waiting: (() => void)[] }>();
+
+async function inWebhookSlot<T>(store: EmulatorStore, send: () => Promise<T>): Promise<T> {
+  let slots = webhookSlots.get(store);
+  if (!slots) webhookSlots.set(store, (slots = { active: 0, waiting: [] }));
+  if (slots.active >= maxWebhooksInFlight) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+  else slots.active++;
+  try {
+    return await send();
+  } finally {
+    // The slot passes straight to the next waiter, so `active` stays counted for it.
+    const next = slots.waiting.shift();
+    if (next) next();
+    else slots.active--;
+  }
+}
+
 export interface WebhookRequest {
   kind: WebhookLogEntry["kind"];
   /** The URL as configured, fragment (connection overrides) included. */
@@ -138,8 +160,8 @@ export async function deliverWebhook(store: EmulatorStore, request: WebhookReque
     headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
     headers["content-length"] = String(Buffer.byteLength(body));
   }
-  const started = Date.now();
-  const deadline = started + overrides.totalTimeMs;
+  // The total time (tt) runs from the first attempt's sending, not from its wait for a slot.
+  let deadline = Infinity;
   const newEntry = (attempt: number): WebhookLogEntry => ({
     id: ++store.webhookIds, kind: request.kind, messageSid: request.messageSid, url, configuredUrl: request.configuredUrl, method,
     attempt, fallback: request.fallback ?? false, idempotencyToken: headers["i-twilio-idempotency-token"], params: request.params,
@@ -158,11 +180,11 @@ export async function deliverWebhook(store: EmulatorStore, request: WebhookReque
   for (;;) {
     attempt++;
     const entry = newEntry(attempt);
-    const attemptStarted = Date.now();
-    const outcome = await attemptOnce(store, requestUrl, method, headers, body, {
-      connectMs: overrides.connectTimeoutMs,
-      readMs: overrides.readTimeoutMs,
-      deadline,
+    let attemptStarted = Date.now();
+    const outcome = await inWebhookSlot(store, () => {
+      attemptStarted = Date.now();
+      if (attempt === 1) deadline = attemptStarted + overrides.totalTimeMs;
+      return attemptOnce(store, requestUrl, method, headers, body, { connectMs: overrides.connectTimeoutMs, readMs: overrides.readTimeoutMs, deadline });
     });
     entry.durationMs = Date.now() - attemptStarted;
     entry.ok = outcome.ok;
