@@ -330,3 +330,32 @@ Deno.test("a claim failing in a worker that joined later ends the drain with an 
   assertEquals(r.callsTo("mark_message_sent").length, 4, "what was claimed is still sent and recorded");
   await new Promise((resolve) => setTimeout(resolve, 20));
 });
+
+Deno.test("wakes that arrive while a drain runs share it: one drain at a time, and one more pass after it", async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let claims = 0;
+  const r = fakeRpc({
+    claim_outbound_messages: async () => {
+      claims++;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight--;
+      return claims === 1 ? [message(1)] : [];
+    },
+    mark_message_sent: () => true,
+    next_outbox_due_at: () => null,
+  });
+  const f = fakeFetch(() => created("SM1"));
+  const background: Promise<unknown>[] = [];
+  const handler = createDispatchHandler({ rpc: r.rpc, credentials, twilio, fetch: f.fetch, waitUntil: (p) => background.push(p) });
+  const responses = await Promise.all([handler(post()), handler(post()), handler(post())]);
+  await Promise.all(background);
+  assertEquals(responses.map((res) => res.status), [200, 200, 200]);
+  assertEquals(maxInFlight, 1, "never two drains claiming side by side");
+  // The first pass claims the message and then an empty batch; the wakes that came meanwhile get one
+  // more pass (one empty claim), not one each.
+  assertEquals(claims, 3);
+  assertEquals((await responses[2].json()).sent, 1, "a wake that waited answers with the drain it shared");
+});

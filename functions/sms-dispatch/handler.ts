@@ -137,6 +137,47 @@ export async function drainOutbox(deps: DispatchDeps): Promise<DispatchCounts> {
   return counts;
 }
 
+function addCounts(total: DispatchCounts, more: DispatchCounts): DispatchCounts {
+  for (const key of Object.keys(total) as (keyof DispatchCounts)[]) total[key] += more[key];
+  return total;
+}
+
+/**
+ * One drain at a time per process. Every wake used to start a drain of its own, each with up to
+ * `concurrency` workers: under a stream of wakes (a busy intake) the function held hundreds of
+ * connections to the API, overflowed the gateway's accept queue, and the resets failed its RPCs. A wake
+ * that arrives while a drain runs now asks it for one more pass instead, which claims after the wake's
+ * transaction committed, and answers with the counts of the passes it waited for.
+ */
+export function createSingleDrain(deps: DispatchDeps): () => Promise<DispatchCounts> {
+  let running: Promise<DispatchCounts> | null = null;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      const total: DispatchCounts = { claimed: 0, sent: 0, reconciled: 0, retried: 0, failed: 0 };
+      let error: unknown = null;
+      do {
+        again = false;
+        try {
+          addCounts(total, await drainOutbox(deps));
+          error = null;
+        } catch (err) {
+          error = err;
+        }
+      } while (again);
+      if (error) throw error;
+      return total;
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+}
+
 interface EdgeRuntimeGlobal {
   EdgeRuntime?: { waitUntil?: (promise: Promise<unknown>) => void };
 }
@@ -152,7 +193,7 @@ export function platformWaitUntil(work: Promise<unknown>): void {
  * within the horizon, sleeps until then and drains again, until nothing is due soon or its time is up.
  * A new invocation wakes a sleeping keeper so that it looks again (a new retry may be due sooner).
  */
-export function createRetryKeeper(deps: DispatchDeps) {
+export function createRetryKeeper(deps: DispatchDeps, drain: () => Promise<DispatchCounts> = () => drainOutbox(deps)) {
   const now = deps.now ?? Date.now;
   const horizon = deps.retryHorizonMs ?? 60_000;
   let running: Promise<void> | null = null;
@@ -178,7 +219,7 @@ export function createRetryKeeper(deps: DispatchDeps) {
       if (wait > horizon) return; // the minute sweep wakes a later one
       if (wait > 0) await sleep(wait + 25);
       if (now() >= until) return;
-      const counts = await drainOutbox(deps);
+      const counts = await drain();
       // Due but not claimable (held by another worker's claim): look again in a moment, not at once.
       if (counts.claimed === 0) await sleep(1000);
     }
@@ -203,13 +244,14 @@ export function createRetryKeeper(deps: DispatchDeps) {
 }
 
 export function createDispatchHandler(deps: DispatchDeps): Handler {
-  const keeper = createRetryKeeper(deps);
+  const drain = createSingleDrain(deps);
+  const keeper = createRetryKeeper(deps, drain);
   const waitUntil = deps.waitUntil ?? platformWaitUntil;
   return withErrors("sms-dispatch", async (req) => {
     await requireServiceRole(req, deps.credentials);
     requireMethod(req, "POST");
     await req.body?.cancel();
-    const counts = await drainOutbox(deps);
+    const counts = await drain();
     waitUntil(keeper.keepAlive());
     return json(counts);
   });
