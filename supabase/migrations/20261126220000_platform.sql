@@ -56,6 +56,21 @@ begin
      and private.is_digits(substr(p_phone, 2));
 end
 $$;
+-- What people type around a phone number: spaces of any kind (a pasted number often carries no-break
+-- spaces), brackets, dots and dashes. The form and the alert phones both accept a number written that way.
+create or replace function private.clean_phone(p_phone text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return translate(coalesce(p_phone, ''), E' \t\n\r\f().-' || chr(11) || chr(160) || chr(8199) || chr(8201) || chr(8239), '');
+end
+$$;
+comment on function private.clean_phone(text) is 'The phone number without the spaces, brackets, dots and dashes people write in it (not yet checked: see private.is_e164).';
+revoke execute on function private.clean_phone(text) from public;
+
 comment on function private.is_e164(text) is 'True for an E.164 number: +, country code, 8 to 15 digits in total.';
 revoke execute on function private.is_e164(text) from public;
 grant execute on function private.is_e164(text) to anon, authenticated, service_role;

@@ -221,8 +221,7 @@ begin
   if length(new.name) = 0 or length(new.name) > 100 then
     perform private.raise_intake_error('name', 'name: enter your name (1 to 100 characters).');
   end if;
-  -- Spaces of any kind (a pasted number often carries no-break spaces), brackets, dots and dashes go.
-  new.phone := translate(coalesce(new.phone, ''), E' \t\n\r\f().-' || chr(11) || chr(160) || chr(8199) || chr(8201) || chr(8239), '');
+  new.phone := private.clean_phone(new.phone);
   if not private.is_e164(new.phone) then
     perform private.raise_intake_error('phone', 'phone: enter a phone number with country code, like +15125550123.');
   end if;

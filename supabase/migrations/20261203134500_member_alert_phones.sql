@@ -119,7 +119,7 @@ as $$
 declare
   member public.business_members := private.alert_phone_member(p_business_id, p_user_id);
   business public.businesses;
-  phone text := regexp_replace(coalesce(p_phone, ''), '[\s().-]', '', 'g');
+  phone text := private.clean_phone(p_phone);
   refusal text;
 begin
   if not private.is_e164(phone) then

@@ -1,7 +1,7 @@
 -- The platform contract every migration relies on: Supabase's roles, auth helpers,
 -- default-deny for the API roles, pg_cron and pg_net. Holds locally and on Supabase.
 begin;
-select plan(18);
+select plan(20);
 
 select has_role('anon', 'anon role exists');
 select has_role('authenticated', 'authenticated role exists');
@@ -43,5 +43,8 @@ select is(
   'net.http_post queues a request with its body'
 );
 
+-- What people type around a number goes (the form and the alert phones share this), and nothing else does.
+select is(private.clean_phone(E'(415)\u00a0555-01.23 ' || chr(9)), '4155550123', 'spaces of any kind, brackets, dots and dashes are removed');
+select is(private.clean_phone('+1 415 555 0123 ext 7'), '+14155550123ext7', 'anything else stays for is_e164 to refuse');
 select * from finish();
 rollback;
