@@ -124,20 +124,26 @@ function CodeForm({ id, businessId, member, phone, setPhone }: {
 
 function Choices({ id, businessId, member, who }: { id: string; businessId: string; member: TeamMember; who: string }) {
   const choose = useSetAlertChoices(businessId, member.user_id);
-  // The choice being saved shows at once (the mutation stays pending until the team list is refetched).
-  const pending = choose.isPending ? choose.variables : undefined;
-  const newLeads = pending?.newLeads ?? member.alert_new_leads;
-  const summaries = pending?.summaries ?? member.alert_summaries;
+  // The choice being saved shows at once (the mutation stays pending until the team list is refetched). It is
+  // state set in the click's own handler, as on the email choices page: the mutation's pending state arrives
+  // a tick later, and the controlled checkbox flipped back in between (CI: "clicking did not change it").
+  const [asked, setAsked] = useState<{ newLeads?: boolean; summaries?: boolean } | null>(null);
+  const newLeads = asked?.newLeads ?? member.alert_new_leads;
+  const summaries = asked?.summaries ?? member.alert_summaries;
+  const toggle = (choice: { newLeads?: boolean; summaries?: boolean }) => {
+    setAsked(choice);
+    choose.mutate(choice, { onSettled: () => setAsked(null) });
+  };
   return (
     <fieldset className="alert-phone-choices" disabled={choose.isPending}>
       <legend className="small">What {who} alert phone gets</legend>
       <label htmlFor={`${id}-new-leads`}>
         <input id={`${id}-new-leads`} type="checkbox" checked={newLeads}
-          onChange={(e) => choose.mutate({ newLeads: e.target.checked })} /> New-lead alerts
+          onChange={(e) => toggle({ newLeads: e.target.checked })} /> New-lead alerts
       </label>
       <label htmlFor={`${id}-summaries`}>
         <input id={`${id}-summaries`} type="checkbox" checked={summaries}
-          onChange={(e) => choose.mutate({ summaries: e.target.checked })} /> Lead summaries
+          onChange={(e) => toggle({ summaries: e.target.checked })} /> Lead summaries
       </label>
       {choose.error && <ErrorBox error={choose.error} />}
     </fieldset>
