@@ -88,7 +88,9 @@ select pg_temp.queue('wake:2');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'while that wake is pending, no second one');
 
 -- claims and outcomes, on a clock the test moves
-create temp table t0 as select now() + interval '1 day' as at;
+-- Midnight UTC tomorrow: the failures below span 14 hours and must fall on one UTC day (the dead-letter
+-- notice is once per address and UTC day), whatever time the test runs.
+create temp table t0 as select date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' + interval '1 day' as at;
 create temp table c1 as select * from public.claim_emails(10, 60, (select at from t0));
 select is((select count(*)::int from c1), 2, 'claim_emails leases the due emails');
 select is((select count(*)::int from private.email_outbox where status = 'sending' and attempts = 1
