@@ -244,29 +244,47 @@ $$;
 comment on function private.post_to_edge_function(text, jsonb) is 'net.http_post to <project_url>/functions/v1/<name> with the service key from vault.decrypted_secrets; null (and a warning) when it cannot, never an error.';
 revoke execute on function private.post_to_edge_function(text, jsonb) from public;
 
+-- Coalescing without a queue on the wake row: a transaction that skips its wake because one is pending
+-- holds private.dispatch_claim_lock_key() shared until it commits, and the claim that answers the
+-- pending wake takes it exclusively before it looks for texts, so it waits for those commits and sees
+-- their texts. While such a claim runs (the shared try fails), the claim may not see this transaction's
+-- texts, so a wake of its own is posted: sms-dispatch folds a wake that arrives mid-drain into one
+-- more pass. Neither side waits on the other's whole transaction.
+create or replace function private.dispatch_claim_lock_key()
+returns bigint
+language sql
+immutable
+set search_path = ''
+as $$ select pg_catalog.hashtextextended('leadloop.dispatch_claim', 0) $$;
+comment on function private.dispatch_claim_lock_key() is 'The advisory lock between transactions that skip an sms-dispatch wake (shared) and the claim that answers the pending wake (exclusive).';
+revoke execute on function private.dispatch_claim_lock_key() from public;
+
 create or replace function private.wake_dispatch(p_force boolean default false)
 returns boolean
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  state private.dispatch_wake_state;
 begin
-  select * into state from private.dispatch_wake_state where singleton for update;
-  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '5 seconds' then
+  if not p_force and not pg_catalog.pg_try_advisory_xact_lock_shared(private.dispatch_claim_lock_key()) then
+    return private.post_to_edge_function('sms-dispatch') is not null;
+  end if;
+  -- Taking the row marks the wake as this transaction's to post; a concurrent poster's row means it has
+  -- just posted one, whose claim waits for this transaction (the lock above) and so sees its texts.
+  update private.dispatch_wake_state
+     set wake_pending = true, last_wake_at = now(), wakes_posted = wakes_posted + 1
+   where singleton and (p_force or not (wake_pending and last_wake_at > now() - interval '5 seconds'));
+  if not found then
     return false;
   end if;
   if private.post_to_edge_function('sms-dispatch') is null then
+    update private.dispatch_wake_state set wake_pending = false, wakes_posted = wakes_posted - 1 where singleton;
     return false;
   end if;
-  update private.dispatch_wake_state
-     set wake_pending = true, last_wake_at = now(), wakes_posted = wakes_posted + 1
-   where singleton;
   return true;
 end
 $$;
-comment on function private.wake_dispatch(boolean) is 'Posts one sms-dispatch wake unless one is already pending (coalescing); p_force posts regardless.';
+comment on function private.wake_dispatch(boolean) is 'Posts one sms-dispatch wake unless one is already pending and no claim is answering it (coalescing, see private.dispatch_claim_lock_key); p_force posts regardless.';
 revoke execute on function private.wake_dispatch(boolean) from public;
 
 create or replace function private.messages_wake_dispatch_at_commit()

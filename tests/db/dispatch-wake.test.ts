@@ -1,0 +1,109 @@
+// The sms-dispatch wake is coalesced without a queue on its row (private.wake_dispatch, the claim in
+// public.claim_outbound_messages): a transaction that skips its wake because one is pending holds the
+// claim back until it commits, and one that commits while a claim answers the wake posts a wake of its own.
+// Each interleaving is forced by holding one side's transaction open on its own connection.
+// Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import pg from "pg";
+import { instanceConfig } from "../../local/config.ts";
+import { createBusiness, deleteBusiness, randomPhone } from "../support/fixtures.ts";
+
+const connections: pg.Client[] = [];
+let businessId = "";
+let widgetId = "";
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
+  await client.connect();
+  connections.push(client);
+  return client;
+}
+
+/** A wake was posted just now and no claim has answered it yet. */
+async function wakePending(client: pg.Client): Promise<void> {
+  await client.query("update private.dispatch_wake_state set wake_pending = true, last_wake_at = now()");
+}
+
+async function waitingOnLock(client: pg.Client, pid: number): Promise<boolean> {
+  const { rows } = await client.query<{ waiting: boolean }>(
+    "select coalesce(bool_or(wait_event_type = 'Lock'), false) as waiting from pg_stat_activity where pid = $1",
+    [pid],
+  );
+  return rows[0].waiting;
+}
+
+before(async () => {
+  const setup = await connect();
+  for (let i = 0; i < 2; i++) await connect();
+  const business = await createBusiness(setup, { name: "Wake Co", origins: ["https://wake.example"] });
+  businessId = business.id;
+  widgetId = business.widgetId;
+});
+
+after(async () => {
+  try {
+    if (businessId) await deleteBusiness(connections[0], businessId);
+  } finally {
+    await Promise.all(connections.map((client) => client.end()));
+  }
+});
+
+test("a transaction that skips its wake holds the claim back until it commits, so the claim sends its owner alert", async () => {
+  const [admin, lead, claim] = connections;
+  await wakePending(admin);
+  const phone = randomPhone();
+  await lead.query("begin");
+  await lead.query(
+    "insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Wake lead', $2, 'Leaking pipe under the sink', true)",
+    [widgetId, phone],
+  );
+  const { rows: [skipped] } = await lead.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+  assert.equal(skipped.posted, false, "the pending wake covers this transaction");
+
+  const { rows: [{ pid }] } = await claim.query<{ pid: number }>("select pg_backend_pid() as pid");
+  const claimed = claim.query<{ to_phone: string; kind: string }>("select to_phone, kind from public.claim_outbound_messages(500, 60)");
+  let waited = false;
+  for (let i = 0; i < 50 && !waited; i++) {
+    waited = await waitingOnLock(admin, pid);
+    if (!waited) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(waited, "the claim answering the wake waits for the transaction that skipped its own");
+  await lead.query("commit");
+  const { rows } = await claimed;
+  const { rows: [business] } = await admin.query<{ owner_phone: string }>("select owner_phone from public.businesses where id = $1", [businessId]);
+  assert.ok(rows.some((r) => r.kind === "owner_alert" && r.to_phone === business.owner_phone), "the claim saw the owner alert committed while it waited");
+  const { rows: [state] } = await admin.query<{ wake_pending: boolean }>("select wake_pending from private.dispatch_wake_state");
+  assert.equal(state.wake_pending, false, "the claim answered the wake");
+});
+
+test("a transaction that commits while a claim answers the wake posts a wake of its own, without waiting for the claim", async () => {
+  const [admin, answering, other] = connections;
+  await wakePending(admin);
+  // As the claim does: the lock, then the wake marked answered, its transaction still open.
+  await answering.query("begin");
+  await answering.query("select pg_advisory_xact_lock(private.dispatch_claim_lock_key())");
+  await answering.query("update private.dispatch_wake_state set wake_pending = false where wake_pending");
+  try {
+    await other.query("begin");
+    await other.query("set local lock_timeout = '2s'");
+    const { rows: [result] } = await other.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+    assert.equal(result.posted, true, "the claim may not see this transaction's texts: it wakes sms-dispatch itself");
+    await other.query("commit");
+  } finally {
+    await answering.query("rollback");
+  }
+});
+
+test("with no claim running, a wake is posted once and the next transactions skip theirs", async () => {
+  const [admin, first, second] = connections;
+  await admin.query("update private.dispatch_wake_state set wake_pending = false");
+  await first.query("begin");
+  const { rows: [a] } = await first.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+  assert.equal(a.posted, true);
+  await first.query("commit");
+  await second.query("begin");
+  const { rows: [b] } = await second.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+  assert.equal(b.posted, false, "coalesced into the pending wake");
+  await second.query("commit");
+});
