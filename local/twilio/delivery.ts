@@ -20,7 +20,11 @@ import { postStatusCallback } from "./webhooks.ts";
 import { errorMessage } from "./errors.ts";
 
 
-/** Drives one outbound message through Twilio's states, posting a signed callback after each change. */
+/**
+ * Drives one outbound message through Twilio's states, posting a signed callback after each change. Twilio
+ * never calls back for the status a message is created with (queued, or accepted with a Messaging Service):
+ * the API's answer carries it. https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+ */
 export async function deliver(store: EmulatorStore, m: StoredMessage, deliveryError: number | null): Promise<void> {
   const myGeneration = store.generation;
   const step = async (status: MessageStatus, errorCode: number | null = null) => {
@@ -32,8 +36,6 @@ export async function deliver(store: EmulatorStore, m: StoredMessage, deliveryEr
   if (m.status === "accepted") {
     await store.later(Math.min(store.settings.deliveryDelayMs, 20));
     if (!(await step("queued"))) return;
-  } else if (m.statusCallback) {
-    await postStatusCallback(store, m);
   }
   await store.later(store.settings.deliveryDelayMs);
   if (deliveryError !== null && failedBeforeCarrier.has(deliveryError)) {
