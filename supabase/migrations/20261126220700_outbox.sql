@@ -190,13 +190,12 @@ revoke execute on function private.enqueue_outbound(public.businesses, text, tex
 
 -- Waking the edge functions, coalesced.
 -- A wake is "pending" from the moment it is posted until sms-dispatch's next claim. While one is
--- pending, new sendable messages need no wake of their own: the claim that clears the flag takes
--- the same row lock, so it waits for every transaction that decided to skip, and then sees their
--- messages. The decision runs at commit (deferred constraint trigger) so the lock is held for an
--- instant. A wake older than 5 seconds that no claim answered is treated as lost (a function that
--- crashed or was redeployed mid-request; a cold start answers within that) and re-posted, so a lost
--- wake holds new owner alerts for seconds, not half a minute; the minute sweep also wakes dispatch
--- whenever due messages wait.
+-- pending, new sendable messages need no wake of their own (private.wake_dispatch says how the claim
+-- that answers it still sees them). The decision runs at commit (deferred constraint trigger), so
+-- what it holds is held for an instant. A wake older than 5 seconds that no claim answered is
+-- treated as lost (a function that crashed or was redeployed mid-request; a cold start answers
+-- within that) and re-posted, so a lost wake holds new owner alerts for seconds, not half a minute;
+-- the minute sweep also wakes dispatch whenever due messages wait.
 create table private.dispatch_wake_state (
   singleton boolean primary key default true check (singleton),
   wake_pending boolean not null default false,
