@@ -56,3 +56,28 @@ export async function dropBenchBusiness(client: pg.Client, businessId: string): 
 export function formatRate(count: number, ms: number): string {
   return `${((count * 1000) / ms).toFixed(0)}/s`;
 }
+
+/**
+ * Waits until the business's texts are settled: sent and their delivery callbacks answered (deferred ones,
+ * due later, do not count), so what is measured next does not run behind them. Bounded: a stuck outbox is
+ * reported, not waited for forever. `pollMs` short for a few texts, longer for thousands.
+ */
+export async function waitUntilTextsSettle(
+  db: pg.ClientBase | pg.Pool,
+  businessId: string,
+  { timeoutMs = 180_000, pollMs = 500 }: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows: [left] } = await db.query<{ n: number }>(
+      "select count(*)::int as n from public.messages where business_id = $1 and status in ('queued', 'sending', 'sent') and send_after <= now()",
+      [businessId],
+    );
+    if (left.n === 0) return;
+    if (Date.now() > deadline) {
+      console.log(`  (${left.n} texts still unsettled after ${timeoutMs / 1000} s; what follows may feel them)`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
