@@ -188,33 +188,30 @@ $$;
 comment on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) is 'Writes one outbound text from the business''s number: queued, or (a conversation text to a lead) deferred to the lead''s texting window with status_reason quiet_hours or state_limit. Returns its id, or null when p_dedupe_key already exists.';
 revoke execute on function private.enqueue_outbound(public.businesses, text, text, text, uuid, uuid, text[], text, timestamptz) from public;
 
--- Waking the edge functions, coalesced.
--- A wake is "pending" from the moment it is posted until sms-dispatch's next claim. While one is
--- pending, new sendable messages need no wake of their own (private.wake_dispatch says how the claim
--- that answers it still sees them). The decision runs at commit (deferred constraint trigger), so
--- what it holds is held for an instant. A wake older than 5 seconds that no claim answered is
--- treated as lost (a function that crashed or was redeployed mid-request; a cold start answers
--- within that) and re-posted, so a lost wake holds new owner alerts for seconds, not half a minute;
--- the minute sweep also wakes dispatch whenever due messages wait.
-create table private.dispatch_wake_state (
-  singleton boolean primary key default true check (singleton),
+-- Waking the edge functions, coalesced: one row per function the database wakes (sms-dispatch here;
+-- webhook-deliver and send-email add theirs). A wake is "pending" from the moment it is posted until the
+-- function's next claim answers it (private.answer_wake). While one is pending, new work needs no wake of
+-- its own; private.wake_function says how the claim still sees that work. Decisions run at commit
+-- (private.wake_once_at_commit from deferred constraint triggers), so what they hold is held for an
+-- instant. A wake no claim answered within lost_after is treated as lost (a function that crashed or was
+-- redeployed mid-request) and posted again; each minute sweep also wakes a function whose work is due.
+create table private.function_wakes (
+  function_name text primary key check (function_name ~ '^[a-z][a-z0-9-]{0,62}$'),
+  lost_after interval not null check (lost_after > interval '0'),
   wake_pending boolean not null default false,
   last_wake_at timestamptz,
   last_claim_at timestamptz,
   wakes_posted bigint not null default 0
 );
-comment on table private.dispatch_wake_state is 'One row: whether an sms-dispatch wake is in flight (coalescing) and counters.';
-insert into private.dispatch_wake_state default values;
-alter table private.dispatch_wake_state enable row level security;
-revoke all on private.dispatch_wake_state from public, anon, authenticated;
+comment on table private.function_wakes is 'One row per edge function the database wakes: whether a wake is in flight (coalescing), when an unanswered one counts as lost, and counters.';
+alter table private.function_wakes enable row level security;
+revoke all on private.function_wakes from public, anon, authenticated;
+-- A lost sms-dispatch wake holds new owner alerts: a cold start answers well within 5 s.
+insert into private.function_wakes (function_name, lost_after) values ('sms-dispatch', interval '5 seconds');
 
 -- Posts to an edge function with the project URL and service key from the vault; null (and a
--- warning) when the vault is not configured, never an error: saving a lead must not depend on it.
--- A wake is an optimisation on top of the minute sweep; it must never cost the data that caused it.
--- The wake decision runs at commit, so an error there (net.http_post refusing a malformed vault URL,
--- a lock timeout on the wake row) would abort the lead's whole transaction. Both this function and
--- the commit-time trigger below log a warning and carry on; the sweep posts the wake a minute later
--- at the latest.
+-- warning) when the vault is not configured or the post is refused, never an error: saving a lead must
+-- not depend on it (a wake is an optimisation on top of the minute sweeps).
 create or replace function private.post_to_edge_function(p_function_name text, p_body jsonb default '{}'::jsonb)
 returns bigint
 language plpgsql
@@ -244,47 +241,92 @@ comment on function private.post_to_edge_function(text, jsonb) is 'net.http_post
 revoke execute on function private.post_to_edge_function(text, jsonb) from public;
 
 -- Coalescing without a queue on the wake row: a transaction that skips its wake because one is pending
--- holds private.dispatch_claim_lock_key() shared until it commits, and the claim that answers the
--- pending wake takes it exclusively before it looks for texts, so it waits for those commits and sees
--- their texts. While such a claim runs (the shared try fails), the claim may not see this transaction's
--- texts, so a wake of its own is posted: sms-dispatch folds a wake that arrives mid-drain into one
--- more pass. Neither side waits on the other's whole transaction.
-create or replace function private.dispatch_claim_lock_key()
+-- holds the function's wake lock shared until it commits, and the claim that answers the pending wake
+-- takes it exclusively before it looks for work (private.answer_wake), so it waits for those commits and
+-- sees their rows. While such a claim runs (the shared try fails), the claim may not see this
+-- transaction's rows, so a wake of its own is posted: the function folds a wake that arrives mid-drain
+-- into one more pass. Neither side waits on the other's whole transaction.
+create or replace function private.wake_lock_key(p_function_name text)
 returns bigint
 language sql
 immutable
 set search_path = ''
-as $$ select pg_catalog.hashtextextended('leadloop.dispatch_claim', 0) $$;
-comment on function private.dispatch_claim_lock_key() is 'The advisory lock between transactions that skip an sms-dispatch wake (shared) and the claim that answers the pending wake (exclusive).';
-revoke execute on function private.dispatch_claim_lock_key() from public;
+as $$ select pg_catalog.hashtextextended('leadloop.wake:' || p_function_name, 0) $$;
+comment on function private.wake_lock_key(text) is 'The advisory lock between transactions that skip a function''s wake (shared) and the claim that answers its pending wake (exclusive).';
+revoke execute on function private.wake_lock_key(text) from public;
 
-create or replace function private.wake_dispatch(p_force boolean default false)
+create or replace function private.wake_function(p_function_name text, p_force boolean default false)
 returns boolean
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  if not p_force and not pg_catalog.pg_try_advisory_xact_lock_shared(private.dispatch_claim_lock_key()) then
-    return private.post_to_edge_function('sms-dispatch') is not null;
+  if not p_force and not pg_catalog.pg_try_advisory_xact_lock_shared(private.wake_lock_key(p_function_name)) then
+    return private.post_to_edge_function(p_function_name) is not null;
   end if;
   -- Taking the row marks the wake as this transaction's to post; a concurrent poster's row means it has
-  -- just posted one, whose claim waits for this transaction (the lock above) and so sees its texts.
-  update private.dispatch_wake_state
-     set wake_pending = true, last_wake_at = now(), wakes_posted = wakes_posted + 1
-   where singleton and (p_force or not (wake_pending and last_wake_at > now() - interval '5 seconds'));
+  -- just posted one, whose claim waits for this transaction (the lock above) and so sees its rows.
+  update private.function_wakes w
+     set wake_pending = true, last_wake_at = now(), wakes_posted = w.wakes_posted + 1
+   where w.function_name = p_function_name
+     and (p_force or not (w.wake_pending and w.last_wake_at > now() - w.lost_after));
   if not found then
     return false;
   end if;
-  if private.post_to_edge_function('sms-dispatch') is null then
-    update private.dispatch_wake_state set wake_pending = false, wakes_posted = wakes_posted - 1 where singleton;
+  if private.post_to_edge_function(p_function_name) is null then
+    update private.function_wakes w set wake_pending = false, wakes_posted = w.wakes_posted - 1 where w.function_name = p_function_name;
     return false;
   end if;
   return true;
 end
 $$;
-comment on function private.wake_dispatch(boolean) is 'Posts one sms-dispatch wake unless one is already pending and no claim is answering it (coalescing, see private.dispatch_claim_lock_key); p_force posts regardless.';
-revoke execute on function private.wake_dispatch(boolean) from public;
+comment on function private.wake_function(text, boolean) is 'Posts one wake to the edge function unless one is already pending and no claim is answering it (coalescing); p_force posts regardless. True when a wake was posted.';
+revoke execute on function private.wake_function(text, boolean) from public;
+
+create or replace function private.answer_wake(p_function_name text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Without a pending wake nobody skipped one, and concurrent claims need not queue on the lock.
+  if (select w.wake_pending from private.function_wakes w where w.function_name = p_function_name) then
+    perform pg_catalog.pg_advisory_xact_lock(private.wake_lock_key(p_function_name));
+    update private.function_wakes w set wake_pending = false, last_claim_at = now()
+     where w.function_name = p_function_name and w.wake_pending;
+  end if;
+end
+$$;
+comment on function private.answer_wake(text) is 'A claim''s first step: answers the function''s pending wake, waiting for the transactions that skipped their own wake, so the claim''s next statements see their rows.';
+revoke execute on function private.answer_wake(text) from public;
+
+-- Deferred constraint triggers call this: one decision per transaction and function, however many rows it
+-- queued. A wake is an optimisation on top of the minute sweeps, so an error here (a lock timeout, a
+-- malformed vault URL) must never abort the transaction that queued the work: it is logged instead.
+create or replace function private.wake_once_at_commit(p_function_name text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  decided text := 'leadloop.wake_decided_' || replace(p_function_name, '-', '_');
+begin
+  if current_setting(decided, true) = 'yes' then
+    return;
+  end if;
+  perform set_config(decided, 'yes', true);
+  begin
+    perform private.wake_function(p_function_name);
+  exception when others then
+    raise warning 'leadloop: % wake skipped: % (%); the sweep will wake it', p_function_name, sqlerrm, sqlstate;
+  end;
+end
+$$;
+comment on function private.wake_once_at_commit(text) is 'At commit: wakes the edge function once per transaction (coalesced by private.wake_function); logs instead of failing.';
+revoke execute on function private.wake_once_at_commit(text) from public;
 
 create or replace function private.messages_wake_dispatch_at_commit()
 returns trigger
@@ -293,18 +335,9 @@ security definer
 set search_path = ''
 as $$
 begin
-  -- One decision per transaction, however many messages it queued.
-  if current_setting('leadloop.dispatch_wake_decided', true) = 'yes' then
-    return null;
-  end if;
   -- Only rows still sendable right now matter (the row may have changed since it was queued).
   if exists (select 1 from public.messages m where m.id = new.id and private.is_sendable_now(m)) then
-    perform set_config('leadloop.dispatch_wake_decided', 'yes', true);
-    begin
-      perform private.wake_dispatch(false);
-    exception when others then
-      raise warning 'leadloop: sms-dispatch wake skipped: % (%); the sweep will wake it', sqlerrm, sqlstate;
-    end;
+    perform private.wake_once_at_commit('sms-dispatch');
   end if;
   return null;
 end

@@ -31,13 +31,7 @@ begin
   if p_lease_seconds is null or p_lease_seconds < 5 or p_lease_seconds > 3600 then
     raise exception 'p_lease_seconds must be between 5 and 3600' using errcode = '22023';
   end if;
-  -- Answering the pending wake first: transactions that skipped their own wake hold the claim lock
-  -- shared until they commit, so once it is taken the claim below sees their messages. Without a
-  -- pending wake nobody skipped one, and concurrent claims need not queue on the lock.
-  if (select s.wake_pending from private.dispatch_wake_state s where s.singleton) then
-    perform pg_catalog.pg_advisory_xact_lock(private.dispatch_claim_lock_key());
-    update private.dispatch_wake_state set wake_pending = false, last_claim_at = now() where singleton and wake_pending;
-  end if;
+  perform private.answer_wake('sms-dispatch');
   perform private.release_expired_leases(now(), 100);
 
   for candidate in

@@ -110,7 +110,7 @@ begin
   dispatch_due := exists (
     select 1 from public.messages m where m.status = 'queued' and private.is_sendable_now(m, p_now));
   if dispatch_due then
-    dispatch_woken := private.wake_dispatch(true);
+    dispatch_woken := private.wake_function('sms-dispatch', true);
   end if;
 
   return jsonb_build_object(

@@ -22,45 +22,9 @@ $$;
 comment on function private.webhook_retry_delay(integer) is 'Backoff after the n-th failed attempt: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, then 8 h.';
 revoke execute on function private.webhook_retry_delay(integer) from public;
 
--- Waking webhook-deliver, coalesced exactly like sms-dispatch (outbox migration): a wake is pending
--- from its post until the next claim; transactions that skip their own wake meanwhile are seen by
--- that claim, which takes the same row lock. The sweep re-posts wakes that no claim answered.
-create table private.webhook_wake_state (
-  singleton boolean primary key default true check (singleton),
-  wake_pending boolean not null default false,
-  last_wake_at timestamptz,
-  last_claim_at timestamptz,
-  wakes_posted bigint not null default 0
-);
-comment on table private.webhook_wake_state is 'One row: whether a webhook-deliver wake is in flight (coalescing) and counters.';
-insert into private.webhook_wake_state default values;
-alter table private.webhook_wake_state enable row level security;
-revoke all on private.webhook_wake_state from public, anon, authenticated;
-
-create or replace function private.wake_webhook_deliver(p_force boolean default false)
-returns boolean
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  state private.webhook_wake_state;
-begin
-  select * into state from private.webhook_wake_state where singleton for update;
-  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '30 seconds' then
-    return false;
-  end if;
-  if private.post_to_edge_function('webhook-deliver') is null then
-    return false;
-  end if;
-  update private.webhook_wake_state
-     set wake_pending = true, last_wake_at = now(), wakes_posted = wakes_posted + 1
-   where singleton;
-  return true;
-end
-$$;
-comment on function private.wake_webhook_deliver(boolean) is 'Posts one webhook-deliver wake unless one is already pending (coalescing); p_force posts regardless.';
-revoke execute on function private.wake_webhook_deliver(boolean) from public;
+-- Waking webhook-deliver, coalesced as sms-dispatch is (private.wake_function, outbox migration); a wake no
+-- claim answered within 30 s is posted again.
+insert into private.function_wakes (function_name, lost_after) values ('webhook-deliver', interval '30 seconds');
 
 create or replace function private.webhook_deliveries_wake_at_commit()
 returns trigger
@@ -69,16 +33,8 @@ security definer
 set search_path = ''
 as $$
 begin
-  if current_setting('leadloop.webhook_wake_decided', true) = 'yes' then
-    return null;
-  end if;
   if exists (select 1 from public.webhook_deliveries d where d.id = new.id and d.status = 'pending' and d.next_attempt_at <= now()) then
-    perform set_config('leadloop.webhook_wake_decided', 'yes', true);
-    begin
-      perform private.wake_webhook_deliver(false);
-    exception when others then
-      raise warning 'leadloop: webhook-deliver wake skipped: % (%); the sweep will wake it', sqlerrm, sqlstate;
-    end;
+    perform private.wake_once_at_commit('webhook-deliver');
   end if;
   return null;
 end
@@ -110,9 +66,7 @@ begin
   if p_now is null then
     raise exception 'p_now must be a time' using errcode = '22023';
   end if;
-  -- Answering the pending wake first, as claim_outbound_messages does (only when one is pending, so
-  -- concurrent claims do not queue on the row).
-  update private.webhook_wake_state set wake_pending = false, last_claim_at = now() where singleton and wake_pending;
+  perform private.answer_wake('webhook-deliver');
 
   return query
   with due as (
@@ -360,7 +314,7 @@ begin
       join public.webhook_endpoints e on e.id = d.endpoint_id
      where d.claimable_at <= p_now and e.enabled);
   if due then
-    woken := private.wake_webhook_deliver(true);
+    woken := private.wake_function('webhook-deliver', true);
   end if;
 
   return jsonb_build_object('expired', expired, 'endpoints_disabled', disabled, 'secrets_retired', secrets_retired,

@@ -97,45 +97,9 @@ $$;
 comment on function private.enqueue_email(uuid, text, text, jsonb, text, uuid, text) is 'Queues one email to p_to rendered from template p_template (private.email_templates) with p_vars, in the business''s language (or p_locale), exactly once per p_dedupe_key (null when already queued). Errors (22023) on a bad address, unknown template or missing value.';
 revoke execute on function private.enqueue_email(uuid, text, text, jsonb, text, uuid, text) from public;
 
--- Waking send-email, coalesced exactly like sms-dispatch (outbox migration): a wake is pending from its
--- post until the next claim; transactions that skip their own wake meanwhile are seen by that claim,
--- which takes the same row lock. A wake no claim answered within 30 s is posted again.
-create table private.email_wake_state (
-  singleton boolean primary key default true check (singleton),
-  wake_pending boolean not null default false,
-  last_wake_at timestamptz,
-  last_claim_at timestamptz,
-  wakes_posted bigint not null default 0
-);
-comment on table private.email_wake_state is 'One row: whether a send-email wake is in flight (coalescing) and counters.';
-insert into private.email_wake_state default values;
-alter table private.email_wake_state enable row level security;
-revoke all on private.email_wake_state from public, anon, authenticated;
-
-create or replace function private.wake_send_email(p_force boolean default false)
-returns boolean
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  state private.email_wake_state;
-begin
-  select * into state from private.email_wake_state where singleton for update;
-  if not p_force and state.wake_pending and state.last_wake_at > now() - interval '30 seconds' then
-    return false;
-  end if;
-  if private.post_to_edge_function('send-email') is null then
-    return false;
-  end if;
-  update private.email_wake_state
-     set wake_pending = true, last_wake_at = now(), wakes_posted = wakes_posted + 1
-   where singleton;
-  return true;
-end
-$$;
-comment on function private.wake_send_email(boolean) is 'Posts one send-email wake unless one is already pending (coalescing); p_force posts regardless.';
-revoke execute on function private.wake_send_email(boolean) from public;
+-- Waking send-email, coalesced as sms-dispatch is (private.wake_function, outbox migration); a wake no claim
+-- answered within 30 s is posted again.
+insert into private.function_wakes (function_name, lost_after) values ('send-email', interval '30 seconds');
 
 create or replace function private.email_outbox_wake_at_commit()
 returns trigger
@@ -144,16 +108,8 @@ security definer
 set search_path = ''
 as $$
 begin
-  if current_setting('leadloop.email_wake_decided', true) = 'yes' then
-    return null;
-  end if;
   if exists (select 1 from private.email_outbox e where e.id = new.id and e.status = 'queued' and e.next_attempt_at <= now()) then
-    perform set_config('leadloop.email_wake_decided', 'yes', true);
-    begin
-      perform private.wake_send_email(false);
-    exception when others then
-      raise warning 'leadloop: send-email wake skipped: % (%); the sweep will wake it', sqlerrm, sqlstate;
-    end;
+    perform private.wake_once_at_commit('send-email');
   end if;
   return null;
 end
@@ -184,8 +140,7 @@ begin
   if p_now is null then
     raise exception 'p_now must be a time' using errcode = '22023';
   end if;
-  -- Answering the pending wake first, as claim_outbound_messages does.
-  update private.email_wake_state set wake_pending = false, last_claim_at = now() where singleton;
+  perform private.answer_wake('send-email');
 
   return query
   with due as (
@@ -349,7 +304,7 @@ begin
 
   due := exists (select 1 from private.email_outbox e where e.status = 'queued' and e.next_attempt_at <= p_now);
   if due then
-    woken := private.wake_send_email(true);
+    woken := private.wake_function('send-email', true);
   end if;
   return jsonb_build_object('leases_released', leases_released, 'dead_lettered', dead_lettered, 'purged', purged,
                             'due', due, 'woken', woken);

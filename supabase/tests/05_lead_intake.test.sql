@@ -151,8 +151,8 @@ select is((select headers ->> 'Authorization' from net.http_request_queue where 
 alter function net.http_post(text, jsonb, jsonb, jsonb, integer) rename to http_post_real;
 create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}', headers jsonb default '{}', timeout_milliseconds integer default 5000)
 returns bigint language plpgsql as $$ begin raise exception 'pg_net refused the request'; end $$;
-update private.dispatch_wake_state set wake_pending = false;
-select set_config('leadloop.dispatch_wake_decided', '', false);
+update private.function_wakes set wake_pending = false where function_name = 'sms-dispatch';
+select set_config('leadloop.wake_decided_sms_dispatch', '', false);
 select lives_ok($$select pg_temp.submit((select widget from t), '+15553330099')$$, 'a lead is saved even when posting the wake fails');
 select is((select count(*)::int from public.leads where phone = '+15553330099'), 1, '...and it is there');
 

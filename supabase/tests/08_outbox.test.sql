@@ -2,7 +2,7 @@
 -- the frequency cap, and the coalesced sms-dispatch wake.
 begin;
 \ir _helpers.psql
-select plan(22);
+select plan(23);
 select pg_temp.two_businesses();
 
 -- who reads the transcript
@@ -65,21 +65,24 @@ select ok(not private.may_text_unsolicited('+15556662000', now()), 'three do not
 
 -- coalesced wakes
 delete from net.http_request_queue where url like 'http://functions.test/%';
-update private.dispatch_wake_state set wake_pending = false, last_wake_at = null;
+update private.function_wakes set wake_pending = false, last_wake_at = null where function_name = 'sms-dispatch';
 set constraints all immediate;
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660030');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'a sendable message wakes sms-dispatch');
-select set_config('leadloop.dispatch_wake_decided', '', false);  -- as if a new transaction began
+select set_config('leadloop.wake_decided_sms_dispatch', '', false);  -- as if a new transaction began
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660031');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'while that wake is pending, another transaction''s message posts no second wake');
 select count(*) from public.claim_outbound_messages(500, 60);
-select set_config('leadloop.dispatch_wake_decided', '', false);
+select set_config('leadloop.wake_decided_sms_dispatch', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660032');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 2, 'after a claim answered the wake, the next message wakes again');
-update private.dispatch_wake_state set last_wake_at = now() - interval '6 seconds';
-select set_config('leadloop.dispatch_wake_decided', '', false);
+update private.function_wakes set last_wake_at = now() - interval '6 seconds' where function_name = 'sms-dispatch';
+select set_config('leadloop.wake_decided_sms_dispatch', '', false);
 select pg_temp.submit(pg_temp.widget_of((select id from b)), '+15556660033');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 3, 'a wake nobody answered for 5 s is treated as lost and posted again');
+select is((select array_agg(function_name || ' ' || lost_after::text order by function_name) from private.function_wakes),
+          array['send-email 00:00:30', 'sms-dispatch 00:00:05', 'webhook-deliver 00:00:30'],
+          'one wake row per function the database wakes, each with when an unanswered wake counts as lost');
 
 -- The owner-text kinds, one list for every rule that treats them apart.
 select is((select array_agg(k order by k) from unnest(array['owner_alert', 'owner_summary', 'owner_notice', 'member_alert', 'text_back', 'help', 'verification']) k

@@ -56,7 +56,7 @@ select is((select nudge_count from public.conversations where id = (select id fr
 
 -- the sweep wakes dispatch whenever due messages wait (a lost wake costs at most a minute)
 delete from net.http_request_queue where url like 'http://functions.test/%';
-update private.dispatch_wake_state set wake_pending = true, last_wake_at = now();
+update private.function_wakes set wake_pending = true, last_wake_at = now() where function_name = 'sms-dispatch';
 select is((private.lifecycle_sweep(now()) ->> 'dispatch_woken')::boolean, true, 'the sweep wakes sms-dispatch when queued messages are due, even if a wake looks pending');
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/sms-dispatch'), 1, '...with one request');
 update public.messages set status = 'canceled' where status in ('queued', 'deferred');

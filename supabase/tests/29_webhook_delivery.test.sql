@@ -7,7 +7,6 @@ select plan(52);
 select pg_temp.two_businesses();
 insert into vault.secrets (name, secret) values ('platform_mode', 'local')
   on conflict (name) where name is not null do update set secret = 'local';
-update private.webhook_wake_state set wake_pending = false, last_wake_at = null;
 
 select pg_temp.as_user((select owner_a from ids));
 create temp table hook as
@@ -43,7 +42,7 @@ select is((select count(*)::int from net.http_request_queue where url = 'http://
           'a new delivery wakes webhook-deliver at commit');
 select is((select headers ->> 'Authorization' from net.http_request_queue where url like '%/webhook-deliver'), 'Bearer test-service-key',
           '...with the service key');
-select set_config('leadloop.webhook_wake_decided', '', false);
+select set_config('leadloop.wake_decided_webhook_deliver', '', false);
 select pg_temp.submit((select widget_a from ids), '+15124720201');
 update cur set phone = '+15124720200';
 select is((select count(*)::int from net.http_request_queue where url like '%/webhook-deliver'), 1, 'while that wake is pending, no second one');
@@ -61,7 +60,7 @@ select is((select secrets[1] from c1), (select signing_secret from hook), 'the s
 select is(((pg_temp.delivery()).status, (pg_temp.delivery()).lease_until, (pg_temp.delivery()).attempts)::text,
           ('sending', now() + interval '60 seconds', 1)::text, 'the delivery is sending under a lease');
 select is((select count(*)::int from public.claim_webhook_deliveries(10, 60, now())), 0, 'a leased delivery is not claimed twice');
-select is((select wake_pending from private.webhook_wake_state), false, 'a claim answers the pending wake');
+select is((select wake_pending from private.function_wakes where function_name = 'webhook-deliver'), false, 'a claim answers the pending wake');
 select throws_ok($$select * from public.claim_webhook_deliveries(0, 60)$$, '22023', null, 'claim: the batch size is checked');
 
 -- Three failures, then the fourth attempt succeeds within minutes
@@ -113,9 +112,9 @@ select is((select count(*)::int from public.webhook_deliveries where resent_at i
 select pg_temp.as_user((select owner_a from ids));
 select throws_ok($$update public.webhook_deliveries set attempts = 0$$, '42501', null, 'webhook_deliveries/update: the owner may ask for a resend, nothing else');
 select pg_temp.as_postgres();
-update private.webhook_wake_state set wake_pending = false, last_wake_at = null;
+update private.function_wakes set wake_pending = false, last_wake_at = null where function_name = 'webhook-deliver';
 delete from net.http_request_queue where url like '%/webhook-deliver';
-select set_config('leadloop.webhook_wake_decided', '', false);  -- as if a new transaction began
+select set_config('leadloop.wake_decided_webhook_deliver', '', false);  -- as if a new transaction began
 set constraints all immediate;
 select pg_temp.as_user((select owner_a from ids));
 select is(public.resend_webhook_delivery((pg_temp.delivery()).id), 'pending', 'resend: the owner sends a delivered event again');

@@ -6,7 +6,6 @@ select plan(56);
 
 delete from vault.secrets where name = 'dashboard_url';
 insert into vault.secrets (name, secret) values ('dashboard_url', 'https://app.leadloop.test/');
-update private.email_wake_state set wake_pending = false, last_wake_at = null;
 create temp table b as select pg_temp.new_business() as id;
 
 -- rendering
@@ -83,7 +82,7 @@ select pg_temp.queue('wake:1');
 select is((select count(*)::int from net.http_request_queue where url = 'http://functions.test/functions/v1/send-email'), 1, 'a queued email wakes send-email');
 select is((select headers ->> 'Authorization' from net.http_request_queue where url = 'http://functions.test/functions/v1/send-email'),
           'Bearer test-service-key', '...with the service key');
-select set_config('leadloop.email_wake_decided', '', false);  -- as if a new transaction began
+select set_config('leadloop.wake_decided_send_email', '', false);  -- as if a new transaction began
 select pg_temp.queue('wake:2');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 1, 'while that wake is pending, no second one');
 
@@ -96,7 +95,7 @@ select is((select count(*)::int from c1), 2, 'claim_emails leases the due emails
 select is((select count(*)::int from private.email_outbox where status = 'sending' and attempts = 1
             and lease_until = (select at from t0) + interval '60 seconds'), 2, '...sending, attempt 1, leased from p_now');
 select is((select count(*)::int from public.claim_emails(10, 60, (select at from t0))), 0, 'a leased email is not claimed twice');
-select set_config('leadloop.email_wake_decided', '', false);
+select set_config('leadloop.wake_decided_send_email', '', false);
 select pg_temp.queue('wake:3');
 select is((select count(*)::int from net.http_request_queue where url like 'http://functions.test/%'), 2, 'after a claim answered the wake, the next email wakes again');
 
@@ -154,7 +153,7 @@ select is((private.email_sweep(now() + interval '1 minute') ->> 'dead_lettered')
 update private.email_outbox set created_at = now() - interval '31 days' where id = (select id from one);
 select is((private.email_sweep(now()) ->> 'purged')::int, 1, 'settled mail is forgotten after 30 days');
 select pg_temp.queue('sweep:2');
-update private.email_wake_state set wake_pending = true, last_wake_at = now();
+update private.function_wakes set wake_pending = true, last_wake_at = now() where function_name = 'send-email';
 select is((private.email_sweep(now()) ->> 'woken')::boolean, true, 'due email: the sweep wakes send-email even while a wake is pending');
 
 -- who may call what

@@ -1,6 +1,7 @@
-// The sms-dispatch wake is coalesced without a queue on its row (private.wake_dispatch, the claim in
-// public.claim_outbound_messages): a transaction that skips its wake because one is pending holds the
-// claim back until it commits, and one that commits while a claim answers the wake posts a wake of its own.
+// Wakes are coalesced without a queue on their row (private.wake_function, private.answer_wake; shown for
+// sms-dispatch and its claim, public.claim_outbound_messages): a transaction that skips its wake because one
+// is pending holds the claim back until it commits, and one that commits while a claim answers the wake
+// posts a wake of its own.
 // Each interleaving is forced by holding one side's transaction open on its own connection.
 // Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
 import assert from "node:assert/strict";
@@ -22,7 +23,7 @@ async function connect(): Promise<pg.Client> {
 
 /** A wake was posted just now and no claim has answered it yet. */
 async function wakePending(client: pg.Client): Promise<void> {
-  await client.query("update private.dispatch_wake_state set wake_pending = true, last_wake_at = now()");
+  await client.query("update private.function_wakes set wake_pending = true, last_wake_at = now() where function_name = 'sms-dispatch'");
 }
 
 async function waitingOnLock(client: pg.Client, pid: number): Promise<boolean> {
@@ -58,7 +59,7 @@ test("a transaction that skips its wake holds the claim back until it commits, s
     "insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Wake lead', $2, 'Leaking pipe under the sink', true)",
     [widgetId, phone],
   );
-  const { rows: [skipped] } = await lead.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+  const { rows: [skipped] } = await lead.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
   assert.equal(skipped.posted, false, "the pending wake covers this transaction");
 
   const { rows: [{ pid }] } = await claim.query<{ pid: number }>("select pg_backend_pid() as pid");
@@ -73,21 +74,20 @@ test("a transaction that skips its wake holds the claim back until it commits, s
   const { rows } = await claimed;
   const { rows: [business] } = await admin.query<{ owner_phone: string }>("select owner_phone from public.businesses where id = $1", [businessId]);
   assert.ok(rows.some((r) => r.kind === "owner_alert" && r.to_phone === business.owner_phone), "the claim saw the owner alert committed while it waited");
-  const { rows: [state] } = await admin.query<{ wake_pending: boolean }>("select wake_pending from private.dispatch_wake_state");
+  const { rows: [state] } = await admin.query<{ wake_pending: boolean }>("select wake_pending from private.function_wakes where function_name = 'sms-dispatch'");
   assert.equal(state.wake_pending, false, "the claim answered the wake");
 });
 
 test("a transaction that commits while a claim answers the wake posts a wake of its own, without waiting for the claim", async () => {
   const [admin, answering, other] = connections;
   await wakePending(admin);
-  // As the claim does: the lock, then the wake marked answered, its transaction still open.
+  // A claim's first step, its transaction still open.
   await answering.query("begin");
-  await answering.query("select pg_advisory_xact_lock(private.dispatch_claim_lock_key())");
-  await answering.query("update private.dispatch_wake_state set wake_pending = false where wake_pending");
+  await answering.query("select private.answer_wake('sms-dispatch')");
   try {
     await other.query("begin");
     await other.query("set local lock_timeout = '2s'");
-    const { rows: [result] } = await other.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+    const { rows: [result] } = await other.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
     assert.equal(result.posted, true, "the claim may not see this transaction's texts: it wakes sms-dispatch itself");
     await other.query("commit");
   } finally {
@@ -97,13 +97,13 @@ test("a transaction that commits while a claim answers the wake posts a wake of 
 
 test("with no claim running, a wake is posted once and the next transactions skip theirs", async () => {
   const [admin, first, second] = connections;
-  await admin.query("update private.dispatch_wake_state set wake_pending = false");
+  await admin.query("update private.function_wakes set wake_pending = false where function_name = 'sms-dispatch'");
   await first.query("begin");
-  const { rows: [a] } = await first.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+  const { rows: [a] } = await first.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
   assert.equal(a.posted, true);
   await first.query("commit");
   await second.query("begin");
-  const { rows: [b] } = await second.query<{ posted: boolean }>("select private.wake_dispatch(false) as posted");
+  const { rows: [b] } = await second.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
   assert.equal(b.posted, false, "coalesced into the pending wake");
   await second.query("commit");
 });
