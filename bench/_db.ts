@@ -81,3 +81,22 @@ export async function waitUntilTextsSettle(
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
+
+/**
+ * Waits until every active logical replication slot (the gateway's realtime stream) has read the WAL written so
+ * far: a bulk load of history is decoded for seconds after it commits, and a measurement taken meanwhile
+ * shares the machine with that decoding. Bounded, like the wait for texts.
+ */
+export async function waitForReplication(db: pg.ClientBase | pg.Pool, timeoutMs = 120_000): Promise<void> {
+  const { rows: [{ lsn }] } = await db.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { rows: [behind] } = await db.query<{ n: number }>(
+      "select count(*)::int as n from pg_replication_slots where slot_type = 'logical' and active and confirmed_flush_lsn < $1::pg_lsn",
+      [lsn],
+    );
+    if (behind.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  console.log(`  (a logical replication slot was still reading after ${timeoutMs / 1000} s)`);
+}

@@ -11,7 +11,7 @@
 //   LEADLOOP_INSTANCE=dev npx tsx bench/intake.ts   (env BENCH_LEADS, BENCH_CONNECTIONS, BENCH_STORED_SMALL, BENCH_STORED_LARGE)
 import type pg from "pg";
 import { cpuNanos } from "./_compare.ts";
-import { connect, createBenchBusiness, dropBenchBusiness, formatRate, waitUntilTextsSettle } from "./_db.ts";
+import { connect, createBenchBusiness, dropBenchBusiness, formatRate, waitForReplication, waitUntilTextsSettle } from "./_db.ts";
 import { goal } from "./_goals.ts";
 
 const totalLeads = Number(process.env.BENCH_LEADS ?? 2000);
@@ -117,19 +117,9 @@ async function newDay(admin: pg.Client, businessId: string): Promise<void> {
  * autovacuum during the next benchmark, and the realtime stream (leads are published) is given the time to
  * read past those deletes before this benchmark ends.
  */
-async function leaveTheDatabaseQuiet(admin: pg.Client, timeoutMs = 120_000): Promise<void> {
+async function leaveTheDatabaseQuiet(admin: pg.Client): Promise<void> {
   await admin.query("vacuum (analyze) public.leads, public.messages, public.conversations");
-  const { rows: [{ lsn }] } = await admin.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { rows: [behind] } = await admin.query<{ n: number }>(
-      "select count(*)::int as n from pg_replication_slots where slot_type = 'logical' and active and confirmed_flush_lsn < $1::pg_lsn",
-      [lsn],
-    );
-    if (behind.n === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  console.log(`  (a logical replication slot was still reading the deletes after ${timeoutMs / 1000} s)`);
+  await waitForReplication(admin);
 }
 
 async function main(): Promise<void> {
@@ -146,6 +136,8 @@ async function main(): Promise<void> {
   await admin.query("grant usage on schema bench_baseline to anon; grant insert on bench_baseline.plain_leads to anon");
   try {
     const intake = async () => {
+      // Each round times its own leads, not the previous round's thousands of texts still going out.
+      await waitUntilTextsSettle(admin, bench.businessId);
       await newDay(admin, bench.businessId);
       return run(clients, makeRows(bench.origin, totalLeads), "public.leads", bench.widgetId);
     };

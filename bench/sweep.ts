@@ -3,7 +3,7 @@
 // the same due set. The ratio should stay near 1: the sweep reads partial indexes of what is due.
 //   LEADLOOP_INSTANCE=dev npx tsx bench/sweep.ts   (env BENCH_DUE, BENCH_SMALL, BENCH_LARGE, BENCH_RUNS)
 import type pg from "pg";
-import { connect, createBenchBusiness, dropBenchBusiness } from "./_db.ts";
+import { connect, createBenchBusiness, dropBenchBusiness, waitForReplication } from "./_db.ts";
 import { goal } from "./_goals.ts";
 
 const dueCount = Number(process.env.BENCH_DUE ?? 200);
@@ -41,9 +41,11 @@ async function addHistory(client: pg.Client, businessId: string, widgetId: strin
     [businessId, widgetId, count, ageDays],
   );
   await client.query("commit");
-  // A table that has lived for months is vacuumed and analyzed; measure that steady state.
+  // A table that has lived for months is vacuumed and analyzed, and the realtime stream has long read its
+  // history; measure that steady state.
   await client.query("vacuum analyze public.leads");
   await client.query("vacuum analyze public.conversations");
+  await waitForReplication(client);
 }
 
 /**
