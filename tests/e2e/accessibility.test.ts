@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import pg from "pg";
 import { randomPhone } from "../support/fixtures.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, openEmbedPage, type OwnBusiness, signIn, TIMEOUT } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, openEmbedPage, type OwnBusiness, signIn, TIMEOUT } from "./fixtures.ts";
 
 let browser: Browser;
 let stack: Stack;
@@ -15,10 +15,9 @@ let own: OwnBusiness;
 const leadName = "Accessible Lead";
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
+  ({ stack, browser } = await openBrowserStack());
   assert.ok(stack.widgetDemoUrl, "stack.json has no widgetDemoUrl");
-  own = await createOwnBusiness(stack, new URL(stack.dashboardUrl).origin);
+  own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
   // A consenting lead, so the detail page has its cards, a conversation and an SMS thread.
   const db = new pg.Client({ connectionString: stack.dbUrl });
   await db.connect();
@@ -30,7 +29,6 @@ before(async () => {
   } finally {
     await db.end();
   }
-  browser = await launchBrowser();
 });
 
 after(async () => {

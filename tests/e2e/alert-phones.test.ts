@@ -3,25 +3,20 @@
 // what it gets and removes it. Each state is checked at 390 px and with axe.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { Browser } from "playwright-core";
 import { TwilioEmulatorControl } from "../../local/twilio/client.ts";
 import { createOwnerAccount } from "../support/fixtures.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable, PHONE } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, SCREENSHOTS, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
 });
 
 after(async () => {

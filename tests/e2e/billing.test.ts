@@ -3,25 +3,21 @@
 // grace is explained; staff see the page read-only. Usable at 390 px and axe-clean in each state.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { createOwnerAccount } from "../support/fixtures.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, type OwnBusiness, signIn, TIMEOUT } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, type OwnBusiness, SCREENSHOTS, signIn, TIMEOUT } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 let db: pg.Client;
 let own: OwnBusiness;
 
 before(async () => {
-  stack = loadStack();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
   db = new pg.Client({ connectionString: stack.dbUrl });
   await db.connect();
   own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);

@@ -10,17 +10,15 @@ import type { Browser } from "playwright-core";
 import WebSocket from "ws";
 import { TwilioEmulatorControl } from "../../local/twilio/client.ts";
 import { createOwnerAccount, randomPhone } from "../support/fixtures.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
 let browser: Browser;
 let stack: Stack;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
 });
 
 after(async () => {

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { createOwnerAccount, randomPhone } from "../support/fixtures.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, type OwnBusiness, signIn, TIMEOUT } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, type OwnBusiness, signIn, TIMEOUT } from "./fixtures.ts";
 
 let browser: Browser;
 let stack: Stack;
@@ -16,8 +16,7 @@ let db: pg.Client;
 let own: OwnBusiness;
 
 before(async () => {
-  stack = loadStack();
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
   db = new pg.Client({ connectionString: stack.dbUrl });
   await db.connect();
   own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);

@@ -1,20 +1,33 @@
 // Data and browser helpers for the e2e tests. Each test makes its own owner, business and widget
 // (tests/support/fixtures.ts) so tests never share state with each other or with the seed.
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import pg from "pg";
 import { chromium, type Browser, type Page } from "playwright-core";
 import WebSocket from "ws";
 import { createBusiness, createOwnerAccount, registerTwilioNumber, unconfirmOwnerPhone, type TestBusiness } from "../support/fixtures.ts";
-import type { Stack } from "../support/stack.ts";
+import { loadStack, type Stack } from "../support/stack.ts";
 
 export const TIMEOUT = 20_000;
+/** Where the e2e tests keep their screenshots. */
+export const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
+}
+
+/** A test file's before hook: the test stack (it must serve the dashboard) and a browser; its after hook closes the browser. */
+export async function openBrowserStack(): Promise<{ stack: Stack; browser: Browser }> {
+  const stack = loadStack();
+  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return { stack, browser: await launchBrowser() };
 }
 
 /** A phone number no other test uses: a real US area code with random subscriber digits (never an N11, 555 or 976 exchange). */

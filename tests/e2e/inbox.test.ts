@@ -5,9 +5,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import pg from "pg";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable, PHONE } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, type OwnBusiness, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, type OwnBusiness, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
 let browser: Browser;
 let stack: Stack;
@@ -29,9 +29,8 @@ function leadRow(i: number) {
 }
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  own = await createOwnBusiness(stack, new URL(stack.dashboardUrl).origin);
+  ({ stack, browser } = await openBrowserStack());
+  own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
   db = new pg.Client({ connectionString: stack.dbUrl });
   await db.connect();
   // A finished past, inserted without the intake triggers (nothing to alert or text), search text included.
@@ -47,7 +46,6 @@ before(async () => {
     [own.widgetId, own.businessId, JSON.stringify(rows.map((r) => ({ ...r, minutes_ago: r.minutesAgo })))],
   );
   await db.query("commit");
-  browser = await launchBrowser();
 });
 
 after(async () => {

@@ -8,19 +8,17 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { firstLink, Inbox, oneTimeCode } from "../../local/mail/inbox.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, TIMEOUT } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, TIMEOUT } from "./fixtures.ts";
 
 let browser: Browser;
 let stack: Stack;
 let inbox: Inbox;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
+  ({ stack, browser } = await openBrowserStack());
   inbox = new Inbox(stack.mailUrl.replace(/\/+$/, ""));
-  browser = await launchBrowser();
 });
 
 after(async () => {

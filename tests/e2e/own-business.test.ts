@@ -2,21 +2,16 @@
 // its leads reach only its dashboard, live, and its owner can change the follow-up settings.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { loadStack, type Stack } from "../support/stack.ts";
-import { createOwnBusiness, launchBrowser, openEmbedPage, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import type { Stack } from "../support/stack.ts";
+import { createOwnBusiness, openBrowserStack, openEmbedPage, SCREENSHOTS, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
 });
 
 after(async () => {

@@ -2,23 +2,18 @@
 // to the phone (a wrong one is refused), and the alerts go out; the banner is usable (axe, 390 px).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { TwilioEmulatorControl } from "../../local/twilio/client.ts";
 import { assertUsable, PHONE } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, SCREENSHOTS, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
 });
 
 after(async () => {

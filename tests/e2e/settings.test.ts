@@ -5,24 +5,19 @@
 // is checked at 390 px and with axe.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
 import type { Browser, Page } from "playwright-core";
 import WebSocket from "ws";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertUsable, PHONE } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, signIn, TIMEOUT, uniquePhone, type OwnBusiness } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, type OwnBusiness, SCREENSHOTS, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
 });
 
 after(async () => {

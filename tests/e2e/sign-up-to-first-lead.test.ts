@@ -6,18 +6,16 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { firstLink, Inbox } from "../../local/mail/inbox.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { createOwnerAccount } from "../support/fixtures.ts";
 import { assertUsable } from "./checks.ts";
-import { launchBrowser, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { openBrowserStack, SCREENSHOTS, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 let inbox: Inbox;
@@ -26,11 +24,8 @@ let siteOrigin: string;
 let sitePage = "<!doctype html><title>Not yet</title>";
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
+  ({ stack, browser } = await openBrowserStack());
   inbox = new Inbox(stack.mailUrl.replace(/\/+$/, ""));
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
   // The owner's own website, on a port of its own: its origin is what the form must allow.
   site = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });

@@ -4,29 +4,24 @@
 // free of serious axe violations at every step that shows something new.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
 import pg from "pg";
 import type { Browser } from "playwright-core";
 import WebSocket from "ws";
 import { createOwnerAccount, deleteBusiness } from "../support/fixtures.ts";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { startReceiver, type Receiver } from "../webhooks/support.ts";
 import { assertUsable } from "./checks.ts";
-import { createOwnBusiness, launchBrowser, type OwnBusiness, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { createOwnBusiness, openBrowserStack, type OwnBusiness, SCREENSHOTS, signIn, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 let receiver: Receiver;
 let own: OwnBusiness | null = null;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
+  ({ stack, browser } = await openBrowserStack());
   // The first answer fails, so the log shows a retry to resend; every later one succeeds.
   receiver = await startReceiver((n) => (n === 1 ? 500 : 200));
 });

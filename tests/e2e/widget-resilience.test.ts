@@ -2,23 +2,18 @@
 // rate limits and server refusals. The lead insert is intercepted; the config comes from the stack.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Locator, Page, Route } from "playwright-core";
-import { loadStack, type Stack } from "../support/stack.ts";
-import { createOwnBusiness, launchBrowser, openEmbedPage, TIMEOUT, uniquePhone, type OwnBusiness } from "./fixtures.ts";
+import type { Stack } from "../support/stack.ts";
+import { createOwnBusiness, openBrowserStack, openEmbedPage, type OwnBusiness, SCREENSHOTS, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 let browser: Browser;
 let stack: Stack;
 let own: OwnBusiness;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  ({ stack, browser } = await openBrowserStack());
   own = await createOwnBusiness(stack, new URL(stack.dashboardUrl!).origin);
-  browser = await launchBrowser();
 });
 
 after(async () => {

@@ -3,25 +3,20 @@
 // Needs the running stack (npm test starts it; or LEADLOOP_INSTANCE=dev with npm start running).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { loadStack, type Stack } from "../support/stack.ts";
+import type { Stack } from "../support/stack.ts";
 import { assertFitsPhone } from "./checks.ts";
-import { launchBrowser, signIn as signInAt, TIMEOUT, uniquePhone } from "./fixtures.ts";
+import { openBrowserStack, SCREENSHOTS, signIn as signInAt, TIMEOUT, uniquePhone } from "./fixtures.ts";
 
-const SCREENSHOTS = join(process.cwd(), "test-results", "e2e");
 const signIn = (page: Page, email: string, password: string) => signInAt(page, stack.dashboardUrl!, email, password);
 
 let browser: Browser;
 let stack: Stack;
 
 before(async () => {
-  stack = loadStack();
-  assert.ok(stack.dashboardUrl, "stack.json has no dashboardUrl");
+  ({ stack, browser } = await openBrowserStack());
   assert.ok(stack.widgetDemoUrl, "stack.json has no widgetDemoUrl");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchBrowser();
 });
 
 after(async () => {
