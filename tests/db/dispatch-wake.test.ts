@@ -5,21 +5,13 @@
 // Each interleaving is forced by holding one side's transaction open on its own connection.
 // Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
-import { instanceConfig } from "../../local/config.ts";
-import { createBusiness, deleteBusiness, randomPhone } from "../support/fixtures.ts";
+import { randomPhone } from "../support/fixtures.ts";
+import { useSessions } from "../support/sessions.ts";
 
-const connections: pg.Client[] = [];
-let businessId = "";
-let widgetId = "";
-
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
-  await client.connect();
-  connections.push(client);
-  return client;
-}
+const sessions = useSessions(3, { name: "Wake Co", origins: ["https://wake.example"] });
+const { connections } = sessions;
 
 /** A wake was posted just now and no claim has answered it yet. */
 async function wakePending(client: pg.Client): Promise<void> {
@@ -34,22 +26,6 @@ async function waitingOnLock(client: pg.Client, pid: number): Promise<boolean> {
   return rows[0].waiting;
 }
 
-before(async () => {
-  const setup = await connect();
-  for (let i = 0; i < 2; i++) await connect();
-  const business = await createBusiness(setup, { name: "Wake Co", origins: ["https://wake.example"] });
-  businessId = business.id;
-  widgetId = business.widgetId;
-});
-
-after(async () => {
-  try {
-    if (businessId) await deleteBusiness(connections[0], businessId);
-  } finally {
-    await Promise.all(connections.map((client) => client.end()));
-  }
-});
-
 test("a transaction that skips its wake holds the claim back until it commits, so the claim sends its owner alert", async () => {
   const [admin, lead, claim] = connections;
   await wakePending(admin);
@@ -57,7 +33,7 @@ test("a transaction that skips its wake holds the claim back until it commits, s
   await lead.query("begin");
   await lead.query(
     "insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Wake lead', $2, 'Leaking pipe under the sink', true)",
-    [widgetId, phone],
+    [sessions.business.widgetId, phone],
   );
   const { rows: [skipped] } = await lead.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
   assert.equal(skipped.posted, false, "the pending wake covers this transaction");
@@ -72,7 +48,7 @@ test("a transaction that skips its wake holds the claim back until it commits, s
   assert.ok(waited, "the claim answering the wake waits for the transaction that skipped its own");
   await lead.query("commit");
   const { rows } = await claimed;
-  const { rows: [business] } = await admin.query<{ owner_phone: string }>("select owner_phone from public.businesses where id = $1", [businessId]);
+  const { rows: [business] } = await admin.query<{ owner_phone: string }>("select owner_phone from public.businesses where id = $1", [sessions.business.id]);
   assert.ok(rows.some((r) => r.kind === "owner_alert" && r.to_phone === business.owner_phone), "the claim saw the owner alert committed while it waited");
   const { rows: [state] } = await admin.query<{ wake_pending: boolean }>("select wake_pending from private.function_wakes where function_name = 'sms-dispatch'");
   assert.equal(state.wake_pending, false, "the claim answered the wake");

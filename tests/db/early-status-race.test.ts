@@ -4,24 +4,16 @@
 // Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
-import { instanceConfig } from "../../local/config.ts";
-import { createBusiness, deleteBusiness, randomPhone } from "../support/fixtures.ts";
+import { randomPhone } from "../support/fixtures.ts";
+import { useSessions } from "../support/sessions.ts";
 
-const connections: pg.Client[] = [];
-let businessId = "";
-let widgetId = "";
+const sessions = useSessions(2, { name: "Race Co", origins: ["https://race.example"] });
+const { connections } = sessions;
 
 function randomSid(): string {
   return "SM" + randomUUID().replaceAll("-", "");
-}
-
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
-  await client.connect();
-  connections.push(client);
-  return client;
 }
 
 // A committed lead whose text-back is being sent (as if claimed by sms-dispatch); returns its id.
@@ -29,12 +21,12 @@ async function sendingTextBack(client: pg.Client): Promise<string> {
   const phone = randomPhone();
   await client.query(
     `insert into public.leads (widget_id, name, phone, message, sms_consent) values ($1, 'Race lead', $2, 'Leaking pipe', true)`,
-    [widgetId, phone],
+    [sessions.business.widgetId, phone],
   );
   const { rows } = await client.query<{ id: string }>(
     `update public.messages set status = 'sending', lease_until = now() + interval '60 seconds', attempts = 1
       where business_id = $1 and to_phone = $2 and kind = 'text_back' returning id`,
-    [businessId, phone],
+    [sessions.business.id, phone],
   );
   assert.equal(rows.length, 1);
   return rows[0].id;
@@ -45,22 +37,6 @@ async function stillWaiting(promise: Promise<unknown>): Promise<boolean> {
   const timeout = new Promise((resolve) => setTimeout(() => resolve("waiting"), 300));
   return (await Promise.race([promise.then(() => "done"), timeout])) === "waiting";
 }
-
-before(async () => {
-  const setup = await connect();
-  await connect();
-  const business = await createBusiness(setup, { name: "Race Co", origins: ["https://race.example"] });
-  businessId = business.id;
-  widgetId = business.widgetId;
-});
-
-after(async () => {
-  try {
-    if (businessId) await deleteBusiness(connections[0], businessId);
-  } finally {
-    await Promise.all(connections.map((client) => client.end()));
-  }
-});
 
 test("a callback arriving while mark_message_sent is uncommitted waits for it and finds the message", async () => {
   const [dispatch, status] = connections;

@@ -2,62 +2,39 @@
 // must still produce exactly one completion and exactly one owner summary per conversation.
 // Runs against the database of the instance in LEADLOOP_INSTANCE (needs `npx tsx local/db/cli.ts start`).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
-import { instanceConfig } from "../../local/config.ts";
-import { createBusiness, deleteBusiness } from "../support/fixtures.ts";
+import { useSessions } from "../support/sessions.ts";
 
 const conversationCount = 30;
-const connections: pg.Client[] = [];
-let businessId = "";
-
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: instanceConfig().dbUrl });
-  await client.connect();
-  connections.push(client);
-  return client;
-}
-
-before(async () => {
-  const setup = await connect();
-  for (let i = 0; i < 3; i++) await connect();
-  // Committed fixtures (several connections must see them), all under one fresh business.
+const sessions = useSessions(4, { name: "Concurrency Co", origins: ["https://concurrency.example"], duplicateWindowMinutes: 0 }, async ({ connections: [setup], business }) => {
+  // Committed fixtures (several connections must see them), all under the sessions' fresh business.
   await setup.query("begin");
-  const business = await createBusiness(setup, { name: "Concurrency Co", origins: ["https://concurrency.example"], duplicateWindowMinutes: 0 });
-  businessId = business.id;
-  const widgetId = business.widgetId;
   await setup.query(
     `insert into public.leads (widget_id, name, phone, message, sms_consent)
      select $1, 'Lead ' || n, pg_temp.fixture_phone(), 'Need a plumber for a leak', true
        from generate_series(1, $2::int) as n`,
-    [widgetId, conversationCount],
+    [business.widgetId, conversationCount],
   );
   // Every conversation got its text-back and its nudge long ago: the next sweep must close it (no_reply).
   await setup.query(
     `update public.messages set status = 'sent', sent_at = now() - interval '2 days' where business_id = $1 and status in ('queued', 'deferred')`,
-    [businessId],
+    [business.id],
   );
   await setup.query(
     `update public.conversations set status = 'awaiting_reply', nudge_count = 1, next_action_at = now() - interval '1 minute'
       where business_id = $1`,
-    [businessId],
+    [business.id],
   );
   await setup.query("commit");
 });
-
-after(async () => {
-  try {
-    if (businessId) await deleteBusiness(connections[0], businessId);
-  } finally {
-    await Promise.all(connections.map((client) => client.end()));
-  }
-});
+const { connections } = sessions;
 
 test("two sweeps at once complete each idle conversation exactly once", async () => {
   const [first, second] = connections;
   const versionsBefore = await first.query<{ id: string; version: number }>(
     "select id, version from public.conversations where business_id = $1",
-    [businessId],
+    [sessions.business.id],
   );
   assert.equal(versionsBefore.rowCount, conversationCount);
 
@@ -72,7 +49,7 @@ test("two sweeps at once complete each idle conversation exactly once", async ()
 
   const after = await first.query<{ id: string; status: string; version: number; summary_status: string }>(
     "select id, status, version, summary_status from public.conversations where business_id = $1",
-    [businessId],
+    [sessions.business.id],
   );
   const before = new Map(versionsBefore.rows.map((row) => [row.id, row.version]));
   for (const row of after.rows) {
@@ -84,7 +61,7 @@ test("two sweeps at once complete each idle conversation exactly once", async ()
 
 test("retried and concurrent summary completions queue exactly one owner summary", async () => {
   const ids = (
-    await connections[0].query<{ id: string }>("select id from public.conversations where business_id = $1", [businessId])
+    await connections[0].query<{ id: string }>("select id from public.conversations where business_id = $1", [sessions.business.id])
   ).rows.map((row) => row.id);
   assert.equal(ids.length, conversationCount);
 
@@ -121,10 +98,10 @@ test("retried and concurrent summary completions queue exactly one owner summary
   const summaries = await connections[0].query<{ conversation_id: string; count: string }>(
     `select conversation_id, count(*) from public.messages
       where business_id = $1 and kind = 'owner_summary' group by conversation_id`,
-    [businessId],
+    [sessions.business.id],
   );
   assert.equal(summaries.rowCount, conversationCount, "every conversation has an owner summary");
   for (const row of summaries.rows) assert.equal(Number(row.count), 1, `conversation ${row.conversation_id} has exactly one`);
-  const done = await connections[0].query("select count(*)::int as n from public.conversations where business_id = $1 and summary_status = 'done'", [businessId]);
+  const done = await connections[0].query("select count(*)::int as n from public.conversations where business_id = $1 and summary_status = 'done'", [sessions.business.id]);
   assert.equal(done.rows[0].n, conversationCount);
 });
