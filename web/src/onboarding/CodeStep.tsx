@@ -1,8 +1,8 @@
 // Confirm the owner phone with the code texted to it from the new number (confirm_owner_phone). Until
 // then lead alerts are saved and held; they go out the moment the phone is confirmed.
-import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { codeSchema, resendMessage } from "../owner-phone/code.ts";
+import { resendMessage } from "../owner-phone/code.ts";
+import { CodeField, useCodeEntry } from "../owner-phone/CodeField.tsx";
 import { useConfirmOwnerPhone, useResendOwnerPhoneCode } from "../owner-phone/queries.ts";
 import { ErrorBox } from "../ui/States.tsx";
 import { onboardingKeys, type SetupBusiness } from "./queries.ts";
@@ -11,33 +11,13 @@ export function CodeStep({ business, onLater }: { business: SetupBusiness; onLat
   const queryClient = useQueryClient();
   const confirm = useConfirmOwnerPhone(business.id);
   const resend = useResendOwnerPhoneCode(business.id);
-  const [code, setCode] = useState("");
-  const [problem, setProblem] = useState<string | null>(null);
-
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    const parsed = codeSchema.safeParse(code);
-    if (!parsed.success) return setProblem(parsed.error.issues[0].message);
-    setProblem(null);
-    confirm.mutate(parsed.data, {
-      onSuccess: (ok) => {
-        if (!ok) return setProblem("That code is wrong or has expired. Check the text, or ask for a new code.");
-        void queryClient.invalidateQueries({ queryKey: onboardingKeys.progress(business.id) });
-      },
-    });
-  };
+  const { onSubmit, entry } = useCodeEntry(confirm, () => void queryClient.invalidateQueries({ queryKey: onboardingKeys.progress(business.id) }));
 
   return (
     <form onSubmit={onSubmit} noValidate>
       <p>We texted a 6-digit code to <strong>{business.owner_phone}</strong> from {business.twilio_number}.</p>
       <p className="alert alert-info">Lead alerts are held until this phone is confirmed: they are saved and go out as soon as you enter the code.</p>
-      <div className="field">
-        <label htmlFor="setup-code">Code</label>
-        <input id="setup-code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code}
-          aria-invalid={problem ? true : undefined} aria-describedby={problem ? "setup-code-problem" : undefined}
-          onChange={(e) => setCode(e.target.value)} />
-        {problem && <small id="setup-code-problem" className="field-error" role="alert">{problem}</small>}
-      </div>
+      <CodeField id="setup-code" label="Code" entry={entry} />
       <div className="actions wrap">
         <button type="submit" className="btn btn-primary" disabled={confirm.isPending}>{confirm.isPending ? "Confirming…" : "Confirm phone"}</button>
         <button type="button" className="btn btn-ghost" disabled={resend.isPending} onClick={() => resend.mutate()}>Text me a new code</button>

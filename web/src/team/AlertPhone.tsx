@@ -4,7 +4,8 @@
 // and friends), this only offers what it would allow.
 import { useState, type FormEvent } from "react";
 import { usePhoneFormat } from "../lib/usePhoneFormat.ts";
-import { codeSchema, resendMessage } from "../owner-phone/code.ts";
+import { resendMessage } from "../owner-phone/code.ts";
+import { CodeField, useCodeEntry } from "../owner-phone/CodeField.tsx";
 import type { ChipTone } from "../leads/status.ts";
 import { Chip } from "../ui/Chip.tsx";
 import { ErrorBox } from "../ui/States.tsx";
@@ -87,27 +88,11 @@ function CodeForm({ id, businessId, member, phone, setPhone }: {
   id: string; businessId: string; member: TeamMember; phone: string; setPhone: ReturnType<typeof useSetAlertPhone>;
 }) {
   const confirm = useConfirmAlertPhone(businessId, member.user_id);
-  const [code, setCode] = useState("");
-  const [problem, setProblem] = useState<string | null>(null);
+  const { onSubmit, entry } = useCodeEntry(confirm);
   const sent = setPhone.data?.code;
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    const parsed = codeSchema.safeParse(code);
-    if (!parsed.success) return setProblem(parsed.error.issues[0].message);
-    setProblem(null);
-    confirm.mutate(parsed.data, {
-      onSuccess: (ok) => setProblem(ok ? null : "That code is wrong or has expired. Check the text, or ask for a new code."),
-    });
-  };
   return (
     <form className="alert-phone-form" onSubmit={onSubmit} noValidate>
-      <div className="field">
-        <label htmlFor={`${id}-code`}>Code texted to {phone}</label>
-        <input id={`${id}-code`} inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code}
-          aria-invalid={problem ? true : undefined} aria-describedby={problem ? `${id}-code-problem` : undefined}
-          onChange={(e) => setCode(e.target.value)} />
-        {problem && <small id={`${id}-code-problem`} className="field-error" role="alert">{problem}</small>}
-      </div>
+      <CodeField id={`${id}-code`} label={`Code texted to ${phone}`} entry={entry} />
       <div className="actions">
         <button type="submit" className="btn btn-primary btn-small" disabled={confirm.isPending}>
           {confirm.isPending ? "Confirming…" : "Confirm"}
