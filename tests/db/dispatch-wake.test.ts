@@ -18,12 +18,17 @@ async function wakePending(client: pg.Client): Promise<void> {
   await client.query("update private.function_wakes set wake_pending = true, last_wake_at = now() where function_name = 'sms-dispatch'");
 }
 
-async function waitingOnLock(client: pg.Client, pid: number): Promise<boolean> {
-  const { rows } = await client.query<{ waiting: boolean }>(
-    "select coalesce(bool_or(wait_event_type = 'Lock'), false) as waiting from pg_stat_activity where pid = $1",
-    [pid],
-  );
-  return rows[0].waiting;
+/** Whether the backend `pid` is waiting on a lock within a second (it is blocked by another transaction). */
+async function waitsOnLock(client: pg.Client, pid: number): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    const { rows } = await client.query<{ waiting: boolean }>(
+      "select coalesce(bool_or(wait_event_type = 'Lock'), false) as waiting from pg_stat_activity where pid = $1",
+      [pid],
+    );
+    if (rows[0].waiting) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
 }
 
 test("a transaction that skips its wake holds the claim back until it commits, so the claim sends its owner alert", async () => {
@@ -40,12 +45,7 @@ test("a transaction that skips its wake holds the claim back until it commits, s
 
   const { rows: [{ pid }] } = await claim.query<{ pid: number }>("select pg_backend_pid() as pid");
   const claimed = claim.query<{ to_phone: string; kind: string }>("select to_phone, kind from public.claim_outbound_messages(500, 60)");
-  let waited = false;
-  for (let i = 0; i < 50 && !waited; i++) {
-    waited = await waitingOnLock(admin, pid);
-    if (!waited) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.ok(waited, "the claim answering the wake waits for the transaction that skipped its own");
+  assert.ok(await waitsOnLock(admin, pid), "the claim answering the wake waits for the transaction that skipped its own");
   await lead.query("commit");
   const { rows } = await claimed;
   const { rows: [business] } = await admin.query<{ owner_phone: string }>("select owner_phone from public.businesses where id = $1", [sessions.business.id]);
@@ -71,15 +71,21 @@ test("a transaction that commits while a claim answers the wake posts a wake of 
   }
 });
 
-test("with no claim running, a wake is posted once and the next transactions skip theirs", async () => {
+// Both find no wake pending. The second waits on the first's wake row; once the first commits, the claim its
+// wake starts cannot answer that wake before the second commits too (the second holds the wake lock shared),
+// so the interleaving holds even while the stack's own sms-dispatch runs.
+test("two transactions that find no wake pending post one wake between them: the second waits for the first's and skips", async () => {
   const [admin, first, second] = connections;
   await admin.query("update private.function_wakes set wake_pending = false where function_name = 'sms-dispatch'");
   await first.query("begin");
   const { rows: [a] } = await first.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
   assert.equal(a.posted, true);
-  await first.query("commit");
   await second.query("begin");
-  const { rows: [b] } = await second.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
-  assert.equal(b.posted, false, "coalesced into the pending wake");
+  const { rows: [{ pid }] } = await second.query<{ pid: number }>("select pg_backend_pid() as pid");
+  const secondWake = second.query<{ posted: boolean }>("select private.wake_function('sms-dispatch') as posted");
+  assert.ok(await waitsOnLock(admin, pid), "the second waits for the first's wake row");
+  await first.query("commit");
+  const { rows: [b] } = await secondWake;
+  assert.equal(b.posted, false, "coalesced into the first one's wake");
   await second.query("commit");
 });
